@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both build .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit conformance conformance-floor bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[all,dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	@echo "vivace example app: http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
+	$(BIN)/uvicorn examples.app:app --host 127.0.0.1 --port 8000
+
+test: $(STAMP) lint typecheck unit conformance-floor
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench tools examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 -q tests
+
+# FastAPI 0.165's tutorial suite against vivace; prints "P passed of B".
+conformance: $(STAMP)
+	$(BIN)/python tools/conformance.py report
+
+# The ratchet: fails when fewer tutorial tests pass than the floor recorded in tools/conformance-floor.txt.
+conformance-floor: $(STAMP)
+	$(BIN)/python tools/conformance.py check
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .cache
