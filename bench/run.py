@@ -1,0 +1,307 @@
+"""Benchmark vivace against FastAPI and a raw ASGI app in one run: `make bench` or `python bench/run.py -h`.
+
+Each framework serves bench/app.py under uvicorn (uvloop, httptools, 1 worker, no access log) pinned to one
+CPU; wrk runs on another. Per scenario: one checked request, a warm-up, then a timed measurement. Rounds
+alternate the frameworks so slow drift on the machine affects all of them alike; the best round counts.
+Every option can also be set through the environment variable named in its help.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from load import DRIVERS, LoadError, LoadSettings
+from report import error_lines, markdown_table, table_rows, write_chart, write_json
+from results import Results
+from scenarios import ALL_FRAMEWORKS, Scenario, select
+from servers import Server, ServerError, taskset_prefix
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+FRAMEWORK_ORDER = ("vivace", "fastapi", "raw")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    frameworks: tuple[str, ...]
+    scenarios: tuple[Scenario, ...]
+    duration: int
+    warmup: int
+    rounds: int
+    load: LoadSettings
+    server_cpu: int | None
+    json_path: Path
+    chart_path: Path | None
+    quick: bool
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- command line -------------------------------------------------------------------------------------------
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _cpu(value: str) -> int | None:
+    return None if value.lower() in {"", "none", "-1"} else int(value)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = p.add_argument
+    add("--frameworks", default=_env("BENCH_FRAMEWORKS", ",".join(FRAMEWORK_ORDER)), help="BENCH_FRAMEWORKS")
+    add(
+        "--scenarios",
+        default=_env("BENCH_SCENARIOS", ""),
+        help="comma-separated; all when empty. BENCH_SCENARIOS",
+    )
+    add("--duration", type=int, default=None, help="seconds measured per scenario (5). BENCH_DURATION")
+    add(
+        "--warmup",
+        type=int,
+        default=None,
+        help="seconds of warm-up before each measurement (3). BENCH_WARMUP",
+    )
+    add("--rounds", type=int, default=None, help="rounds; the best counts (2). BENCH_ROUNDS")
+    add("--connections", type=int, default=int(_env("BENCH_CONNECTIONS", "64")), help="BENCH_CONNECTIONS")
+    add("--threads", type=int, default=int(_env("BENCH_THREADS", "1")), help="wrk threads. BENCH_THREADS")
+    add("--server-cpu", type=_cpu, default=_cpu(_env("BENCH_SERVER_CPU", "0")), help="'none' = unpinned")
+    add("--client-cpu", type=_cpu, default=_cpu(_env("BENCH_CLIENT_CPU", "1")), help="'none' = unpinned")
+    add("--json", type=Path, default=BENCH_DIR / "results" / "latest.json", help="where to write the JSON")
+    add("--chart", type=Path, default=None, help="chart PNG (default docs/img/bench.png; not with --quick)")
+    add("--no-chart", action="store_true", help="do not render the chart")
+    add(
+        "--quick",
+        action="store_true",
+        default=_env("BENCH_QUICK", "") not in {"", "0"},
+        help="smoke run: 1 s warm-up, 1 s measurement, 1 round. BENCH_QUICK=1",
+    )
+    return p
+
+
+def _timing(flag: int | None, env: str, quick: int, normal: int, is_quick: bool) -> int:
+    """A flag wins over the environment, which wins over the --quick or normal default."""
+    if flag is not None:
+        return flag
+    return int(os.environ.get(env) or (quick if is_quick else normal))
+
+
+def parse_config(argv: list[str] | None = None) -> Config:
+    args = _parser().parse_args(argv)
+    frameworks = tuple(fw for fw in FRAMEWORK_ORDER if fw in args.frameworks.split(","))
+    unknown = set(args.frameworks.split(",")) - ALL_FRAMEWORKS
+    if unknown or not frameworks:
+        raise SystemExit(f"--frameworks: choose from {', '.join(FRAMEWORK_ORDER)} (got {args.frameworks!r})")
+    try:
+        scenarios = select([name for name in args.scenarios.split(",") if name])
+    except ValueError as exc:
+        raise SystemExit(f"--scenarios: {exc}") from exc
+    chart = None if args.no_chart else args.chart
+    if chart is None and not args.no_chart and not args.quick:
+        chart = ROOT / "docs" / "img" / "bench.png"
+    return Config(
+        frameworks=frameworks,
+        scenarios=scenarios,
+        duration=_timing(args.duration, "BENCH_DURATION", 1, 5, args.quick),
+        warmup=_timing(args.warmup, "BENCH_WARMUP", 1, 3, args.quick),
+        rounds=max(1, _timing(args.rounds, "BENCH_ROUNDS", 1, 2, args.quick)),
+        load=LoadSettings(connections=args.connections, threads=args.threads, cpu=args.client_cpu),
+        server_cpu=args.server_cpu,
+        json_path=args.json,
+        chart_path=chart,
+        quick=args.quick,
+    )
+
+
+# --- measuring ----------------------------------------------------------------------------------------------
+
+
+def measure_scenario(server: Server, scenario: Scenario, config: Config, results: Results) -> None:
+    """Check, warm up and measure one scenario; a wrong answer or a load failure becomes a reported error."""
+    framework, name = server.framework, scenario.name
+    driver = DRIVERS.get(scenario.kind)
+    if driver is None:
+        results.fail(framework, name, f"no load driver for kind {scenario.kind!r}")
+        return
+    try:
+        results.outcome(framework, name).answer = driver.check(server.url, scenario)
+        if config.warmup:
+            driver.measure(server.url, scenario, config.warmup, config.load)
+        measurement = driver.measure(server.url, scenario, config.duration, config.load)
+    except LoadError as exc:
+        server.check_alive()  # a dead server fails the rest of this framework's round, not only this scenario
+        results.fail(framework, name, str(exc))
+        log(f"  {name:<12} ERROR {exc}")
+        return
+    server.check_alive()
+    results.outcome(framework, name).rounds.append(measurement)
+    m = measurement
+    latency = f"mean {m.latency_ms_mean:.2f} ms, p99 {m.latency_ms_p99:.2f} ms"
+    log(f"  {name:<12} {m.requests_per_s:>10,.0f} req/s  {latency}")
+
+
+def run_framework(framework: str, config: Config, results: Results) -> None:
+    todo = [
+        s for s in config.scenarios if framework in s.frameworks and not results.failed(framework, s.name)
+    ]
+    if not todo:
+        return
+    log(f"{framework}:")
+    done = 0
+    try:
+        with Server(framework, cpu=config.server_cpu) as server:
+            for scenario in todo:
+                measure_scenario(server, scenario, config, results)
+                done += 1
+    except ServerError as exc:
+        log(f"  ERROR {exc}")
+        for scenario in todo[done:]:
+            results.fail(framework, scenario.name, exc.reason)
+
+
+def run(config: Config) -> Results:
+    results = Results(config.frameworks, tuple(s.name for s in config.scenarios))
+    for round_number in range(1, config.rounds + 1):
+        log(f"--- round {round_number}/{config.rounds}")
+        for framework in config.frameworks:
+            run_framework(framework, config, results)
+    compare_answers(results, config.scenarios)
+    return results
+
+
+def compare_answers(results: Results, scenarios: tuple[Scenario, ...]) -> None:
+    """Note any scenario where vivace answered differently from FastAPI: a fast wrong answer is no result."""
+    for s in scenarios:
+        ours, theirs = results.outcomes.get(("vivace", s.name)), results.outcomes.get(("fastapi", s.name))
+        if (
+            ours
+            and theirs
+            and ours.answer is not None
+            and theirs.answer is not None
+            and ours.answer != theirs.answer
+        ):
+            results.notes.append(f"{s.name}: vivace's response differs from FastAPI's")
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _command_output(command: list[str]) -> str | None:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False, cwd=ROOT)
+    except OSError:
+        return None
+    return (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode in (0, 1) else None
+
+
+def _cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor()
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
+
+
+def metadata_for(config: Config) -> dict[str, Any]:
+    packages = (
+        "vivace",
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "pydantic-core",
+        "uvicorn",
+        "uvloop",
+        "httptools",
+    )
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": _command_output(["git", "rev-parse", "--short", "HEAD"]),
+        "machine": {
+            "cpu": _cpu_model(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "versions": {name: _version(name) for name in packages} | {"wrk": _command_output(["wrk", "-v"])},
+        "settings": {
+            "frameworks": list(config.frameworks),
+            "duration_s": config.duration,
+            "warmup_s": config.warmup,
+            "rounds": config.rounds,
+            "connections": config.load.connections,
+            "wrk_threads": config.load.threads,
+            "server_cpu": config.server_cpu,
+            "client_cpu": config.load.cpu,
+            "quick": config.quick,
+            "server": "uvicorn --loop uvloop --http httptools --no-access-log, 1 worker",
+        },
+    }
+
+
+def preflight(config: Config) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get update && apt-get install -y wrk")
+    for role, cpu in (("server", config.server_cpu), ("load generator", config.load.cpu)):
+        if cpu is not None and not taskset_prefix(cpu):
+            log(f"warning: cannot pin the {role} to CPU {cpu} (no taskset or no such CPU); running unpinned")
+    busy = os.getloadavg()[0]
+    if busy > 0.5:
+        log(f"warning: the machine is busy (1-minute load average {busy:.2f}); numbers will be noisy")
+    if config.server_cpu is not None and config.server_cpu == config.load.cpu:
+        log("warning: server and load generator share a CPU; numbers will be low and noisy")
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # NOTE: turning SIGTERM into SystemExit runs the `with Server(...)` exits, so no server outlives the run.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_config(argv)
+    preflight(config)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    per_round = sum(len([fw for fw in config.frameworks if fw in s.frameworks]) for s in config.scenarios)
+    estimate = per_round * config.rounds * (config.warmup + config.duration)
+    log(f"scenarios: {', '.join(s.name for s in config.scenarios)}; about {estimate} s of load")
+    started = time.monotonic()
+    meta = metadata_for(config)  # before the run, so the load average is the machine's, not ours
+    results = run(config)
+    print(markdown_table(table_rows(results, config.scenarios)))
+    for line in [*error_lines(results), *results.notes]:
+        print(f"- {line}")
+    write_json(config.json_path, results, meta)
+    log(f"JSON written to {config.json_path}; {time.monotonic() - started:.0f} s in all")
+    if config.chart_path is not None:
+        log(write_chart(config.chart_path, results, config.scenarios))
+    # A framework failing a scenario is a reported result, not a failed run; measuring nothing at all is.
+    return 0 if any(o.best for o in results.outcomes.values()) else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the `with Server(...)` exits have already stopped the servers
+        log("interrupted")
+        sys.exit(130)

@@ -1,0 +1,69 @@
+"""Serve one benchmark app with uvicorn: `python bench/serve.py --framework vivace|fastapi|raw --port N`.
+
+`vivace` and `fastapi` serve the same file, bench/app.py; for vivace the `fastapi` import alias is installed
+first. The launcher refuses to start when the app that got built is not the framework that was asked for,
+so an alias that silently fails can never label FastAPI's numbers as vivace's.
+"""
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import uvicorn
+
+BENCH_DIR = Path(__file__).resolve().parent
+FRAMEWORKS = ("vivace", "fastapi", "raw")
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Import a file by path, so the bench directory needs no package or sys.path set-up."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # NOTE: Pydantic resolves forward references through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_app(framework: str) -> Any:
+    if framework == "raw":
+        return load_module(BENCH_DIR / "raw_app.py", "bench_raw_app").app
+    if framework == "vivace":
+        # NOTE: imported here, not at the top: only the vivace run may install the alias.
+        from vivace.compat import install
+
+        install()
+    app = load_module(BENCH_DIR / "app.py", "bench_app").app
+    built_by = type(app).__module__.partition(".")[0]
+    if built_by != framework:
+        raise SystemExit(
+            f"asked for {framework} but the app is a {type(app).__module__}.{type(app).__name__}"
+        )
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    config = uvicorn.Config(
+        load_app(args.framework),
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        workers=1,
+        access_log=False,
+        log_level="warning",
+    )
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The ASGI entry behind the middleware stack: match, then hand over to `handle`; lifespan; exception handlers.
+
+`CompiledRouter` is built from the application's routes at startup (and rebuilt when routes or dependency
+overrides change); per request it only matches and dispatches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute
+from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketClose
+
+from vivace._core.handle import handle
+from vivace._core.match import Found, Matcher
+from vivace._core.plan import RoutePlan
+from vivace._core.websocket import handle_websocket
+
+__all__ = ["CompiledRouter", "ExceptionHandlers"]
+
+Handler = Callable[..., Any]
+
+
+class ExceptionHandlers:
+    """Handlers by status code (for HTTP exceptions) or by exception class, looked up along the MRO."""
+
+    def __init__(self, handlers: dict[Any, Handler]) -> None:
+        self._by_status = {k: v for k, v in handlers.items() if isinstance(k, int)}
+        self._by_class = {k: v for k, v in handlers.items() if isinstance(k, type)}
+
+    def find(self, exc: Exception) -> Handler | None:
+        if isinstance(exc, StarletteHTTPException) and exc.status_code in self._by_status:
+            return self._by_status[exc.status_code]
+        for cls in type(exc).__mro__:
+            if cls in self._by_class:
+                return self._by_class[cls]
+        return None
+
+
+class CompiledRouter:
+    """Routes + compiled plans + exception handlers: the innermost ASGI app."""
+
+    def __init__(
+        self, routes: list[BaseRoute], plans: dict[int, Any], handlers: ExceptionHandlers, redirect_slashes: bool
+    ) -> None:
+        self.matcher = Matcher(routes, plans)
+        self.handlers = handlers
+        self.redirect_slashes = redirect_slashes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        else:
+            await self._websocket(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._dispatch(scope, receive, tracking_send)
+        except Exception as exc:
+            handler = self.handlers.find(exc)
+            if handler is None or started:
+                raise
+            await self._respond_with(handler, exc, scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.matcher.match_http(scope)
+        if found is None:
+            await self._not_found(scope, receive, send)
+            return
+        scope.update(found.child_scope)
+        scope["route"] = found.route
+        scope["endpoint"] = getattr(found.route, "endpoint", None)
+        if not found.full:
+            allow = ", ".join(sorted(getattr(found.route, "methods", None) or ()))
+            raise StarletteHTTPException(status_code=405, headers={"Allow": allow})
+        target = found.target
+        if isinstance(target, RoutePlan):
+            await handle(target, scope, receive, send)
+        else:
+            await target.handle(scope, receive, send)
+
+    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.redirect_slashes:
+            alternative = self.matcher.redirect_target(scope)
+            if alternative is not None:
+                path = scope["path"]
+                redirect_scope = {**scope, "path": path.rstrip("/") if path.endswith("/") else path + "/"}
+                await RedirectResponse(url=str(URL(scope=redirect_scope)))(scope, receive, send)
+                return
+        raise StarletteHTTPException(status_code=404)
+
+    async def _respond_with(self, handler: Handler, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        if _is_async(handler):
+            response = await handler(request, exc)
+        else:
+            response = await run_in_threadpool(handler, request, exc)
+        if response is not None:
+            await response(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.matcher.match_websocket(scope)
+        if found is None:
+            await WebSocketClose()(scope, receive, send)
+            return
+        scope.update(found.child_scope)
+        scope["route"] = found.route
+        try:
+            if isinstance(found.target, RoutePlan):
+                await handle_websocket(found.target, scope, receive, send)
+            else:
+                await found.target.handle(scope, receive, send)
+        except Exception as exc:
+            handler = self.handlers.find(exc)
+            if handler is None:
+                raise
+            websocket = WebSocket(scope, receive, send)
+            result = handler(websocket, exc)
+            if hasattr(result, "__await__"):
+                await result
+
+
+def _is_async(func: Callable[..., Any]) -> bool:
+    import inspect  # noqa: PLC0415
+
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))  # noqa: B004

@@ -1,0 +1,291 @@
+"""Stage 2, compile (startup only): flatten a route's Dependant tree into an immutable RoutePlan."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile
+
+from vivace._core import validate
+from vivace._core.plan import ArgSource, BodyKind, DepStep, Extractor, RoutePlan
+from vivace._core.signature import Dependant, Location, ParamField, Special, is_sequence_annotation
+from vivace.params import Body, File
+
+__all__ = ["FormPlan", "StepGraph", "flatten", "is_async_callable", "is_gen_callable"]
+
+_SPECIAL_SOURCES = {
+    Special.request: ArgSource.request,
+    Special.websocket: ArgSource.websocket,
+    Special.http_connection: ArgSource.http_connection,
+    Special.response: ArgSource.response,
+    Special.background_tasks: ArgSource.background_tasks,
+}
+
+
+def _unwrap(call: Any) -> Any:
+    if inspect.isroutine(call) or inspect.isclass(call):
+        return inspect.unwrap(call)
+    dunder = getattr(call, "__call__", None)  # noqa: B004 - callable instances: inspect their __call__
+    return inspect.unwrap(dunder) if dunder is not None else call
+
+
+def is_async_callable(call: Any) -> bool:
+    return not inspect.isclass(call) and inspect.iscoroutinefunction(_unwrap(call))
+
+
+def is_gen_callable(call: Any) -> bool:
+    return not inspect.isclass(call) and inspect.isgeneratorfunction(_unwrap(call))
+
+
+def is_async_gen_callable(call: Any) -> bool:
+    return not inspect.isclass(call) and inspect.isasyncgenfunction(_unwrap(call))
+
+
+@dataclass
+class StepGraph:
+    """The flattened graph: steps in execution order and the parameters they read, grouped by location."""
+
+    steps: list[DepStep] = field(default_factory=list)
+    fields: dict[Location, list[tuple[str, ParamField]]] = field(default_factory=dict)
+    by_cache_key: dict[Any, int] = field(default_factory=dict)
+    counter: int = 0
+
+    def new_key(self) -> str:
+        self.counter += 1
+        return f"v{self.counter}"
+
+
+def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
+    cache_key = node.cache_key if node.use_cache and not is_endpoint else None
+    if cache_key is not None and cache_key in graph.by_cache_key:
+        return graph.by_cache_key[cache_key]
+    args: list[tuple[str, ArgSource, Any]] = []
+    needs: set[str] = set()
+    for sub in node.dependencies:
+        index = _add_node(graph, sub, is_endpoint=False)
+        needs |= graph.steps[index].needs
+        if sub.name is not None:
+            args.append((sub.name, ArgSource.step, index))
+    for param in [*node.location_params(), *node.body_params]:
+        key = graph.new_key()
+        graph.fields.setdefault(param.location, []).append((key, param))
+        args.append((param.name, ArgSource.value, key))
+        needs.add(key)
+    for name, special in node.specials.items():
+        if special is Special.security_scopes:
+            from vivace.security.oauth2 import SecurityScopes  # noqa: PLC0415 - avoids an import cycle
+
+            args.append((name, ArgSource.constant, SecurityScopes(scopes=list(node.security_scopes))))
+        else:
+            args.append((name, _SPECIAL_SOURCES[special], None))
+    call = node.call
+    assert call is not None
+    is_gen = is_gen_callable(call) or is_async_gen_callable(call)
+    step = DepStep(
+        call=call,
+        name=getattr(call, "__name__", type(call).__name__),
+        args=tuple(args),
+        is_async=is_async_callable(call),
+        is_generator=is_gen and not is_endpoint,
+        is_async_generator=is_async_gen_callable(call),
+        exit_before_response=node.scope == "function",
+        needs=frozenset(needs),
+        limiter=anyio.CapacityLimiter(node.max_concurrency) if node.max_concurrency else None,
+    )
+    graph.steps.append(step)
+    index = len(graph.steps) - 1
+    if cache_key is not None:
+        graph.by_cache_key[cache_key] = index
+    return index
+
+
+def flatten(root: Dependant, extra: list[Dependant]) -> StepGraph:
+    """Steps for `extra` (route-level `dependencies=[...]`), the endpoint's dependencies, then the endpoint."""
+    graph = StepGraph()
+    for node in extra:
+        _add_node(graph, node, is_endpoint=False)
+    _add_node(graph, root, is_endpoint=True)
+    return graph
+
+
+def _spec(key: str, param: ParamField) -> validate.FieldSpec:
+    validation_alias = param.field_info.validation_alias
+    lookup = validation_alias if isinstance(validation_alias, str) else param.alias
+    return validate.FieldSpec(key, lookup, param.annotation, param.field_info, param.is_sequence)
+
+
+def _group_lookups(model: type[BaseModel], location: Location, param: ParamField) -> list[tuple[str, str, bool]]:
+    lookups = []
+    convert = getattr(param.field_info, "convert_underscores", True)
+    for name, info in model.model_fields.items():
+        external = info.alias or name
+        if location is Location.header and convert and not info.alias:
+            external = name.replace("_", "-")
+        lookups.append((info.alias or name, external, is_sequence_annotation(info.annotation)))
+    return lookups
+
+
+def location_extractors(graph: StepGraph, location: Location) -> list[Extractor]:
+    """One extractor for the plain parameters of a location, plus one per parameter model."""
+    entries = graph.fields.get(location, [])
+    plain = [_spec(key, p) for key, p in entries if p.model_group is None]
+    extractors = [validate.location_validator(location.value, plain)] if plain else []
+    for key, param in entries:
+        if param.model_group is not None:
+            lookups = _group_lookups(param.model_group, location, param)
+            extractors.append(
+                validate.model_group_validator(
+                    location.value, key, param.model_group, lookups, error_location=location.value
+                )
+            )
+    return extractors
+
+
+@dataclass(frozen=True)
+class FormPlan:
+    """How to turn a parsed form into validated values."""
+
+    field_reads: tuple[tuple[str, bool, bool], ...]
+    validate_fields: Callable[[dict[str, Any]], tuple[dict[str, Any], list[dict[str, Any]]]] | None
+    groups: tuple[tuple[str, type[BaseModel], tuple[tuple[str, bool, bool], ...]], ...]
+    keys: tuple[str, ...]
+
+
+def _wants_bytes(param: ParamField) -> bool:
+    annotation = param.annotation
+    args = getattr(annotation, "__args__", ())
+    return isinstance(param.field_info, File) and (annotation is bytes or bytes in args)
+
+
+def form_plan(entries: list[tuple[str, ParamField]]) -> FormPlan:
+    plain = [(key, p) for key, p in entries if p.model_group is None]
+    groups = []
+    for key, param in entries:
+        if param.model_group is not None:
+            reads = tuple(
+                (info.alias or name, is_sequence_annotation(info.annotation), False)
+                for name, info in param.model_group.model_fields.items()
+            )
+            groups.append((key, param.model_group, reads))
+    return FormPlan(
+        field_reads=tuple((_spec(k, p).lookup, p.is_sequence, _wants_bytes(p)) for k, p in plain),
+        validate_fields=validate.form_model([_spec(k, p) for k, p in plain]) if plain else None,
+        groups=tuple(groups),
+        keys=tuple(k for k, _ in entries),
+    )
+
+
+def body_setup(graph: StepGraph) -> tuple[BodyKind, Extractor | None, FormPlan | None, bool]:
+    """Decide how the body is read: not at all, one JSON value, an embedded JSON object, or a form."""
+    forms = graph.fields.get(Location.form, [])
+    bodies = graph.fields.get(Location.body, [])
+    if forms:
+        return BodyKind.form, None, form_plan(forms + bodies), any(p.required for _, p in forms)
+    if not bodies:
+        return BodyKind.none, None, None, False
+    first = bodies[0][1]
+    embed = len(bodies) > 1 or (isinstance(first.field_info, Body) and bool(first.field_info.embed))
+    if embed:
+        extractor = validate.json_body_validator(None, [_spec(k, p) for k, p in bodies])
+        return BodyKind.json_embedded, extractor, None, any(p.required for _, p in bodies)
+    extractor = validate.json_body_validator(_spec(*bodies[0]), [])
+    return BodyKind.json, extractor, None, first.required
+
+
+def upload_in(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, UploadFile)
+
+
+def build_plan(**kwargs: Any) -> RoutePlan:
+    return RoutePlan(**kwargs)
+
+
+def _is_default(value: Any) -> bool:
+    from vivace.datastructures import DefaultPlaceholder  # noqa: PLC0415
+
+    return isinstance(value, DefaultPlaceholder)
+
+
+def _value(value: Any) -> Any:
+    return value.value if _is_default(value) else value
+
+
+def endpoint_context(call: Any, path: str, method: str) -> dict[str, Any]:
+    """Where the endpoint lives, for validation error messages."""
+    target = inspect.unwrap(call)
+    context: dict[str, Any] = {"function": getattr(target, "__name__", repr(target)), "path": f"{method} {path}"}
+    try:
+        context["file"] = inspect.getsourcefile(target)
+        context["line"] = inspect.getsourcelines(target)[1]
+    except (OSError, TypeError):
+        pass
+    return context
+
+
+def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
+    """A RoutePlan for an APIRoute whose (override-aware) Dependant has been analysed."""
+    from vivace._core import serialize  # noqa: PLC0415 - serialize imports encoders, which import this package
+
+    extra = dependant.dependencies[: len(route.dependencies)]
+    root = Dependant(**{**dependant.__dict__, "dependencies": dependant.dependencies[len(route.dependencies):]})
+    graph = flatten(root, extra)
+    path_fields = graph.fields.get(Location.path, [])
+    extractors = [
+        *location_extractors(graph, Location.query),
+        *location_extractors(graph, Location.header),
+        *location_extractors(graph, Location.cookie),
+    ]
+    body_kind, body_extractor, forms, body_required = body_setup(graph)
+    response_class = route.response_class
+    default_class = _is_default(response_class)
+    context = endpoint_context(route.endpoint, route.path_format, sorted(route.methods)[0])
+    options = serialize.ResponseOptions(
+        include=route.response_model_include, exclude=route.response_model_exclude,
+        by_alias=route.response_model_by_alias, exclude_unset=route.response_model_exclude_unset,
+        exclude_defaults=route.response_model_exclude_defaults, exclude_none=route.response_model_exclude_none,
+    )
+    model = route.response_model
+    serializer: Callable[[Any], bytes] | None = None
+    encode: Callable[[Any], Any] = serialize.jsonable_encoder
+    if model is not None:
+        if default_class:
+            serializer = serialize.build_model_serializer(model, options, context, to_json=True)
+        else:
+            encode = serialize.build_model_serializer(model, options, context, to_json=False)
+    elif default_class and _value(response_class) is _json_response_class():
+        serializer = serialize.encode_plain
+    steps = tuple(graph.steps)
+    return RoutePlan(
+        path=route.path,
+        methods=frozenset(route.methods),
+        name=route.name,
+        path_extractor=validate.location_validator("path", [_spec(k, p) for k, p in path_fields])
+        if path_fields else None,
+        extractors=tuple(extractors),
+        body_kind=body_kind,
+        body_extractor=body_extractor,
+        body_required=body_required,
+        form_extractor=forms,
+        steps=steps,
+        has_generators=any(step.is_generator for step in steps),
+        needs_cookies=bool(graph.fields.get(Location.cookie)),
+        serialize=serializer,
+        encode=encode,
+        status_code=route.status_code,
+        response_class=_value(response_class),
+        media_type=b"application/json",
+        headers=(),
+        strict_content_type=bool(_value(route.strict_content_type)),
+        endpoint_ctx=context,
+    )
+
+
+def _json_response_class() -> Any:
+    from vivace.responses import JSONResponse  # noqa: PLC0415
+
+    return JSONResponse

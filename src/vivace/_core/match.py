@@ -1,0 +1,132 @@
+"""Stage 2½, match: find the route for a request, with Starlette's ordering rules and O(1) static paths.
+
+Starlette (and so FastAPI) scans routes in declaration order: the first route matching path and method wins;
+failing that, the first route matching the path alone answers 405 with its `Allow` header. vivace keeps exactly
+those semantics, but answers a static path from a dict whenever no earlier dynamic route could have matched it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.routing import BaseRoute, Match, Mount, Route, WebSocketRoute
+from starlette.types import Scope
+
+__all__ = ["Found", "Matcher", "route_path"]
+
+
+def route_path(scope: Scope) -> str:
+    """The path the router matches: `scope["path"]` without the `root_path` a proxy or mount put in front."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    if path == root_path:
+        return ""
+    return path[len(root_path):] if path[len(root_path)] == "/" else path
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A match: `target` is a RoutePlan (compiled API route) or a Starlette route to hand the request to."""
+
+    route: BaseRoute
+    target: Any
+    child_scope: dict[str, Any]
+    full: bool
+
+
+def _is_static(route: BaseRoute) -> bool:
+    return isinstance(route, Route | WebSocketRoute) and not route.param_convertors
+
+
+class Matcher:
+    """Built once from the route list and the compiled plans; `match` is the per-request part."""
+
+    def __init__(self, routes: list[BaseRoute], targets: dict[int, Any]) -> None:
+        self._routes = routes
+        self._targets = targets
+        # path -> {method: (route, target)}; only for static paths no earlier dynamic route can shadow
+        self._static: dict[str, dict[str, tuple[BaseRoute, Any]]] = {}
+        self._build_static_table()
+
+    def _build_static_table(self) -> None:
+        shadowing: list[BaseRoute] = []
+        for route in self._routes:
+            if not isinstance(route, Route):
+                if not _is_static(route):
+                    shadowing.append(route)
+                continue
+            if not _is_static(route):
+                shadowing.append(route)
+                continue
+            if any(self._could_match(earlier, route.path) for earlier in shadowing):
+                continue
+            methods = self._static.setdefault(route.path, {})
+            for method in route.methods or ():
+                methods.setdefault(method, (route, self._targets.get(id(route), route)))
+
+    @staticmethod
+    def _could_match(route: BaseRoute, path: str) -> bool:
+        if isinstance(route, Route | WebSocketRoute):
+            return route.path_regex.match(path) is not None
+        if isinstance(route, Mount):
+            return path.startswith(route.path.rstrip("/") + "/") or path == route.path
+        return True  # an unknown route kind may match anything: fall back to the ordered scan
+
+    def match_http(self, scope: Scope) -> Found | None:
+        path = route_path(scope)
+        entry = self._static.get(path)
+        if entry is not None:
+            hit = entry.get(scope["method"])
+            if hit is not None:
+                # PERF: a static path answers from the dict, with no regex at all.
+                return Found(hit[0], hit[1], {"path_params": {}}, True)
+        return self.scan(scope, path)
+
+    def scan(self, scope: Scope, path: str | None = None) -> Found | None:
+        """The ordered scan: first full match, else the first partial match (405)."""
+        partial: Found | None = None
+        for route in self._routes:
+            if isinstance(route, Route) and path is not None:
+                found = self._match_route(route, scope, path)
+            else:
+                kind, child = route.matches(scope)
+                found = None if kind is Match.NONE else Found(
+                    route, self._targets.get(id(route), route), child, kind is Match.FULL
+                )
+            if found is None:
+                continue
+            if found.full:
+                return found
+            if partial is None:
+                partial = found
+        return partial
+
+    def _match_route(self, route: Route, scope: Scope, path: str) -> Found | None:
+        matched = route.path_regex.match(path)
+        if matched is None:
+            return None
+        params = matched.groupdict()
+        for key, value in params.items():
+            params[key] = route.param_convertors[key].convert(value)
+        full = not route.methods or scope["method"] in route.methods
+        target = self._targets.get(id(route), route)
+        return Found(route, target, {"path_params": params}, full)
+
+    def match_websocket(self, scope: Scope) -> Found | None:
+        for route in self._routes:
+            kind, child = route.matches(scope)
+            if kind is Match.FULL:
+                return Found(route, self._targets.get(id(route), route), child, True)
+        return None
+
+    def redirect_target(self, scope: Scope) -> str | None:
+        """The alternative path (slash added or removed) when it would match, for the slash redirect."""
+        path = route_path(scope)
+        if path == "/":
+            return None
+        alternative = path.rstrip("/") if path.endswith("/") else path + "/"
+        probe = {**scope, "path": scope["path"][: len(scope["path"]) - len(path)] + alternative}
+        return alternative if self.scan(probe, alternative) is not None else None

@@ -1,0 +1,176 @@
+"""Stage 5, resolve: run the plan's dependency steps in order, then the endpoint.
+
+Steps were de-duplicated at startup (same callable + scopes = one step), so the per-request cache is simply the
+list of step results. Exit stacks exist only for plans with `yield` dependencies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, contextmanager
+from types import TracebackType
+from typing import Any
+
+import anyio
+from starlette.background import BackgroundTasks
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from vivace._core.plan import ArgSource, DepStep
+
+__all__ = ["Context", "call_step", "run_steps"]
+
+
+class Context:
+    """Per-request state shared by the stages; objects are built only when a step asks for them."""
+
+    __slots__ = (
+        "_background",
+        "_request",
+        "_response",
+        "body",
+        "function_stack",
+        "receive",
+        "request_stack",
+        "results",
+        "scope",
+        "send",
+        "values",
+    )
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self.values: dict[str, Any] = {}
+        self.results: list[Any] = []
+        self.body: bytes | None = None
+        self._request: Request | None = None
+        self._response: Response | None = None
+        self._background: BackgroundTasks | None = None
+        self.request_stack: AsyncExitStack | None = None
+        self.function_stack: AsyncExitStack | None = None
+
+    @property
+    def request(self) -> Request:
+        if self._request is None:
+            if self.scope["type"] == "websocket":
+                self._request = WebSocket(self.scope, self.receive, self.send)  # type: ignore[assignment]
+            else:
+                self._request = Request(self.scope, self.receive, self.send)
+                if self.body is not None:
+                    self._request._body = self.body  # NOTE: the body stream was consumed by the extract stage
+        return self._request
+
+    @property
+    def response(self) -> Response:
+        """The `Response` parameter: endpoints and dependencies set status, headers and cookies on it."""
+        if self._response is None:
+            self._response = Response()
+            del self._response.headers["content-length"]
+            self._response.status_code = None  # type: ignore[assignment]
+        return self._response
+
+    @property
+    def background(self) -> BackgroundTasks:
+        if self._background is None:
+            self._background = BackgroundTasks()
+        return self._background
+
+    @property
+    def sub_response(self) -> Response | None:
+        return self._response
+
+    @property
+    def background_tasks(self) -> BackgroundTasks | None:
+        return self._background
+
+
+def _special(ctx: Context, source: ArgSource) -> Any:
+    if source is ArgSource.request or source is ArgSource.websocket or source is ArgSource.http_connection:
+        return ctx.request
+    if source is ArgSource.response:
+        return ctx.response
+    return ctx.background
+
+
+def _arguments(step: DepStep, ctx: Context) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    values = ctx.values
+    results = ctx.results
+    for name, source, key in step.args:
+        if source is ArgSource.value:
+            kwargs[name] = values[key]
+        elif source is ArgSource.step:
+            kwargs[name] = results[key]
+        elif source is ArgSource.constant:
+            kwargs[name] = key
+        else:
+            kwargs[name] = _special(ctx, source)
+    return kwargs
+
+
+class _SyncContextInThreads(AbstractAsyncContextManager[Any]):
+    """A sync `yield` dependency: its setup and teardown run in the thread pool."""
+
+    def __init__(self, cm: Any) -> None:
+        self._cm = cm
+
+    async def __aenter__(self) -> Any:
+        return await run_in_threadpool(self._cm.__enter__)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        return await anyio.to_thread.run_sync(self._cm.__exit__, exc_type, exc, tb)  # type: ignore[no-any-return]
+
+
+async def _enter_generator(step: DepStep, ctx: Context, kwargs: dict[str, Any]) -> Any:
+    if step.is_async_generator:
+        cm: AbstractAsyncContextManager[Any] = asynccontextmanager(step.call)(**kwargs)
+    else:
+        cm = _SyncContextInThreads(contextmanager(step.call)(**kwargs))
+    stack = ctx.function_stack if step.exit_before_response else ctx.request_stack
+    assert stack is not None
+    return await stack.enter_async_context(cm)
+
+
+async def call_step(step: DepStep, ctx: Context) -> Any:
+    kwargs = _arguments(step, ctx)
+    if step.limiter is not None:
+        async with step.limiter:
+            return await _invoke(step, ctx, kwargs)
+    return await _invoke(step, ctx, kwargs)
+
+
+async def _invoke(step: DepStep, ctx: Context, kwargs: dict[str, Any]) -> Any:
+    if step.is_generator:
+        return await _enter_generator(step, ctx, kwargs)
+    if step.is_async:
+        return await step.call(**kwargs)
+    return await run_in_threadpool(step.call, **kwargs)
+
+
+async def run_steps(steps: tuple[DepStep, ...], ctx: Context) -> Any:
+    """Run every step; the last one is the endpoint, whose result is returned."""
+    results = ctx.results = [None] * len(steps)
+    for index, step in enumerate(steps):
+        results[index] = await call_step(step, ctx)
+    return results[-1]
+
+
+async def run_steps_skipping(steps: tuple[DepStep, ...], ctx: Context, failed: Callable[[DepStep], bool]) -> None:
+    """The error path: run the dependencies whose own inputs are valid (they may raise, e.g. a 401), never the
+    endpoint — FastAPI's order of effects when a request has validation errors."""
+    results = ctx.results = [None] * len(steps)
+    for index, step in enumerate(steps[:-1]):
+        if not failed(step):
+            results[index] = await call_step(step, ctx)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

@@ -1,0 +1,402 @@
+"""Stage 1, analyse (startup only): read a callable's signature into a tree of parameter specs.
+
+The tree (`Dependant`) says, for every parameter of an endpoint or dependency, where its value comes from: a
+request location (path, query, header, cookie, body, form), another dependency, or a special object (`Request`,
+`Response`, `BackgroundTasks`, ...). `compile.py` flattens it into a `RoutePlan`; `openapi/` reads it to build
+the document.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from copy import copy
+from dataclasses import dataclass, field, is_dataclass
+from enum import Enum
+from types import UnionType
+from typing import Annotated, Any, ForwardRef, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+from starlette.background import BackgroundTasks
+from starlette.datastructures import UploadFile
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from typing_extensions import TypeAliasType
+
+from vivace import params
+from vivace.exceptions import FastAPIError
+
+__all__ = [
+    "Dependant",
+    "ParamField",
+    "Special",
+    "analyse",
+    "get_typed_signature",
+    "is_sequence_annotation",
+]
+
+
+class Special(Enum):
+    """Objects the framework injects by type rather than from request data."""
+
+    request = "request"
+    websocket = "websocket"
+    http_connection = "http_connection"
+    response = "response"
+    background_tasks = "background_tasks"
+    security_scopes = "security_scopes"
+
+
+class Location(str, Enum):
+    path = "path"
+    query = "query"
+    header = "header"
+    cookie = "cookie"
+    body = "body"
+    form = "form"
+
+
+@dataclass(eq=False)
+class ParamField:
+    """One value read from the request: its Python name, external name (alias) and declaration."""
+
+    name: str
+    alias: str
+    location: Location
+    annotation: Any
+    field_info: FieldInfo
+    is_sequence: bool = False
+    #: a Pydantic model whose fields are read from this location one by one (query/header/cookie/form models)
+    model_group: type[BaseModel] | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.field_info.is_required()
+
+    @property
+    def type_(self) -> Any:
+        return self.annotation
+
+
+@dataclass(eq=False)
+class Dependant:
+    """A callable and where each of its parameters comes from; sub-dependencies are Dependants too."""
+
+    call: Callable[..., Any] | None
+    name: str | None = None
+    path: str = ""
+    path_params: list[ParamField] = field(default_factory=list)
+    query_params: list[ParamField] = field(default_factory=list)
+    header_params: list[ParamField] = field(default_factory=list)
+    cookie_params: list[ParamField] = field(default_factory=list)
+    body_params: list[ParamField] = field(default_factory=list)
+    dependencies: list[Dependant] = field(default_factory=list)
+    specials: dict[str, Special] = field(default_factory=dict)
+    use_cache: bool = True
+    scope: str | None = None
+    #: OAuth2 scopes declared by this node (Security(scopes=...))
+    own_scopes: list[str] = field(default_factory=list)
+    #: every scope required at this node, its own plus those of the Security dependants above it
+    security_scopes: list[str] = field(default_factory=list)
+    is_security: bool = False
+    max_concurrency: int | None = None
+    #: the callable as declared, before `dependency_overrides` replaced it (OpenAPI reads security from it)
+    original_call: Callable[..., Any] | None = None
+
+    @property
+    def cache_key(self) -> tuple[Any, ...]:
+        return (self.call, tuple(sorted(set(self.security_scopes))))
+
+    def location_params(self) -> list[ParamField]:
+        return [*self.path_params, *self.query_params, *self.header_params, *self.cookie_params]
+
+    def walk(self) -> list[Dependant]:
+        """This node and every sub-dependency, depth first, sub-dependencies before their dependant."""
+        nodes: list[Dependant] = []
+        for sub in self.dependencies:
+            nodes.extend(sub.walk())
+        nodes.append(self)
+        return nodes
+
+
+_SPECIAL_TYPES: tuple[tuple[type[Any], Special], ...] = (
+    (WebSocket, Special.websocket),
+    (Request, Special.request),
+    (HTTPConnection, Special.http_connection),
+    (Response, Special.response),
+    (BackgroundTasks, Special.background_tasks),
+)
+_SEQUENCE_TYPES = (list, set, tuple, frozenset, deque, Sequence)
+
+
+def _is_subclass(value: Any, types: type[Any] | tuple[type[Any], ...]) -> bool:
+    return isinstance(value, type) and issubclass(value, types)
+
+
+def _special_for(annotation: Any) -> Special | None:
+    from vivace.security.oauth2 import SecurityScopes  # noqa: PLC0415 - vivace.security imports vivace.params
+
+    if _is_subclass(annotation, SecurityScopes):
+        return Special.security_scopes
+    for cls, kind in _SPECIAL_TYPES:
+        if _is_subclass(annotation, cls):
+            return kind
+    return None
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def is_sequence_annotation(annotation: Any) -> bool:
+    """`list[int]`, `set[str] | None`, `tuple[str, ...]`: sequences read from repeated query keys or headers."""
+    annotation = _strip_annotated(annotation)
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(is_sequence_annotation(arg) for arg in get_args(annotation))
+    target = origin or annotation
+    return _is_subclass(target, _SEQUENCE_TYPES) and not _is_subclass(target, (str, bytes))
+
+
+def _is_complex(annotation: Any) -> bool:
+    annotation = _strip_annotated(annotation)
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_is_complex(arg) for arg in get_args(annotation))
+    for candidate in (annotation, origin):
+        if _is_subclass(candidate, (BaseModel, Mapping, UploadFile)) or is_dataclass(candidate):
+            return True
+        if is_sequence_annotation(candidate) if candidate is not None else False:
+            return True
+    return hasattr(origin, "__pydantic_core_schema__") or hasattr(origin, "__get_pydantic_core_schema__")
+
+
+def _is_scalar_sequence(annotation: Any) -> bool:
+    annotation = _strip_annotated(annotation)
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        args = get_args(annotation)
+        return any(_is_scalar_sequence(a) for a in args) and all(
+            _is_scalar_sequence(a) or not _is_complex(a) for a in args
+        )
+    return is_sequence_annotation(annotation) and not any(_is_complex(a) for a in get_args(annotation))
+
+
+def _is_upload(annotation: Any) -> bool:
+    annotation = _strip_annotated(annotation)
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_is_upload(a) for a in get_args(annotation) if a is not type(None))
+    if is_sequence_annotation(annotation):
+        return any(_is_upload(a) for a in get_args(annotation))
+    return _is_subclass(annotation, UploadFile)
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    annotation = _strip_annotated(annotation)
+    return annotation if _is_subclass(annotation, BaseModel) else None
+
+
+def get_typed_signature(call: Callable[..., Any]) -> inspect.Signature:
+    """The signature with string annotations resolved against the callable's module globals."""
+    target = call if inspect.isfunction(call) or inspect.ismethod(call) else getattr(call, "__call__", call)
+    if inspect.isclass(call):
+        target = call.__init__
+    try:
+        signature = inspect.signature(call, eval_str=True)
+    except (NameError, TypeError):
+        signature = inspect.signature(call)
+    globalns = getattr(inspect.unwrap(target), "__globals__", {})
+    params_ = [p.replace(annotation=_resolve(p.annotation, globalns)) for p in signature.parameters.values()]
+    return_annotation = _resolve(signature.return_annotation, globalns)
+    return signature.replace(parameters=params_, return_annotation=return_annotation)
+
+
+def _resolve(annotation: Any, globalns: dict[str, Any]) -> Any:
+    if isinstance(annotation, str):
+        annotation = ForwardRef(annotation)
+    if isinstance(annotation, ForwardRef):
+        try:
+            return eval(annotation.__forward_arg__, globalns)  # noqa: S307 - resolving the user's own annotation
+        except NameError:
+            return annotation
+    return annotation
+
+
+@dataclass
+class _Declaration:
+    annotation: Any
+    type_: Any
+    field_info: FieldInfo | None = None
+    depends: params.Depends | None = None
+
+
+def _read_declaration(name: str, annotation: Any, default: Any, is_path: bool) -> _Declaration:
+    """Find the FieldInfo or Depends of one parameter, from `Annotated[...]` metadata or its default."""
+    if isinstance(annotation, TypeAliasType):
+        annotation = annotation.__value__
+    decl = _Declaration(annotation=Any if annotation is inspect.Parameter.empty else annotation, type_=Any)
+    decl.type_ = _strip_annotated(decl.annotation)
+    if get_origin(decl.annotation) is Annotated:
+        found = [a for a in get_args(decl.annotation)[1:] if isinstance(a, params._Declared | params.Depends)]
+        marker = found[-1] if found else None
+        if isinstance(marker, params.Depends):
+            decl.depends = marker
+        elif marker is not None:
+            if marker.default not in (PydanticUndefined, Ellipsis):
+                raise FastAPIError(
+                    f"`{type(marker).__name__}` default value cannot be set in `Annotated` for {name!r}. "
+                    "Set the default value with `=` instead."
+                )
+            decl.field_info = copy(marker)
+            decl.field_info.default = PydanticUndefined if default is inspect.Parameter.empty else default
+    if isinstance(default, params.Depends):
+        if decl.depends is not None or decl.field_info is not None:
+            raise FastAPIError(f"Cannot combine `Depends` in `Annotated` and as default for {name!r}")
+        decl.depends = default
+    elif isinstance(default, FieldInfo):
+        if decl.field_info is not None:
+            raise FastAPIError(f"Cannot specify FastAPI annotations in `Annotated` and default value for {name!r}")
+        decl.field_info = copy(default)
+    if decl.depends is not None and decl.depends.dependency is None:
+        decl.depends = dataclasses.replace(decl.depends, dependency=decl.type_)
+    return decl
+
+
+def _infer_field_info(decl: _Declaration, default: Any, is_path: bool) -> FieldInfo:
+    """FastAPI's inference for an undeclared parameter: path name, file, body (complex type) or query."""
+    value = PydanticUndefined if default is inspect.Parameter.empty else default
+    if is_path:
+        return params.Path()
+    if _is_upload(decl.type_):
+        return params.File(value)
+    if _is_complex(decl.type_):
+        return params.Body(value)
+    return params.Query(value)
+
+
+def _make_field(name: str, decl: _Declaration, default: Any, is_path: bool) -> ParamField:
+    info = decl.field_info if decl.field_info is not None else _infer_field_info(decl, default, is_path)
+    if is_path and not isinstance(info, params.Path):
+        raise FastAPIError(f"Cannot use `{type(info).__name__}` for path param {name!r}")
+    if isinstance(info, params.Header) and not info.alias and info.convert_underscores:
+        alias = name.replace("_", "-")
+    else:
+        alias = info.alias or name
+    location = _location_of(info)
+    model_group = None
+    if location in (Location.query, Location.header, Location.cookie, Location.form):
+        model_group = _model_of(decl.type_)
+    return ParamField(
+        name=name,
+        alias=alias,
+        location=location,
+        annotation=decl.type_,
+        field_info=info,
+        is_sequence=is_sequence_annotation(decl.type_),
+        model_group=model_group,
+    )
+
+
+def _location_of(info: FieldInfo) -> Location:
+    if isinstance(info, params.Form):
+        return Location.form
+    if isinstance(info, params.Body):
+        return Location.body
+    if isinstance(info, params.Param):
+        return Location(info.in_.value)
+    return Location.query
+
+
+_LOCATION_LISTS = {
+    Location.path: "path_params",
+    Location.query: "query_params",
+    Location.header: "header_params",
+    Location.cookie: "cookie_params",
+    Location.body: "body_params",
+    Location.form: "body_params",
+}
+
+
+def analyse(
+    call: Callable[..., Any],
+    *,
+    path: str = "",
+    path_param_names: frozenset[str] = frozenset(),
+    name: str | None = None,
+    use_cache: bool = True,
+    scope: str | None = None,
+    own_scopes: Sequence[str] = (),
+    parent_scopes: Sequence[str] = (),
+    is_security: bool = False,
+    max_concurrency: int | None = None,
+    overrides: Mapping[Any, Any] | None = None,
+    _stack: tuple[Any, ...] = (),
+) -> Dependant:
+    """Analyse `call` (and, recursively, its dependencies) into a Dependant tree.
+
+    `overrides` (app.dependency_overrides) replace a dependency's callable at analysis time, so a request never
+    looks them up.
+    """
+    if call in _stack:
+        chain = " -> ".join(getattr(c, "__name__", repr(c)) for c in (*_stack, call))
+        raise FastAPIError(f"Dependency cycle: {chain}")
+    scopes = [*parent_scopes, *own_scopes]
+    node = Dependant(
+        call=call, name=name, path=path, use_cache=use_cache, scope=scope, own_scopes=list(own_scopes),
+        security_scopes=scopes, is_security=is_security, max_concurrency=max_concurrency,
+    )
+    for param in get_typed_signature(call).parameters.values():
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        is_path = param.name in path_param_names
+        decl = _read_declaration(param.name, param.annotation, param.default, is_path)
+        if decl.depends is not None:
+            node.dependencies.append(
+                _analyse_sub(decl.depends, param.name, path, path_param_names, scopes, overrides, (*_stack, call))
+            )
+            continue
+        special = _special_for(decl.type_) if decl.field_info is None else None
+        if special is not None:
+            node.specials[param.name] = special
+            continue
+        param_field = _make_field(param.name, decl, param.default, is_path)
+        getattr(node, _LOCATION_LISTS[param_field.location]).append(param_field)
+    return node
+
+
+def _analyse_sub(
+    depends: params.Depends,
+    name: str | None,
+    path: str,
+    path_param_names: frozenset[str],
+    parent_scopes: Sequence[str],
+    overrides: Mapping[Any, Any] | None,
+    stack: tuple[Any, ...],
+) -> Dependant:
+    original = depends.dependency
+    assert original is not None
+    call = overrides.get(original, original) if overrides else original
+    is_security = isinstance(depends, params.Security)
+    own_scopes = list(depends.scopes or ()) if isinstance(depends, params.Security) else []
+    sub = analyse(
+        call, path=path, path_param_names=path_param_names, name=name, use_cache=depends.use_cache,
+        scope=depends.scope, own_scopes=own_scopes, parent_scopes=parent_scopes, is_security=is_security,
+        max_concurrency=depends.max_concurrency, overrides=overrides, _stack=stack,
+    )
+    sub.original_call = original
+    return sub
+
+
+def analyse_dependency(
+    depends: params.Depends, *, path: str, path_param_names: frozenset[str], overrides: Mapping[Any, Any] | None
+) -> Dependant:
+    """A dependency listed in `dependencies=[...]` (its value is computed but not passed to the endpoint)."""
+    return _analyse_sub(depends, None, path, path_param_names, (), overrides, ())

@@ -1,0 +1,218 @@
+"""Stage 4, validate: one Pydantic call per request location.
+
+At startup each location's parameters become one generated model (fields named by value key, aliased by the
+external name); per request the location's raw values go through `model_validate` (or `validate_json` straight
+from the body bytes) once, and errors are reshaped to FastAPI's format.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from vivace._core.errors import json_decode_error, missing_error, reshape
+from vivace._core.plan import Extractor
+
+__all__ = [
+    "FieldSpec",
+    "Source",
+    "json_body_validator",
+    "location_validator",
+    "model_group_validator",
+]
+
+Source = Any  # anything with .get(key) and .getlist(key): QueryParams, Headers, a path-params adapter
+Result = tuple[dict[str, Any], list[dict[str, Any]]]
+
+# Attributes that only shape the JSON Schema or the alias; the generated model sets its own alias.
+_ALIAS_ATTRIBUTES = ("alias", "alias_priority", "validation_alias", "serialization_alias")
+
+
+class FieldSpec:
+    """A parameter as the validator sees it: value key, lookup name, annotation and declaration."""
+
+    __slots__ = ("annotation", "field_info", "is_sequence", "key", "lookup")
+
+    def __init__(self, key: str, lookup: str, annotation: Any, field_info: FieldInfo, is_sequence: bool) -> None:
+        self.key = key
+        self.lookup = lookup
+        self.annotation = annotation
+        self.field_info = field_info
+        self.is_sequence = is_sequence
+
+
+def annotated(annotation: Any, metadata: Sequence[Any]) -> Any:
+    """`Annotated[annotation, *metadata]`, or the bare annotation when there is no metadata."""
+    return Annotated[(annotation, *metadata)] if metadata else annotation
+
+
+def _model_field(spec: FieldSpec) -> tuple[Any, FieldInfo]:
+    described = spec.field_info.asdict()
+    attributes = {k: v for k, v in described["attributes"].items() if k not in _ALIAS_ATTRIBUTES}
+    attributes["validation_alias"] = spec.lookup
+    return annotated(spec.annotation, described["metadata"]), Field(**attributes)
+
+
+def _quiet_build(build: Callable[[], Any]) -> Any:
+    # NOTE: Pydantic warns about declaration-only attributes (examples, deprecated) on TypeAdapter targets;
+    # those attributes matter only to OpenAPI, which reads the declarations, not these validators.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build()
+
+
+def _location_model(name: str, specs: Sequence[FieldSpec]) -> type[BaseModel]:
+    fields = {spec.key: _model_field(spec) for spec in specs}
+    config = ConfigDict(arbitrary_types_allowed=True)
+    return _quiet_build(lambda: create_model(name, __config__=config, **fields))  # type: ignore[no-any-return]
+
+
+def location_validator(location: str, specs: Sequence[FieldSpec], *, error_location: str | None = None) -> Extractor:
+    """Validate every plain parameter of one location at once."""
+    model = _location_model(f"{location.title()}Params", specs)
+    lookups = tuple((spec.lookup, spec.is_sequence) for spec in specs)
+    prefix = (error_location or location,)
+
+    def validate(source: Source) -> Result:
+        data: dict[str, Any] = {}
+        for lookup, is_sequence in lookups:
+            if is_sequence:
+                values = source.getlist(lookup)
+                if values:
+                    data[lookup] = values
+            else:
+                value = source.get(lookup)
+                if value is not None:
+                    data[lookup] = value
+        try:
+            return model.model_validate(data).__dict__, []
+        except ValidationError as exc:
+            return {}, reshape(exc.errors(include_url=False), prefix)
+
+    return Extractor(location, tuple(spec.key for spec in specs), validate)
+
+
+def model_group_validator(
+    location: str, key: str, model: type[BaseModel], lookups: Sequence[tuple[str, str, bool]], *, error_location: str
+) -> Extractor:
+    """A Pydantic model whose fields are read one by one from a location (`Annotated[Filters, Query()]`).
+
+    `lookups` holds (field input name, external name, is_sequence). Keys the model does not declare are passed
+    too, so `extra="forbid"` reports them as FastAPI does.
+    """
+    adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(model))
+    forbid_extra = model.model_config.get("extra") == "forbid"
+    known = {external for _, external, _ in lookups}
+    prefix = (error_location,)
+
+    def validate(source: Source) -> Result:
+        data: dict[str, Any] = {}
+        for name, external, is_sequence in lookups:
+            value = source.getlist(external) if is_sequence else source.get(external)
+            if value is not None and value != []:
+                data[name] = value
+        if forbid_extra:
+            for extra in source.keys():  # noqa: SIM118 - multidicts iterate differently from their keys()
+                if extra not in known:
+                    data[extra] = source.get(extra)
+        try:
+            return {key: adapter.validate_python(data, from_attributes=True)}, []
+        except ValidationError as exc:
+            return {}, reshape(exc.errors(include_url=False), prefix, top_missing_input_none=False)
+
+    return Extractor(location, (key,), validate)
+
+
+def _json_or_error(body: bytes) -> tuple[Any, dict[str, Any] | None]:
+    try:
+        return json.loads(body), None
+    except json.JSONDecodeError as exc:
+        return None, json_decode_error(exc)
+    except UnicodeDecodeError:
+        return None, {"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error", "input": {},
+                      "ctx": {"error": "Invalid UTF-8"}}
+
+
+def json_body_validator(spec: FieldSpec | None, embedded: Sequence[FieldSpec]) -> Extractor:
+    """The JSON body: a single parameter taking the whole body, or several embedded under their names.
+
+    `validate((raw, is_json))` receives the body bytes and whether the content type declared JSON; JSON bodies are
+    validated straight from bytes (`validate_json`), falling back to `json` only to report FastAPI's decode error.
+    """
+    if spec is not None:
+        target = annotated(spec.annotation, spec.field_info.asdict()["metadata"])
+        adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(target))
+        key = spec.key
+        default_info = spec.field_info
+
+        def unwrap(value: Any) -> dict[str, Any]:
+            return {key: value}
+
+        def empty() -> Result:
+            if default_info.is_required():
+                return {}, [missing_error(("body",))]
+            return {key: default_info.get_default(call_default_factory=True)}, []
+
+        keys: tuple[str, ...] = (key,)
+        top_none = False
+    else:
+        model = _location_model("BodyParams", embedded)
+        adapter = _quiet_build(lambda: TypeAdapter(model))
+        keys = tuple(s.key for s in embedded)
+
+        def unwrap(value: Any) -> dict[str, Any]:
+            return value.__dict__  # type: ignore[no-any-return]
+
+        def empty() -> Result:
+            try:
+                return adapter.validate_python({}).__dict__, []
+            except ValidationError as exc:
+                return {}, reshape(exc.errors(include_url=False), ("body",))
+
+        top_none = True
+
+    def validate(raw: tuple[bytes, bool]) -> Result:
+        body, is_json = raw
+        if not body:
+            return empty()
+        try:
+            if is_json:
+                return unwrap(adapter.validate_json(body)), []
+            return unwrap(adapter.validate_python(body, from_attributes=True)), []
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+        if is_json and errors and errors[0]["type"] == "json_invalid":
+            # PERF: the stdlib parser runs only for invalid bodies, to report FastAPI's exact position/message.
+            parsed, decode_error = _json_or_error(body)
+            if decode_error is not None:
+                return {}, [decode_error]
+            try:
+                return unwrap(adapter.validate_python(parsed, from_attributes=True)), []
+            except ValidationError as exc:
+                errors = exc.errors(include_url=False)
+        return {}, reshape(errors, ("body",), top_missing_input_none=top_none)
+
+    return Extractor("body", keys, validate)
+
+
+def form_model(specs: Sequence[FieldSpec]) -> Callable[[dict[str, Any]], Result]:
+    """Validate form fields (already read from the multipart/urlencoded body) in one call."""
+    model = _location_model("FormParams", specs)
+
+    def validate(data: dict[str, Any]) -> Result:
+        try:
+            return model.model_validate(data).__dict__, []
+        except ValidationError as exc:
+            return {}, reshape(exc.errors(include_url=False), ("body",))
+
+    return validate
+
+
+__all__ += ["form_model"]
+_UNDEFINED = PydanticUndefined

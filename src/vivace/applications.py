@@ -1,0 +1,435 @@
+"""`Vivace` (also exported as `FastAPI`): settings, routers, middleware. Startup code only.
+
+The app compiles its routes into a `CompiledRouter` on startup (and again after routes or dependency overrides
+change); a request then passes the middleware stack and goes straight to the compiled router.
+"""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from enum import Enum
+from typing import Any, TypeVar
+
+from starlette.applications import Starlette
+from starlette.datastructures import State
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
+from typing_extensions import Unpack
+
+from vivace._core.app import CompiledRouter, ExceptionHandlers
+from vivace._core.compile import compile_route
+from vivace._route_options import RouteOptions
+from vivace.datastructures import Default
+from vivace.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+    websocket_request_validation_exception_handler,
+)
+from vivace.exceptions import RequestValidationError, WebSocketRequestValidationError
+from vivace.params import Depends
+from vivace.responses import JSONResponse, Response
+from vivace.routing import APIRoute, APIRouter, APIWebSocketRoute
+from vivace.utils import generate_unique_id
+
+__all__ = ["FastAPI", "Vivace"]
+
+AppType = TypeVar("AppType", bound="Vivace")
+DecoratedCallable = TypeVar("DecoratedCallable", bound=Callable[..., Any])
+
+
+class _Overrides(dict[Any, Any]):
+    """`app.dependency_overrides`: any change marks the compiled plans stale (they bake overrides in)."""
+
+    def __init__(self, on_change: Callable[[], None], *args: Any) -> None:
+        super().__init__(*args)
+        self._on_change = on_change
+
+    def _changed(self) -> None:
+        self._on_change()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def pop(self, *args: Any) -> Any:
+        value = super().pop(*args)
+        self._changed()
+        return value
+
+    def popitem(self) -> tuple[Any, Any]:
+        item = super().popitem()
+        self._changed()
+        return item
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        value = super().setdefault(key, default)
+        self._changed()
+        return value
+
+
+class Vivace(Starlette):
+    """A FastAPI-compatible application; every route is compiled into a flat plan at startup."""
+
+    def __init__(  # noqa: PLR0913, PLR0915 - FastAPI's constructor, argument for argument
+        self,
+        *,
+        debug: bool = False,
+        routes: list[BaseRoute] | None = None,
+        title: str = "FastAPI",
+        summary: str | None = None,
+        description: str = "",
+        version: str = "0.1.0",
+        openapi_url: str | None = "/openapi.json",
+        openapi_tags: list[dict[str, Any]] | None = None,
+        servers: list[dict[str, Any]] | None = None,
+        dependencies: Sequence[Depends] | None = None,
+        default_response_class: type[Response] = Default(JSONResponse),
+        redirect_slashes: bool = True,
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
+        swagger_ui_init_oauth: dict[str, Any] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        exception_handlers: dict[int | type[Exception], Callable[..., Any]] | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        lifespan: Lifespan[AppType] | None = None,
+        terms_of_service: str | None = None,
+        contact: dict[str, str | Any] | None = None,
+        license_info: dict[str, str | Any] | None = None,
+        openapi_prefix: str = "",
+        root_path: str = "",
+        root_path_in_servers: bool = True,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        webhooks: APIRouter | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        swagger_ui_parameters: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+        separate_input_output_schemas: bool = True,
+        openapi_external_docs: dict[str, Any] | None = None,
+        strict_content_type: bool = Default(True),
+        max_body_size: int | None = None,
+        form_limits: dict[str, int | None] | None = None,
+        docs_assets: str = "local",
+        telemetry: Any = None,
+        **extra: Any,
+    ) -> None:
+        self.debug = debug
+        self.title = title
+        self.summary = summary
+        self.description = description
+        self.version = version
+        self.terms_of_service = terms_of_service
+        self.contact = contact
+        self.license_info = license_info
+        self.openapi_url = openapi_url
+        self.openapi_tags = openapi_tags
+        self.root_path_in_servers = root_path_in_servers
+        self.docs_url = docs_url
+        self.redoc_url = redoc_url
+        self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
+        self.swagger_ui_init_oauth = swagger_ui_init_oauth
+        self.swagger_ui_parameters = swagger_ui_parameters
+        self.servers = servers or []
+        self.separate_input_output_schemas = separate_input_output_schemas
+        self.openapi_external_docs = openapi_external_docs
+        self.docs_assets = docs_assets
+        self.extra = extra
+        self.openapi_version = "3.1.0"
+        self.openapi_schema: dict[str, Any] | None = None
+        self.root_path = root_path or openapi_prefix
+        self.state = State()
+        self.max_body_size = max_body_size
+        self.webhooks = webhooks or APIRouter()
+        self._dirty = True
+        self._compiled: CompiledRouter | None = None
+        self._dependency_overrides = _Overrides(self._routes_changed)
+        self.router: APIRouter = APIRouter(
+            routes=routes, redirect_slashes=redirect_slashes, dependency_overrides_provider=self,
+            on_startup=on_startup, on_shutdown=on_shutdown, lifespan=lifespan,
+            default_response_class=default_response_class, dependencies=dependencies, callbacks=callbacks,
+            deprecated=deprecated, include_in_schema=include_in_schema, responses=responses,
+            generate_unique_id_function=generate_unique_id_function, strict_content_type=strict_content_type,
+            max_body_size=max_body_size, form_limits=form_limits,
+        )
+        self.exception_handlers: dict[Any, Callable[..., Any]] = dict(exception_handlers or {})
+        self.exception_handlers.setdefault(StarletteHTTPException, http_exception_handler)
+        self.exception_handlers.setdefault(RequestValidationError, request_validation_exception_handler)
+        self.exception_handlers.setdefault(
+            WebSocketRequestValidationError, websocket_request_validation_exception_handler
+        )
+        self.user_middleware: list[Middleware] = list(middleware or [])
+        self.middleware_stack: ASGIApp | None = None
+        self.setup()
+
+    # -- configuration ------------------------------------------------------------------------------------
+
+    @property
+    def dependency_overrides(self) -> dict[Any, Any]:
+        return self._dependency_overrides
+
+    @dependency_overrides.setter
+    def dependency_overrides(self, value: Mapping[Any, Any]) -> None:
+        self._dependency_overrides = _Overrides(self._routes_changed, value)
+        self._routes_changed()
+
+    def _routes_changed(self) -> None:
+        self._dirty = True
+
+    def setup(self) -> None:
+        """Register /openapi.json and the docs pages (served from assets shipped in the wheel)."""
+        from vivace.openapi._setup import install_docs  # noqa: PLC0415 - openapi is loaded only by apps
+
+        install_docs(self)
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document, built on first use and cached."""
+        if self.openapi_schema is None:
+            from vivace.openapi.utils import get_openapi  # noqa: PLC0415
+
+            self.openapi_schema = get_openapi(
+                title=self.title, version=self.version, openapi_version=self.openapi_version,
+                summary=self.summary, description=self.description, terms_of_service=self.terms_of_service,
+                contact=self.contact, license_info=self.license_info, routes=self.routes,
+                webhooks=self.webhooks.routes, tags=self.openapi_tags, servers=self.servers,
+                separate_input_output_schemas=self.separate_input_output_schemas,
+                external_docs=self.openapi_external_docs,
+            )
+        return self.openapi_schema
+
+    # -- compilation --------------------------------------------------------------------------------------
+
+    def compile(self) -> CompiledRouter:
+        """Analyse and compile every route (with the current dependency overrides) into a CompiledRouter."""
+        overrides = dict(self._dependency_overrides) or None
+        plans: dict[int, Any] = {}
+        for route in self.router.routes:
+            if isinstance(route, APIRoute | APIWebSocketRoute):
+                dependant = route.analyse(overrides) if overrides else route.dependant
+                plans[id(route)] = compile_route(route, dependant)
+        handlers = ExceptionHandlers(
+            {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
+        )
+        self._compiled = CompiledRouter(list(self.router.routes), plans, handlers, self.router.redirect_slashes)
+        self._dirty = False
+        return self._compiled
+
+    def build_middleware_stack(self) -> ASGIApp:
+        error_handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
+        app: ASGIApp = self._route
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        compiled = self._compiled
+        if compiled is None or self._dirty:
+            compiled = self.compile()
+        await compiled(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.root_path:
+            scope["root_path"] = self.root_path
+        scope["app"] = self
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
+        stack = self.middleware_stack
+        if stack is None:
+            stack = self.middleware_stack = self.build_middleware_stack()
+        await stack(scope, receive, send)
+
+    # -- lifespan -----------------------------------------------------------------------------------------
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+        await receive()
+        try:
+            async with self._lifespan_context() as state:
+                if state is not None:
+                    scope.setdefault("state", {}).update(state)
+                self.compile()
+                if self.middleware_stack is None:
+                    self.middleware_stack = self.build_middleware_stack()
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()
+        except BaseException:
+            failed = "lifespan.shutdown.failed" if started else "lifespan.startup.failed"
+            await send({"type": failed, "message": traceback.format_exc()})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
+
+    @asynccontextmanager
+    async def _lifespan_context(self) -> AsyncIterator[Mapping[str, Any] | None]:
+        state: dict[str, Any] = {}
+        async with AsyncExitStack() as stack:
+            for handler in self.router.on_startup:
+                await _call_handler(handler)
+            stack.push_async_callback(self._run_shutdown_handlers)
+            for lifespan in self._lifespans():
+                value = await stack.enter_async_context(_as_context(lifespan, self))
+                if value is not None:
+                    state.update(value)
+            yield state or None
+
+    async def _run_shutdown_handlers(self) -> None:
+        for handler in self.router.on_shutdown:
+            await _call_handler(handler)
+
+    def _lifespans(self) -> list[Callable[[Any], Any]]:
+        found = [self.router.lifespan_context_user] if self.router.lifespan_context_user else []
+        return found + list(getattr(self.router, "_included_lifespans", []))
+
+    # -- FastAPI's decorators and registration methods, delegated to the router ---------------------------
+
+    def add_api_route(
+        self, path: str, endpoint: Callable[..., Any], *, methods: list[str] | None = None,
+        **options: Unpack[RouteOptions],
+    ) -> None:
+        self.router.add_api_route(path, endpoint, methods=methods, **options)
+
+    def api_route(
+        self, path: str, *, methods: list[str] | None = None, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.router.api_route(path, methods=methods, **options)
+
+    def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a GET operation."""
+        return self.router.get(path, **options)
+
+    def put(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a PUT operation."""
+        return self.router.put(path, **options)
+
+    def post(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a POST operation."""
+        return self.router.post(path, **options)
+
+    def delete(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a DELETE operation."""
+        return self.router.delete(path, **options)
+
+    def options(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare an OPTIONS operation."""
+        return self.router.options(path, **options)
+
+    def head(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a HEAD operation."""
+        return self.router.head(path, **options)
+
+    def patch(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a PATCH operation."""
+        return self.router.patch(path, **options)
+
+    def trace(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a TRACE operation."""
+        return self.router.trace(path, **options)
+
+    def websocket(
+        self, path: str, name: str | None = None, *, dependencies: Sequence[Depends] | None = None
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.router.websocket(path, name=name, dependencies=dependencies)
+
+    def add_api_websocket_route(
+        self, path: str, endpoint: Callable[..., Any], name: str | None = None, *,
+        dependencies: Sequence[Depends] | None = None,
+    ) -> None:
+        self.router.add_api_websocket_route(path, endpoint, name=name, dependencies=dependencies)
+
+    def include_router(self, router: APIRouter, **options: Any) -> None:
+        """Add `router`'s operations (see `APIRouter.include_router` for the options)."""
+        self.router.include_router(router, **options)
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        self.router.mount(path, app=app, name=name)
+        self._routes_changed()
+
+    def host(self, host: str, app: ASGIApp, name: str | None = None) -> None:
+        self.router.host(host, app=app, name=name)
+        self._routes_changed()
+
+    def add_route(self, path: str, route: Callable[..., Any], methods: list[str] | None = None,
+                  name: str | None = None, include_in_schema: bool = True) -> None:
+        self.router.add_route(path, route, methods=methods, name=name, include_in_schema=include_in_schema)
+        self._routes_changed()
+
+    def route(self, path: str, methods: list[str] | None = None, name: str | None = None,
+              include_in_schema: bool = True) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.router.route(path, methods=methods, name=name, include_in_schema=include_in_schema)
+
+    def websocket_route(self, path: str, name: str | None = None) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.router.websocket_route(path, name=name)
+
+    def add_websocket_route(self, path: str, route: Callable[..., Any], name: str | None = None) -> None:
+        self.router.add_websocket_route(path, route, name=name)
+        self._routes_changed()
+
+    def exception_handler(
+        self, exc_class_or_status_code: int | type[Exception]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_exception_handler(exc_class_or_status_code, func)
+            return func
+
+        return decorator
+
+    def add_exception_handler(self, exc_class_or_status_code: int | type[Exception], handler: Any) -> None:
+        self.exception_handlers[exc_class_or_status_code] = handler
+        self._routes_changed()
+        self.middleware_stack = None if self.middleware_stack is None else self.build_middleware_stack()
+
+    def middleware(self, middleware_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """`@app.middleware("http")`: wrap every request with `async def func(request, call_next)`."""
+        assert middleware_type == "http", 'Currently only middleware("http") is supported.'
+
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_middleware(BaseHTTPMiddleware, dispatch=func)
+            return func
+
+        return decorator
+
+    def on_event(self, event_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.router.on_event(event_type)
+
+    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
+        self.router.add_event_handler(event_type, func)
+
+
+FastAPI = Vivace
+
+
+async def _call_handler(handler: Callable[[], Any]) -> None:
+    result = handler()
+    if inspect.isawaitable(result):
+        await result
+
+
+def _as_context(lifespan: Callable[[Any], Any], app: Any) -> AbstractAsyncContextManager[Any]:
+    if inspect.isasyncgenfunction(lifespan):
+        return asynccontextmanager(lifespan)(app)
+    return lifespan(app)  # type: ignore[no-any-return]
+
+
+_unused: tuple[type[Enum], type[Awaitable[Any]]] = (Enum, Awaitable)

@@ -1,0 +1,116 @@
+"""Exceptions users raise and catch; the names and constructors match FastAPI's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.exceptions import WebSocketException as StarletteWebSocketException
+
+__all__ = [
+    "DependencyScopeError",
+    "EndpointContext",
+    "FastAPIDeprecationWarning",
+    "FastAPIError",
+    "HTTPException",
+    "PydanticV1NotSupportedError",
+    "RequestValidationError",
+    "ResponseValidationError",
+    "ValidationException",
+    "WebSocketException",
+    "WebSocketRequestValidationError",
+]
+
+
+class EndpointContext(TypedDict, total=False):
+    """Where an endpoint lives, shown in validation error messages to help find the failing route."""
+
+    function: str
+    path: str
+    file: str
+    line: int
+
+
+class HTTPException(StarletteHTTPException):
+    """Raise to answer with an HTTP error; `detail` may be any JSON-serialisable value."""
+
+    def __init__(
+        self, status_code: int, detail: Any = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(status_code=status_code, detail=detail, headers=headers)
+
+
+class WebSocketException(StarletteWebSocketException):
+    """Raise inside a WebSocket endpoint to close the connection with `code` and `reason`."""
+
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        super().__init__(code=code, reason=reason)
+
+
+class FastAPIError(RuntimeError):
+    """A usage error in the application itself (reported at startup where possible)."""
+
+
+class DependencyScopeError(FastAPIError):
+    """A dependency declared a scope that its position in the graph cannot honour."""
+
+
+class PydanticV1NotSupportedError(FastAPIError):
+    """Pydantic v1 models are not supported."""
+
+
+class FastAPIDeprecationWarning(UserWarning):
+    """Emitted for deprecated parameters (kept under FastAPI's name for filter compatibility)."""
+
+
+class ValidationException(Exception):
+    """Base of the validation errors: carries the list of error dicts and where the endpoint is."""
+
+    def __init__(self, errors: Sequence[Any], *, endpoint_ctx: EndpointContext | None = None) -> None:
+        self._errors = errors
+        self.endpoint_ctx = endpoint_ctx
+        ctx = endpoint_ctx or {}
+        self.endpoint_function = ctx.get("function")
+        self.endpoint_path = ctx.get("path")
+        self.endpoint_file = ctx.get("file")
+        self.endpoint_line = ctx.get("line")
+
+    def errors(self) -> Sequence[Any]:
+        return self._errors
+
+    def _location(self) -> str:
+        if self.endpoint_file and self.endpoint_line and self.endpoint_function:
+            text = f'\n  File "{self.endpoint_file}", line {self.endpoint_line}, in {self.endpoint_function}'
+            return text + (f"\n    {self.endpoint_path}" if self.endpoint_path else "")
+        return f"\n  Endpoint: {self.endpoint_path}" if self.endpoint_path else ""
+
+    def __str__(self) -> str:
+        count = len(self._errors)
+        lines = [f"{count} validation error{'' if count == 1 else 's'}:"]
+        lines.extend(f"  {error}" for error in self._errors)
+        return ("\n".join(lines) + self._location()).rstrip()
+
+
+class RequestValidationError(ValidationException):
+    """The request did not match the endpoint's declared parameters (answered with 422)."""
+
+    def __init__(
+        self, errors: Sequence[Any], *, body: Any = None, endpoint_ctx: EndpointContext | None = None
+    ) -> None:
+        super().__init__(errors, endpoint_ctx=endpoint_ctx)
+        self.body = body
+
+
+class WebSocketRequestValidationError(ValidationException):
+    """A WebSocket handshake did not match the endpoint's declared parameters."""
+
+
+class ResponseValidationError(ValidationException):
+    """The endpoint returned data that does not match its response model (a server bug, answered 500)."""
+
+    def __init__(
+        self, errors: Sequence[Any], *, body: Any = None, endpoint_ctx: EndpointContext | None = None
+    ) -> None:
+        super().__init__(errors, endpoint_ctx=endpoint_ctx)
+        self.body = body

@@ -1,0 +1,3 @@
+"""Middleware declarations, re-exported from Starlette under FastAPI's module path."""
+
+from starlette.middleware import Middleware as Middleware

@@ -1,0 +1,475 @@
+"""Route declarations: `APIRoute`, `APIWebSocketRoute`, `APIRouter` and `include_router`.
+
+Startup code only. A route records what the user declared and its analysed `Dependant`; `_core/compile.py`
+turns it into a `RoutePlan` when the application starts.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from enum import Enum
+from typing import Any, TypeVar
+
+from starlette import routing
+from starlette.routing import BaseRoute, Match, compile_path
+from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
+from typing_extensions import Unpack
+
+from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
+from vivace._route_options import RouteOptions
+from vivace.datastructures import Default, DefaultPlaceholder
+from vivace.params import Depends
+from vivace.responses import JSONResponse, Response
+from vivace.utils import generate_unique_id, get_path_param_names
+
+__all__ = ["APIRoute", "APIRouter", "APIWebSocketRoute"]
+
+DecoratedCallable = TypeVar("DecoratedCallable", bound=Callable[..., Any])
+
+
+def _value(value: Any) -> Any:
+    return value.value if isinstance(value, DefaultPlaceholder) else value
+
+
+def _first_set(*values: Any) -> Any:
+    """The first value that is not a `Default(...)` placeholder, else the last placeholder's value."""
+    for value in values:
+        if not isinstance(value, DefaultPlaceholder):
+            return value
+    return values[-1]
+
+
+class APIRoute(routing.Route):
+    """An HTTP path operation as declared; compiled into a RoutePlan at startup."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: set[str] | list[str] | None = None,
+        dependency_overrides_provider: Any = None,
+        **options: Unpack[RouteOptions],
+    ) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self.dependency_overrides_provider = dependency_overrides_provider
+        self.response_model = self._response_model(options.get("response_model", Default(None)), endpoint)
+        self.status_code = options.get("status_code")
+        self.tags: list[str | Enum] = list(options.get("tags") or [])
+        self.dependencies: list[Depends] = list(options.get("dependencies") or [])
+        self.summary = options.get("summary")
+        self.description = self._description(options.get("description"), endpoint)
+        self.response_description = options.get("response_description", "Successful Response")
+        self.responses: dict[int | str, dict[str, Any]] = dict(options.get("responses") or {})
+        self.deprecated = options.get("deprecated")
+        self.operation_id = options.get("operation_id")
+        self.response_model_include = options.get("response_model_include")
+        self.response_model_exclude = options.get("response_model_exclude")
+        self.response_model_by_alias = options.get("response_model_by_alias", True)
+        self.response_model_exclude_unset = options.get("response_model_exclude_unset", False)
+        self.response_model_exclude_defaults = options.get("response_model_exclude_defaults", False)
+        self.response_model_exclude_none = options.get("response_model_exclude_none", False)
+        self.include_in_schema = options.get("include_in_schema", True)
+        self.response_class = options.get("response_class", Default(JSONResponse))
+        self.name = options.get("name") or routing.get_name(endpoint)
+        self.callbacks = options.get("callbacks")
+        self.openapi_extra = options.get("openapi_extra")
+        self.generate_unique_id_function = options.get("generate_unique_id_function", Default(generate_unique_id))
+        self.strict_content_type = options.get("strict_content_type", Default(True))
+        self.max_body_size = options.get("max_body_size")
+        self.form_limits = options.get("form_limits")
+        self.methods: set[str] = {m.upper() for m in (methods or ["GET"])}
+        self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+        self.unique_id = self.operation_id or _value(self.generate_unique_id_function)(self)
+        self.dependant = self.analyse()
+        self.app = self._not_compiled
+
+    @staticmethod
+    def _response_model(response_model: Any, endpoint: Callable[..., Any]) -> Any:
+        if not isinstance(response_model, DefaultPlaceholder):
+            return response_model
+        annotation = get_typed_signature(endpoint).return_annotation
+        if annotation is inspect.Signature.empty or annotation is None:
+            return None
+        if isinstance(annotation, type) and issubclass(annotation, Response):
+            return None
+        return annotation
+
+    @staticmethod
+    def _description(description: str | None, endpoint: Callable[..., Any]) -> str | None:
+        if description is not None:
+            return description
+        doc = inspect.cleandoc(endpoint.__doc__ or "")
+        return doc.split("\f")[0].strip() or None
+
+    @property
+    def path_param_names(self) -> frozenset[str]:
+        return frozenset(get_path_param_names(self.path_format))
+
+    def analyse(self, overrides: dict[Any, Any] | None = None) -> Dependant:
+        """The endpoint's Dependant, with route-level `dependencies=[...]` placed first as FastAPI does."""
+        names = self.path_param_names
+        root = analyse(self.endpoint, path=self.path_format, path_param_names=names, overrides=overrides)
+        extra = [
+            analyse_dependency(dep, path=self.path_format, path_param_names=names, overrides=overrides)
+            for dep in self.dependencies
+        ]
+        root.dependencies[:0] = extra
+        return root
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        return super().matches(scope)
+
+    async def _not_compiled(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("APIRoute is served by the application's compiled router, not on its own")
+
+    def __repr__(self) -> str:
+        return f"APIRoute(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)})"
+
+
+class APIWebSocketRoute(routing.WebSocketRoute):
+    """A WebSocket endpoint with FastAPI-style parameters and dependencies."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[Depends] | None = None,
+        dependency_overrides_provider: Any = None,
+    ) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self.name = name or routing.get_name(endpoint)
+        self.dependencies = list(dependencies or [])
+        self.dependency_overrides_provider = dependency_overrides_provider
+        self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+        self.dependant = self.analyse()
+        self.app = APIRoute._not_compiled.__get__(self)
+
+    analyse = APIRoute.analyse
+    path_param_names = APIRoute.path_param_names
+
+    def __repr__(self) -> str:
+        return f"APIWebSocketRoute(path={self.path!r}, name={self.name!r})"
+
+
+_HTTP_VERBS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class APIRouter(routing.Router):
+    """A group of path operations with shared prefix, tags, dependencies and responses."""
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[Depends] | None = None,
+        default_response_class: type[Response] = Default(JSONResponse),
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        routes: list[BaseRoute] | None = None,
+        redirect_slashes: bool = True,
+        default: ASGIApp | None = None,
+        dependency_overrides_provider: Any = None,
+        route_class: type[APIRoute] = APIRoute,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        lifespan: Lifespan[Any] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+        strict_content_type: bool = Default(True),
+        max_body_size: int | None = None,
+        form_limits: dict[str, int | None] | None = None,
+    ) -> None:
+        super().__init__(routes=routes, redirect_slashes=redirect_slashes, default=default, lifespan=lifespan)
+        self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
+        self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
+        if prefix:
+            assert prefix.startswith("/"), "A path prefix must start with '/'"
+            assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
+        self.prefix = prefix
+        self.tags: list[str | Enum] = list(tags or [])
+        self.dependencies = list(dependencies or [])
+        self.default_response_class = default_response_class
+        self.responses = dict(responses or {})
+        self.callbacks = list(callbacks or [])
+        self.dependency_overrides_provider = dependency_overrides_provider
+        self.route_class = route_class
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.generate_unique_id_function = generate_unique_id_function
+        self.strict_content_type = strict_content_type
+        self.max_body_size = max_body_size
+        self.form_limits = form_limits
+        self.lifespan_context_user = lifespan
+        self._version = 0
+
+    def _changed(self) -> None:
+        self._version += 1
+        provider = self.dependency_overrides_provider
+        if provider is not None and hasattr(provider, "_routes_changed"):
+            provider._routes_changed()
+
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: set[str] | list[str] | None = None,
+        route_class_override: type[APIRoute] | None = None,
+        **options: Unpack[RouteOptions],
+    ) -> None:
+        """Declare a path operation (what the `@router.get(...)` family of decorators call)."""
+        route_class = route_class_override or self.route_class
+        merged = self._merge_options(options)
+        route = route_class(
+            self.prefix + path, endpoint, methods=methods,
+            dependency_overrides_provider=self.dependency_overrides_provider, **merged,
+        )
+        self.routes.append(route)
+        self._changed()
+
+    def _merge_options(self, options: RouteOptions) -> RouteOptions:
+        merged: RouteOptions = dict(options)  # type: ignore[assignment]
+        merged["tags"] = [*self.tags, *(options.get("tags") or [])]
+        merged["dependencies"] = [*self.dependencies, *(options.get("dependencies") or [])]
+        merged["responses"] = {**self.responses, **(options.get("responses") or {})}
+        merged["callbacks"] = [*self.callbacks, *(options.get("callbacks") or [])] or None
+        merged["deprecated"] = options.get("deprecated") or self.deprecated
+        merged["include_in_schema"] = options.get("include_in_schema", True) and self.include_in_schema
+        merged["response_class"] = _first_set(options.get("response_class", Default(None)), self.default_response_class)
+        merged["generate_unique_id_function"] = _first_set(
+            options.get("generate_unique_id_function", Default(None)), self.generate_unique_id_function
+        )
+        merged["strict_content_type"] = _first_set(
+            options.get("strict_content_type", Default(None)), self.strict_content_type
+        )
+        if options.get("max_body_size") is None and self.max_body_size is not None:
+            merged["max_body_size"] = self.max_body_size
+        if options.get("form_limits") is None and self.form_limits is not None:
+            merged["form_limits"] = self.form_limits
+        return merged
+
+    def api_route(
+        self, path: str, *, methods: list[str] | None = None, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_api_route(path, func, methods=methods, **options)
+            return func
+
+        return decorator
+
+    def _verb(self, method: str, path: str, options: RouteOptions) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.api_route(path, methods=[method], **options)
+
+    def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a GET operation."""
+        return self._verb("GET", path, options)
+
+    def put(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a PUT operation."""
+        return self._verb("PUT", path, options)
+
+    def post(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a POST operation."""
+        return self._verb("POST", path, options)
+
+    def delete(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a DELETE operation."""
+        return self._verb("DELETE", path, options)
+
+    def options(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare an OPTIONS operation."""
+        return self._verb("OPTIONS", path, options)
+
+    def head(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a HEAD operation."""
+        return self._verb("HEAD", path, options)
+
+    def patch(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a PATCH operation."""
+        return self._verb("PATCH", path, options)
+
+    def trace(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a TRACE operation."""
+        return self._verb("TRACE", path, options)
+
+    def add_api_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        *,
+        dependencies: Sequence[Depends] | None = None,
+    ) -> None:
+        route = APIWebSocketRoute(
+            self.prefix + path, endpoint, name=name, dependencies=[*self.dependencies, *(dependencies or [])],
+            dependency_overrides_provider=self.dependency_overrides_provider,
+        )
+        self.routes.append(route)
+        self._changed()
+
+    def websocket(
+        self, path: str, name: str | None = None, *, dependencies: Sequence[Depends] | None = None
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_api_websocket_route(path, func, name=name, dependencies=dependencies)
+            return func
+
+        return decorator
+
+    def websocket_route(self, path: str, name: str | None = None) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_websocket_route(path, func, name=name)
+            self._changed()
+            return func
+
+        return decorator
+
+    def route(
+        self, path: str, methods: list[str] | None = None, name: str | None = None, include_in_schema: bool = True
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_route(path, func, methods=methods, name=name, include_in_schema=include_in_schema)
+            self._changed()
+            return func
+
+        return decorator
+
+    def include_router(
+        self,
+        router: APIRouter,
+        *,
+        prefix: str = "",
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[Depends] | None = None,
+        default_response_class: type[Response] = Default(JSONResponse),
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+        strict_content_type: bool = Default(True),
+        max_body_size: int | None = None,
+        form_limits: dict[str, int | None] | None = None,
+    ) -> None:
+        """Copy `router`'s operations into this one, under `prefix` and with the given shared settings."""
+        if prefix:
+            assert prefix.startswith("/"), "A path prefix must start with '/'"
+            assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
+        else:
+            for r in router.routes:
+                path = getattr(r, "path", None)
+                if path is not None and not path:
+                    raise Exception(  # noqa: TRY002 - FastAPI raises a plain Exception here
+                        f"Prefix and path cannot be both empty (path operation: {getattr(r, 'name', 'unknown')})"
+                    )
+        for route in router.routes:
+            self._include_one(
+                route, prefix, tags or [], list(dependencies or []), default_response_class, responses or {},
+                callbacks or [], deprecated, include_in_schema, generate_unique_id_function, strict_content_type,
+                router, max_body_size, form_limits,
+            )
+        self.on_startup.extend(router.on_startup)
+        self.on_shutdown.extend(router.on_shutdown)
+        if router.lifespan_context_user is not None:
+            self._included_lifespans = [*getattr(self, "_included_lifespans", []), router.lifespan_context_user]
+        self._included_lifespans = [*getattr(self, "_included_lifespans", []), *getattr(router, "_included_lifespans", [])]
+
+    def _include_one(  # noqa: PLR0913 - mirrors include_router's arguments
+        self,
+        route: BaseRoute,
+        prefix: str,
+        tags: list[str | Enum],
+        dependencies: list[Depends],
+        default_response_class: Any,
+        responses: dict[int | str, dict[str, Any]],
+        callbacks: list[BaseRoute],
+        deprecated: bool | None,
+        include_in_schema: bool,
+        generate_unique_id_function: Any,
+        strict_content_type: Any,
+        router: APIRouter,
+        max_body_size: int | None,
+        form_limits: dict[str, int | None] | None,
+    ) -> None:
+        if isinstance(route, APIRoute):
+            options: RouteOptions = {
+                "response_model": route.response_model,
+                "status_code": route.status_code,
+                "tags": [*tags, *route.tags],
+                "dependencies": [*dependencies, *route.dependencies],
+                "summary": route.summary,
+                "description": route.description,
+                "response_description": route.response_description,
+                "responses": {**responses, **route.responses},
+                "deprecated": route.deprecated or deprecated or self.deprecated,
+                "operation_id": route.operation_id,
+                "response_model_include": route.response_model_include,
+                "response_model_exclude": route.response_model_exclude,
+                "response_model_by_alias": route.response_model_by_alias,
+                "response_model_exclude_unset": route.response_model_exclude_unset,
+                "response_model_exclude_defaults": route.response_model_exclude_defaults,
+                "response_model_exclude_none": route.response_model_exclude_none,
+                "include_in_schema": route.include_in_schema and self.include_in_schema and include_in_schema,
+                "response_class": _first_set(
+                    route.response_class, router.default_response_class, default_response_class,
+                    self.default_response_class,
+                ),
+                "name": route.name,
+                "callbacks": [*callbacks, *(route.callbacks or [])] or None,
+                "openapi_extra": route.openapi_extra,
+                "generate_unique_id_function": _first_set(
+                    route.generate_unique_id_function, router.generate_unique_id_function,
+                    generate_unique_id_function, self.generate_unique_id_function,
+                ),
+                "strict_content_type": _first_set(
+                    route.strict_content_type, router.strict_content_type, strict_content_type,
+                    self.strict_content_type,
+                ),
+                "max_body_size": _pick(route.max_body_size, max_body_size, self.max_body_size),
+                "form_limits": _pick(route.form_limits, form_limits, self.form_limits),
+            }
+            self.add_api_route(
+                prefix + route.path, route.endpoint, methods=list(route.methods),
+                route_class_override=type(route), **options,
+            )
+        elif isinstance(route, APIWebSocketRoute):
+            self.add_api_websocket_route(
+                prefix + route.path, route.endpoint, name=route.name,
+                dependencies=[*dependencies, *route.dependencies],
+            )
+        elif isinstance(route, routing.Route):
+            methods = list(route.methods or [])
+            self.add_route(
+                prefix + route.path, route.endpoint, methods=methods, include_in_schema=route.include_in_schema,
+                name=route.name,
+            )
+            self._changed()
+        elif isinstance(route, routing.WebSocketRoute):
+            self.add_websocket_route(prefix + route.path, route.endpoint, name=route.name)
+            self._changed()
+        elif isinstance(route, routing.Mount):
+            self.routes.append(routing.Mount(prefix + route.path, app=route.app, name=route.name))
+            self._changed()
+
+    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
+        assert event_type in ("startup", "shutdown")
+        (self.on_startup if event_type == "startup" else self.on_shutdown).append(func)
+
+    def on_event(self, event_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_event_handler(event_type, func)
+            return func
+
+        return decorator
+
+
+def _pick(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)

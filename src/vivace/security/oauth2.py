@@ -1,0 +1,179 @@
+"""OAuth2: the token request form, bearer-token schemes, and `SecurityScopes`.
+
+The schemes read the `Authorization` header and document the flows in OpenAPI; issuing and checking
+tokens is the application's job.
+"""
+
+from typing import Annotated, Any
+
+from starlette.requests import HTTPConnection
+
+from vivace.exceptions import HTTPException
+from vivace.openapi.models import OAuth2 as OAuth2Model
+from vivace.openapi.models import OAuthFlows as OAuthFlowsModel
+from vivace.param_functions import Form
+from vivace.security.base import SecurityBase, not_authenticated
+from vivace.security.utils import get_authorization_scheme_param
+
+__all__ = [
+    "OAuth2",
+    "OAuth2AuthorizationCodeBearer",
+    "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
+    "SecurityScopes",
+]
+
+# NOTE: this module does not use `from __future__ import annotations`: the form classes' signatures are
+# read by the dependency analyser, and real `Annotated[...]` objects need no string evaluation.
+
+
+class OAuth2PasswordRequestForm:
+    """The form of the OAuth2 password flow (RFC 6749 §4.3.2), used as a dependency class.
+
+    `scope` arrives as one space-separated string and is exposed as the list `scopes`. `grant_type` may
+    be omitted; when sent it must be "password" (`OAuth2PasswordRequestFormStrict` requires it).
+    """
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form(json_schema_extra={"format": "password"})],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+    ) -> None:
+        self.grant_type = grant_type
+        self.username = username
+        self.password = password
+        self.scopes = scope.split()
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+
+class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
+    """Like `OAuth2PasswordRequestForm`, but `grant_type=password` is required, as the RFC says."""
+
+    # NOTE: positional-or-keyword parameters and no `format: password` on the secrets: FastAPI's
+    # signature is exactly this, and the generated form schema must match it.
+    def __init__(
+        self,
+        grant_type: Annotated[str, Form(pattern="^password$")],
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form()] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
+
+
+class OAuth2(SecurityBase):
+    """An OAuth2 scheme with the given `flows`; the dependency returns the raw `Authorization` header."""
+
+    model: OAuth2Model
+
+    def __init__(
+        self,
+        *,
+        flows: OAuthFlowsModel | dict[str, dict[str, Any]] = OAuthFlowsModel(),
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        self.model = OAuth2Model.model_validate({"flows": flows, "description": description})
+        self.scheme_name = scheme_name or type(self).__name__
+        self.auto_error = auto_error
+
+    def make_not_authenticated_error(self) -> HTTPException:
+        return not_authenticated({"WWW-Authenticate": "Bearer"})
+
+    async def __call__(self, request: HTTPConnection) -> str | None:
+        authorization = request.headers.get("Authorization")
+        if authorization:
+            return authorization
+        self._raise_if_auto_error()
+        return None
+
+    def _bearer_token(self, request: HTTPConnection) -> str | None:
+        """The token of an `Authorization: Bearer <token>` header; it may be empty, as in FastAPI."""
+        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if scheme.lower() == "bearer":
+            return token
+        self._raise_if_auto_error()
+        return None
+
+
+class OAuth2PasswordBearer(OAuth2):
+    """The password flow with bearer tokens obtained at `tokenUrl`; the dependency returns the token."""
+
+    def __init__(
+        self,
+        tokenUrl: str,  # camelCase: FastAPI's (and OpenAPI's) spelling
+        scheme_name: str | None = None,
+        scopes: dict[str, str] | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+        refreshUrl: str | None = None,
+    ) -> None:
+        password_flow = {"tokenUrl": tokenUrl, "refreshUrl": refreshUrl, "scopes": scopes or {}}
+        super().__init__(
+            flows=OAuthFlowsModel.model_validate({"password": password_flow}),
+            scheme_name=scheme_name,
+            description=description,
+            auto_error=auto_error,
+        )
+
+    async def __call__(self, request: HTTPConnection) -> str | None:
+        return self._bearer_token(request)
+
+
+class OAuth2AuthorizationCodeBearer(OAuth2):
+    """The authorization-code flow with bearer tokens; the dependency returns the token."""
+
+    def __init__(
+        self,
+        authorizationUrl: str,
+        tokenUrl: str,
+        refreshUrl: str | None = None,
+        scheme_name: str | None = None,
+        scopes: dict[str, str] | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        code_flow = {
+            "authorizationUrl": authorizationUrl,
+            "tokenUrl": tokenUrl,
+            "refreshUrl": refreshUrl,
+            "scopes": scopes or {},
+        }
+        super().__init__(
+            flows=OAuthFlowsModel.model_validate({"authorizationCode": code_flow}),
+            scheme_name=scheme_name,
+            description=description,
+            auto_error=auto_error,
+        )
+
+    async def __call__(self, request: HTTPConnection) -> str | None:
+        return self._bearer_token(request)
+
+
+class SecurityScopes:
+    """Injected into a dependency to tell it which OAuth2 scopes the dependants above it require.
+
+    `scopes` lists them all (from every `Security(..., scopes=[...])` on the way down); `scope_str` joins
+    them with spaces, ready for a `WWW-Authenticate: Bearer scope="..."` challenge.
+    """
+
+    def __init__(self, scopes: list[str] | None = None) -> None:
+        self.scopes: list[str] = scopes or []
+        self.scope_str: str = " ".join(self.scopes)

@@ -1,0 +1,3 @@
+"""Static file serving, re-exported from Starlette under FastAPI's module path."""
+
+from starlette.staticfiles import StaticFiles as StaticFiles

@@ -1,0 +1,527 @@
+"""vivace's compatibility yardstick: FastAPI 0.165.0's own tutorial tests, run against vivace.
+
+    .venv/bin/python tools/conformance.py report [--section test_body] [--failures test_body|all]
+    .venv/bin/python tools/conformance.py check [--raise]     # the ratchet used by `make test`
+    .venv/bin/python tools/conformance.py baseline            # rerun the suite on the real FastAPI
+    .venv/bin/python tools/conformance.py show [--failures SECTION]   # reprint the last run, no rerun
+
+FastAPI's sdist is downloaded once into .cache/conformance/ (gitignored). Its `tests/test_tutorial/` runs from
+the sdist root with the sdist's own pytest settings (warnings are errors, 20 s per-test timeout), two xdist
+workers, and the plugin tools/vivace_conformance_plugin.py, which installs the `fastapi` -> vivace alias in
+every process before collection and records each outcome.
+
+B is the number of tests that pass on the real FastAPI in this venv (cached per machine and package set);
+P is how many of those B pass on vivace. `check` fails when P drops below tools/conformance-floor.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+VERSION = "0.165.0"
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / "tools"
+CACHE = ROOT / ".cache" / "conformance"
+SDIST_ROOT = CACHE / f"fastapi-{VERSION}"
+BASELINE_FILE = CACHE / f"baseline-{VERSION}.json"
+LAST_RUN_FILE = CACHE / "last-run.json"
+FLOOR_FILE = TOOLS / "conformance-floor.txt"
+SUITE = "tests/test_tutorial"
+PLUGIN = "vivace_conformance_plugin"
+FAILED_OUTCOMES = frozenset({"failed", "error"})
+MESSAGE_LINES = 6
+
+
+# ---------------------------------------------------------------------------------------------- the sdist
+
+
+def ensure_sdist() -> Path:
+    """FastAPI's extracted sdist, downloaded and unpacked on first use only."""
+    marker = SDIST_ROOT / ".vivace-extracted"
+    if marker.is_file():
+        return SDIST_ROOT
+    CACHE.mkdir(parents=True, exist_ok=True)
+    archive = CACHE / f"fastapi-{VERSION}.tar.gz"
+    if not archive.is_file():
+        print(f"downloading FastAPI {VERSION}'s sdist into {CACHE} ...", flush=True)
+        pip = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"]
+        subprocess.run([*pip, f"fastapi=={VERSION}", "-d", str(CACHE)], check=True)
+    # NOTE: unpack next to the target and rename, so an interrupted extraction is never mistaken for a tree.
+    staging = Path(tempfile.mkdtemp(prefix="extract-", dir=CACHE))
+    with tarfile.open(archive) as tar:
+        tar.extractall(staging, filter="data")
+    shutil.rmtree(SDIST_ROOT, ignore_errors=True)
+    (staging / f"fastapi-{VERSION}").rename(SDIST_ROOT)
+    shutil.rmtree(staging)
+    marker.write_text(f"extracted from {archive.name}\n", encoding="utf-8")
+    return SDIST_ROOT
+
+
+@contextlib.contextmanager
+def exclusive_lock() -> Iterator[None]:
+    """One conformance run at a time per checkout: runs share the sdist tree, and some tests write to it."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("waiting for another conformance run in this checkout to finish ...", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+# ---------------------------------------------------------------------------------------------- one run
+
+
+@dataclass
+class TestResult:
+    outcome: str  # passed, failed, error, skipped, xfailed, xpassed, or why it never ran
+    message: str = ""
+    text: str = ""
+
+
+@dataclass
+class Run:
+    mode: str
+    seconds: float = 0.0
+    returncode: int = 0
+    log: Path = Path()
+    tests: dict[str, TestResult] = field(default_factory=dict)
+    collect_errors: dict[str, str] = field(default_factory=dict)
+    broken_conftests: dict[str, str] = field(default_factory=dict)  # ignored section dir -> why
+    problems: list[str] = field(default_factory=list)  # anything that makes the numbers doubtful
+    fastapi_files: set[str] = field(default_factory=set)  # where each process's `fastapi` came from
+
+
+@dataclass
+class Options:
+    workers: int = 2
+    max_seconds: float = 900.0
+    sections: list[str] = field(default_factory=list)
+
+
+def _phase_outcome(outcome: str, xfail: bool) -> str:
+    if outcome == "passed":
+        return "xpassed" if xfail else "passed"
+    return "xfailed" if xfail else "skipped"
+
+
+def fold_report(tests: dict[str, TestResult], record: dict[str, Any]) -> None:
+    """Merge one phase report (setup, call, teardown) into the test's single outcome; a failure sticks."""
+    nodeid, when, outcome = record["nodeid"], record["when"], record["outcome"]
+    current = tests.get(nodeid)
+    if current is not None and current.outcome in FAILED_OUTCOMES:
+        return
+    if outcome == "failed":
+        kind = "failed" if when == "call" else "error"
+        tests[nodeid] = TestResult(kind, record.get("message", ""), record.get("text", ""))
+    elif when == "call" or outcome == "skipped":
+        tests[nodeid] = TestResult(_phase_outcome(outcome, record["xfail"]))
+
+
+def read_reports(run: Run, run_dir: Path) -> None:
+    """Load what the plugin wrote (possibly partial if the run was cut short)."""
+    path = run_dir / "reports.jsonl"
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(json.JSONDecodeError):  # a line cut by a killed run
+            record = json.loads(line)
+            if record["kind"] == "collect":
+                run.collect_errors.setdefault(record["nodeid"], record["message"])
+            else:
+                fold_report(run.tests, record)
+
+
+def _is_vivace_module(name: str) -> bool:
+    return name == "vivace" or name.startswith("vivace.")
+
+
+def check_guards(run: Run, run_dir: Path, workers: int) -> None:
+    """Verify from each process's guard file that `fastapi` was the framework this run meant to test."""
+    guards = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(run_dir.glob("guard-*.json"))]
+    for guard in guards:
+        modules: dict[str, str] = guard["modules"]
+        if guard["fastapi_file"]:
+            run.fastapi_files.add(guard["fastapi_file"])
+        if run.mode == "vivace":
+            leaked = sorted(name for name, real in modules.items() if not _is_vivace_module(real))
+        else:
+            leaked = sorted(name for name, real in modules.items() if name != real)
+            if modules and guard["fastapi_version"] != VERSION:
+                leaked.append(f"fastapi {guard['fastapi_version']} from {guard['fastapi_file']}")
+        if leaked:
+            run.problems.append(f"{guard['role']} {guard['pid']} imported the wrong fastapi: {leaked[:5]}")
+    worker_guards = sum(1 for guard in guards if guard["role"] == "worker")
+    if workers and worker_guards < workers and run.returncode in (0, 1):
+        run.problems.append(
+            f"only {worker_guards} of {workers} xdist workers reported which fastapi they used"
+        )
+
+
+_CONFTEST_PATTERNS = (
+    re.compile(r"while loading conftest '([^']+)'"),
+    re.compile(r"\(from (\S+conftest\.py)\)"),
+)
+
+
+def broken_conftest(log_text: str, sdist: Path) -> str | None:
+    """The suite-relative directory of a conftest.py whose import aborted pytest, if that is what happened."""
+    for pattern in _CONFTEST_PATTERNS:
+        match = pattern.search(log_text)
+        if match:
+            with contextlib.suppress(ValueError):
+                return Path(match.group(1)).resolve().parent.relative_to(sdist.resolve()).as_posix()
+    return None
+
+
+def pytest_command(mode: str, options: Options, ignored: list[str]) -> list[str]:
+    targets = [f"{SUITE}/{section}" for section in options.sections] or [SUITE]
+    command = [sys.executable, "-m", "pytest", *targets, "-p", "no:cacheprovider", "-p", PLUGIN]
+    # loadgroup keeps the tests marked xdist_group("workdir_lock") (they chdir and write files) on one worker.
+    command += ["-n", str(options.workers)] + (["--dist", "loadgroup"] if options.workers else [])
+    # inline-snapshot only compares here: it must never rewrite the sdist's test files.
+    command += ["--continue-on-collection-errors", "--inline-snapshot=disable", "-q"]
+    return command + [f"--ignore={path}" for path in ignored]
+
+
+def pytest_environment(mode: str, run_dir: Path) -> dict[str, str]:
+    """The caller's environment minus anything that would change pytest's behaviour, plus the plugin's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k != "PYTHONPATH"}
+    env.update(PYTHONPATH=str(TOOLS), VIVACE_CONFORMANCE_MODE=mode, VIVACE_CONFORMANCE_DIR=str(run_dir))
+    return env
+
+
+def invoke(command: list[str], env: dict[str, str], log: Path, max_seconds: float) -> tuple[int, bool]:
+    """Run pytest in its own process group, output to `log`; kill the group after `max_seconds`."""
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen(
+            command, cwd=SDIST_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            return proc.wait(timeout=max_seconds), False
+        except subprocess.TimeoutExpired:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, sig)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    return proc.wait(timeout=10), True
+            return proc.wait(), True
+
+
+def run_suite(mode: str, options: Options) -> Run:
+    """Run the tutorial suite once in `mode` ("vivace" or "fastapi") and collect every outcome."""
+    sdist = ensure_sdist()
+    run = Run(mode)
+    run_dir = CACHE / f"run-{mode}"
+    ignored: list[str] = []
+    cut = False
+    started = time.monotonic()
+    while True:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+        run.log = run_dir / "pytest.log"
+        command = pytest_command(mode, options, ignored)
+        remaining = options.max_seconds - (time.monotonic() - started)
+        run.returncode, cut = invoke(command, pytest_environment(mode, run_dir), run.log, remaining)
+        log_text = run.log.read_text(encoding="utf-8", errors="replace")
+        broken = broken_conftest(log_text, sdist) if run.returncode == 4 else None
+        if broken is None or broken in ignored:
+            break
+        # NOTE: a conftest that fails to import aborts the whole pytest session, so rerun without its
+        # directory and count the tests below it as failed instead.
+        ignored.append(broken)
+        run.broken_conftests[broken] = "conftest failed to import: " + _first_error_lines(log_text)
+    run.seconds = time.monotonic() - started
+    read_reports(run, run_dir)
+    check_guards(run, run_dir, options.workers)
+    if cut:
+        run.problems.append(
+            f"the run was cut after {options.max_seconds:.0f} s; tests not reached count as failed"
+        )
+    if not run.tests and not run.collect_errors:
+        run.problems.append(f"pytest ran nothing (exit {run.returncode}): " + _first_error_lines(log_text))
+    return run
+
+
+def _first_error_lines(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.startswith("E ")] or text.strip().splitlines()[-4:]
+    return "\n".join(lines[:MESSAGE_LINES])
+
+
+# ---------------------------------------------------------------------------------------------- baseline
+
+
+def environment_fingerprint() -> str:
+    """A hash of the interpreter and installed packages (vivace aside): a change means B may change."""
+    names = sorted(
+        f"{dist.metadata['Name']}=={dist.version}".lower()
+        for dist in metadata.distributions()
+        if (dist.metadata["Name"] or "").lower() != "vivace"
+    )
+    return hashlib.sha256("\n".join([platform.python_version(), *names]).encode()).hexdigest()[:16]
+
+
+def run_baseline(options: Options) -> dict[str, Any]:
+    """Run the suite on the real FastAPI 0.165.0 and cache the ids of the tests that pass."""
+    print(f"baseline: running FastAPI {VERSION}'s tutorial tests on FastAPI itself ...", flush=True)
+    run = run_suite("fastapi", Options(options.workers, options.max_seconds))
+    if run.problems:
+        raise SystemExit("baseline run is not trustworthy:\n  " + "\n  ".join(run.problems))
+    counts = collections.Counter(result.outcome for result in run.tests.values())
+    passing = sorted(nodeid for nodeid, result in run.tests.items() if result.outcome == "passed")
+    baseline = {
+        "fastapi_version": VERSION,
+        "python": platform.python_version(),
+        "fingerprint": environment_fingerprint(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(run.seconds, 1),
+        "counts": dict(sorted(counts.items())),
+        "fastapi_imported_from": sorted(run.fastapi_files),
+        "collection_errors": run.collect_errors,
+        "passing": passing,
+    }
+    BASELINE_FILE.write_text(json.dumps(baseline, indent=1) + "\n", encoding="utf-8")
+    print(
+        f"baseline: B = {len(passing)} passing on FastAPI ({dict(counts)}) in {run.seconds:.1f} s", flush=True
+    )
+    return baseline
+
+
+def load_baseline(options: Options, force: bool = False) -> dict[str, Any]:
+    """The cached baseline, rerun when forced, missing, or made with a different set of packages."""
+    if not force and BASELINE_FILE.is_file():
+        baseline: dict[str, Any] = json.loads(BASELINE_FILE.read_text(encoding="utf-8"))
+        if baseline.get("fingerprint") == environment_fingerprint():
+            return baseline
+        print("baseline: installed packages changed since the cached baseline; rerunning", flush=True)
+    return run_baseline(options)
+
+
+# ---------------------------------------------------------------------------------------------- comparison
+
+
+def section_of(nodeid: str) -> str:
+    """`tests/test_tutorial/test_body/test_tutorial001.py::test_x` -> `test_body`."""
+    parts = nodeid.split("::")[0].split("/")
+    return parts[2] if len(parts) > 3 else parts[-1]
+
+
+def _covers(prefix: str, nodeid: str) -> bool:
+    return nodeid == prefix or nodeid.startswith((prefix + "::", prefix + "/"))
+
+
+def result_in_run(run: Run, nodeid: str) -> TestResult:
+    """How a baseline test fared on vivace, including the ways it can fail without ever running."""
+    if nodeid in run.tests:
+        return run.tests[nodeid]
+    for module, message in run.collect_errors.items():
+        if _covers(module, nodeid):
+            return TestResult("collection-error", message)
+    for directory, message in run.broken_conftests.items():
+        if _covers(directory, nodeid):
+            return TestResult("conftest-error", message)
+    return TestResult("not-run", "no result: the run was cut short, or the test was not collected")
+
+
+def compare(baseline: dict[str, Any], run: Run, options: Options) -> dict[str, Any]:
+    """Everything `report`, `check` and `show` print, as one JSON-able dict (saved as last-run.json)."""
+    in_scope = [i for i in baseline["passing"] if not options.sections or section_of(i) in options.sections]
+    tests: dict[str, dict[str, Any]] = {}
+    sections: dict[str, dict[str, int]] = {}
+    for nodeid in in_scope:
+        result = result_in_run(run, nodeid)
+        tests[nodeid] = {"outcome": result.outcome, "in_baseline": True, "message": result.message}
+        if result.text:
+            tests[nodeid]["text"] = result.text
+        tally = sections.setdefault(section_of(nodeid), {"passed": 0, "total": 0})
+        tally["total"] += 1
+        tally["passed"] += result.outcome == "passed"
+    for nodeid, result in run.tests.items():
+        tests.setdefault(nodeid, {"outcome": result.outcome, "in_baseline": False, "message": result.message})
+    return {
+        "fastapi_version": VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(run.seconds, 1),
+        "baseline_seconds": baseline.get("seconds"),
+        "sections_run": options.sections or None,
+        "passed": sum(t["passed"] for t in sections.values()),
+        "baseline": len(in_scope),
+        "problems": run.problems,
+        "log": str(run.log),
+        "sections": dict(sorted(sections.items())),
+        "collection_errors": run.collect_errors,
+        "tests": dict(sorted(tests.items())),
+    }
+
+
+def run_vivace(options: Options) -> dict[str, Any]:
+    """Baseline (cached), then vivace's run; saves and returns the comparison."""
+    with exclusive_lock():
+        baseline = load_baseline(options)
+        print(f"running FastAPI {VERSION}'s tutorial tests on vivace ...", flush=True)
+        run = run_suite("vivace", options)
+    result = compare(baseline, run, options)
+    LAST_RUN_FILE.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- printing
+
+
+def print_summary(result: dict[str, Any]) -> None:
+    passed, total = result["passed"], result["baseline"]
+    scope = f" (sections: {', '.join(result['sections_run'])})" if result["sections_run"] else ""
+    print(f"\nvivace on FastAPI {result['fastapi_version']}'s tutorial tests{scope}")
+    print(f"{passed} passed of {total}")
+    print(
+        f"vivace run {result['seconds']} s; baseline run {result['baseline_seconds']} s (cached per machine)"
+    )
+    for problem in result["problems"]:
+        print(f"WARNING: {problem}")
+
+
+def print_sections(result: dict[str, Any]) -> None:
+    def worst_first(item: tuple[str, dict[str, int]]) -> tuple[float, int, str]:
+        name, tally = item
+        return (tally["passed"] / tally["total"], tally["passed"] - tally["total"], name)
+
+    print(f"\n{'section':<48} {'passed':>7} / B")
+    for name, tally in sorted(result["sections"].items(), key=worst_first):
+        share = 100 * tally["passed"] / tally["total"]
+        print(f"{name:<48} {tally['passed']:>7} / {tally['total']:<5} {share:5.1f} %")
+
+
+def failing(result: dict[str, Any], section: str = "all") -> list[tuple[str, dict[str, Any]]]:
+    """Baseline tests that did not pass on vivace, optionally only in one section."""
+    return [
+        (nodeid, test)
+        for nodeid, test in result["tests"].items()
+        if test["in_baseline"] and test["outcome"] != "passed" and section in ("all", section_of(nodeid))
+    ]
+
+
+def print_causes(result: dict[str, Any], limit: int = 10) -> None:
+    """The most frequent first lines among failures: the quickest way to see what to fix first."""
+    causes = collections.Counter(
+        (test["message"].splitlines() or [test["outcome"]])[0][:150] for _, test in failing(result)
+    )
+    if causes:
+        print(f"\nmost common failure causes (of {sum(causes.values())} failing):")
+        for cause, count in causes.most_common(limit):
+            print(f"{count:>6}  {cause}")
+
+
+def print_failures(result: dict[str, Any], section: str) -> None:
+    failures = failing(result, section)
+    print(f"\nfailing in {section}: {len(failures)}")
+    for nodeid, test in failures:
+        print(f"\n{nodeid}  [{test['outcome']}]")
+        for line in test["message"].splitlines()[:MESSAGE_LINES]:
+            print(f"    {line}")
+
+
+def print_result(result: dict[str, Any], failures: list[str]) -> None:
+    print_sections(result)
+    print_causes(result)
+    for section in failures:
+        print_failures(result, section)
+    print_summary(result)
+    print(f"\nfull results: {LAST_RUN_FILE}   pytest output: {result['log']}")
+
+
+# ---------------------------------------------------------------------------------------------- commands
+
+
+def read_floor() -> int:
+    return int(FLOOR_FILE.read_text(encoding="utf-8").split()[0])
+
+
+def cmd_report(args: argparse.Namespace, options: Options) -> int:
+    result = run_vivace(options)
+    print_result(result, args.failures)
+    return 2 if result["problems"] and any("wrong fastapi" in p for p in result["problems"]) else 0
+
+
+def cmd_show(args: argparse.Namespace, options: Options) -> int:
+    if not LAST_RUN_FILE.is_file():
+        print("no previous run: use `report` first", file=sys.stderr)
+        return 2
+    print_result(json.loads(LAST_RUN_FILE.read_text(encoding="utf-8")), args.failures)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, options: Options) -> int:
+    result = run_vivace(options)
+    print_result(result, [])
+    passed, floor = result["passed"], read_floor()
+    if any("wrong fastapi" in problem for problem in result["problems"]):
+        print("conformance check ERROR: the run did not test vivace alone (see the warnings above)")
+        return 2
+    if passed < floor:
+        print(f"conformance check FAILED: {passed} passed, below the floor of {floor} ({FLOOR_FILE.name})")
+        return 1
+    if passed > floor and args.raise_floor:
+        FLOOR_FILE.write_text(f"{passed}\n", encoding="utf-8")
+        print(f"conformance check ok: floor raised from {floor} to {passed}")
+    elif passed > floor:
+        print(f"conformance check ok: {passed} > floor {floor}; raise the floor with `check --raise`")
+    else:
+        print(f"conformance check ok: {passed} passed, floor {floor}")
+    return 0
+
+
+def cmd_baseline(args: argparse.Namespace, options: Options) -> int:
+    with exclusive_lock():
+        load_baseline(options, force=True)
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (0: no xdist)")
+    parser.add_argument("--max-seconds", type=float, default=900.0, help="hard limit for one suite run")
+    commands = parser.add_subparsers(dest="command", required=True)
+    report = commands.add_parser("report", help="run on vivace; print P of B and a per-section table")
+    report.add_argument("--section", action="append", default=[], help="run only this section (repeatable)")
+    report.add_argument("--failures", action="append", default=[], metavar="SECTION", help="list failures")
+    show = commands.add_parser("show", help="print the last run again, without running anything")
+    show.add_argument("--failures", action="append", default=[], metavar="SECTION", help="list failures")
+    check = commands.add_parser("check", help="report, then fail if P is below the floor")
+    check.add_argument("--raise", dest="raise_floor", action="store_true", help="write P as the new floor")
+    commands.add_parser("baseline", help="rerun the suite on the real FastAPI and cache B")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    options = Options(args.workers, args.max_seconds, getattr(args, "section", []))
+    handlers = {"report": cmd_report, "show": cmd_show, "check": cmd_check, "baseline": cmd_baseline}
+    return handlers[args.command](args, options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
