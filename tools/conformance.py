@@ -43,7 +43,10 @@ VERSION = "0.165.0"
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "tools"
 CACHE = ROOT / ".cache" / "conformance"
-SDIST_ROOT = CACHE / f"fastapi-{VERSION}"
+SDIST_ROOT = CACHE / f"fastapi-{VERSION}"  # pristine, never run in
+WORK_TREE = CACHE / "work"  # reset from SDIST_ROOT before each run; pytest runs here
+# No `fastapi/` in the work tree: it must never shadow the framework under test.
+WORK_ITEMS = ("docs", "docs_src", "tests", "pyproject.toml")
 BASELINE_FILE = CACHE / f"baseline-{VERSION}.json"
 LAST_RUN_FILE = CACHE / "last-run.json"
 FLOOR_FILE = TOOLS / "conformance-floor.txt"
@@ -91,6 +94,42 @@ def exclusive_lock() -> Iterator[None]:
         yield
 
 
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def sync_path(source: Path, target: Path) -> None:
+    """Make `target` an exact copy of `source`, copying only what differs; `__pycache__` dirs are kept."""
+    if source.is_file():
+        stat, known = source.stat(), target.stat() if target.is_file() else None
+        if known is None or (known.st_size, known.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+            shutil.copy2(source, target)
+        return
+    target.mkdir(exist_ok=True)
+    for entry in target.iterdir():
+        twin = source / entry.name
+        if entry.name != "__pycache__" and (not twin.exists() or twin.is_dir() != entry.is_dir()):
+            _remove(entry)
+    for child in source.iterdir():
+        sync_path(child, target / child.name)
+
+
+def prepare_work_tree() -> Path:
+    """A clean copy of the sdist's tests and tutorial apps: tests write files into the working directory
+    (and a failing one may not clean up), which must never leak into the next run or the baseline."""
+    sdist = ensure_sdist()
+    WORK_TREE.mkdir(exist_ok=True)
+    for entry in WORK_TREE.iterdir():
+        if entry.name not in WORK_ITEMS:
+            _remove(entry)
+    for name in WORK_ITEMS:
+        sync_path(sdist / name, WORK_TREE / name)
+    return WORK_TREE
+
+
 # ---------------------------------------------------------------------------------------------- one run
 
 
@@ -98,6 +137,7 @@ def exclusive_lock() -> Iterator[None]:
 class TestResult:
     outcome: str  # passed, failed, error, skipped, xfailed, xpassed, or why it never ran
     message: str = ""
+    where: str = ""
     text: str = ""
 
 
@@ -108,8 +148,8 @@ class Run:
     returncode: int = 0
     log: Path = Path()
     tests: dict[str, TestResult] = field(default_factory=dict)
-    collect_errors: dict[str, str] = field(default_factory=dict)
-    broken_conftests: dict[str, str] = field(default_factory=dict)  # ignored section dir -> why
+    collect_errors: dict[str, TestResult] = field(default_factory=dict)  # module or dir id -> why
+    broken_conftests: dict[str, TestResult] = field(default_factory=dict)  # ignored directory -> why
     problems: list[str] = field(default_factory=list)  # anything that makes the numbers doubtful
     fastapi_files: set[str] = field(default_factory=set)  # where each process's `fastapi` came from
 
@@ -127,6 +167,10 @@ def _phase_outcome(outcome: str, xfail: bool) -> str:
     return "xfailed" if xfail else "skipped"
 
 
+def _failure(kind: str, record: dict[str, Any]) -> TestResult:
+    return TestResult(kind, record.get("message", ""), record.get("where", ""), record.get("text", ""))
+
+
 def fold_report(tests: dict[str, TestResult], record: dict[str, Any]) -> None:
     """Merge one phase report (setup, call, teardown) into the test's single outcome; a failure sticks."""
     nodeid, when, outcome = record["nodeid"], record["when"], record["outcome"]
@@ -135,7 +179,7 @@ def fold_report(tests: dict[str, TestResult], record: dict[str, Any]) -> None:
         return
     if outcome == "failed":
         kind = "failed" if when == "call" else "error"
-        tests[nodeid] = TestResult(kind, record.get("message", ""), record.get("text", ""))
+        tests[nodeid] = _failure(kind, record)
     elif when == "call" or outcome == "skipped":
         tests[nodeid] = TestResult(_phase_outcome(outcome, record["xfail"]))
 
@@ -149,7 +193,7 @@ def read_reports(run: Run, run_dir: Path) -> None:
         with contextlib.suppress(json.JSONDecodeError):  # a line cut by a killed run
             record = json.loads(line)
             if record["kind"] == "collect":
-                run.collect_errors.setdefault(record["nodeid"], record["message"])
+                run.collect_errors.setdefault(record["nodeid"], _failure("collection-error", record))
             else:
                 fold_report(run.tests, record)
 
@@ -169,7 +213,9 @@ def check_guards(run: Run, run_dir: Path, workers: int) -> None:
             leaked = sorted(name for name, real in modules.items() if not _is_vivace_module(real))
         else:
             leaked = sorted(name for name, real in modules.items() if name != real)
-            if modules and guard["fastapi_version"] != VERSION:
+            if modules and (
+                guard["fastapi_version"] != VERSION or "site-packages" not in guard["fastapi_file"]
+            ):
                 leaked.append(f"fastapi {guard['fastapi_version']} from {guard['fastapi_file']}")
         if leaked:
             run.problems.append(f"{guard['role']} {guard['pid']} imported the wrong fastapi: {leaked[:5]}")
@@ -186,13 +232,13 @@ _CONFTEST_PATTERNS = (
 )
 
 
-def broken_conftest(log_text: str, sdist: Path) -> str | None:
+def broken_conftest(log_text: str, tree: Path) -> str | None:
     """The suite-relative directory of a conftest.py whose import aborted pytest, if that is what happened."""
     for pattern in _CONFTEST_PATTERNS:
         match = pattern.search(log_text)
         if match:
             with contextlib.suppress(ValueError):
-                return Path(match.group(1)).resolve().parent.relative_to(sdist.resolve()).as_posix()
+                return Path(match.group(1)).resolve().parent.relative_to(tree.resolve()).as_posix()
     return None
 
 
@@ -203,6 +249,9 @@ def pytest_command(mode: str, options: Options, ignored: list[str]) -> list[str]
     command += ["-n", str(options.workers)] + (["--dist", "loadgroup"] if options.workers else [])
     # inline-snapshot only compares here: it must never rewrite the sdist's test files.
     command += ["--continue-on-collection-errors", "--inline-snapshot=disable", "-q"]
+    # PERF: native tracebacks; pytest's own format looks up every frame's source through inspect.getmodule,
+    # which took 40 % of a run where most tests fail.
+    command += ["--tb=native"]
     return command + [f"--ignore={path}" for path in ignored]
 
 
@@ -217,7 +266,7 @@ def invoke(command: list[str], env: dict[str, str], log: Path, max_seconds: floa
     """Run pytest in its own process group, output to `log`; kill the group after `max_seconds`."""
     with log.open("w", encoding="utf-8") as out:
         proc = subprocess.Popen(
-            command, cwd=SDIST_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=WORK_TREE, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
             return proc.wait(timeout=max_seconds), False
@@ -232,7 +281,7 @@ def invoke(command: list[str], env: dict[str, str], log: Path, max_seconds: floa
 
 def run_suite(mode: str, options: Options) -> Run:
     """Run the tutorial suite once in `mode` ("vivace" or "fastapi") and collect every outcome."""
-    sdist = ensure_sdist()
+    tree = prepare_work_tree()
     run = Run(mode)
     run_dir = CACHE / f"run-{mode}"
     ignored: list[str] = []
@@ -246,13 +295,14 @@ def run_suite(mode: str, options: Options) -> Run:
         remaining = options.max_seconds - (time.monotonic() - started)
         run.returncode, cut = invoke(command, pytest_environment(mode, run_dir), run.log, remaining)
         log_text = run.log.read_text(encoding="utf-8", errors="replace")
-        broken = broken_conftest(log_text, sdist) if run.returncode == 4 else None
+        broken = broken_conftest(log_text, tree) if run.returncode == 4 else None
         if broken is None or broken in ignored:
             break
         # NOTE: a conftest that fails to import aborts the whole pytest session, so rerun without its
         # directory and count the tests below it as failed instead.
         ignored.append(broken)
-        run.broken_conftests[broken] = "conftest failed to import: " + _first_error_lines(log_text)
+        why = "conftest failed to import: " + _first_error_lines(log_text)
+        run.broken_conftests[broken] = TestResult("conftest-error", why)
     run.seconds = time.monotonic() - started
     read_reports(run, run_dir)
     check_guards(run, run_dir, options.workers)
@@ -284,7 +334,13 @@ def environment_fingerprint() -> str:
 
 
 def run_baseline(options: Options) -> dict[str, Any]:
-    """Run the suite on the real FastAPI 0.165.0 and cache the ids of the tests that pass."""
+    """Run the suite on the real FastAPI 0.165.0 (installed in this venv) and cache the passing ids."""
+    try:
+        installed = metadata.version("fastapi")
+    except metadata.PackageNotFoundError:
+        installed = "none"
+    if installed != VERSION:
+        raise SystemExit(f"baseline needs fastapi=={VERSION} installed in this venv (found {installed})")
     print(f"baseline: running FastAPI {VERSION}'s tutorial tests on FastAPI itself ...", flush=True)
     run = run_suite("fastapi", Options(options.workers, options.max_seconds))
     if run.problems:
@@ -299,7 +355,7 @@ def run_baseline(options: Options) -> dict[str, Any]:
         "seconds": round(run.seconds, 1),
         "counts": dict(sorted(counts.items())),
         "fastapi_imported_from": sorted(run.fastapi_files),
-        "collection_errors": run.collect_errors,
+        "collection_errors": {nodeid: vars(failure) for nodeid, failure in run.collect_errors.items()},
         "passing": passing,
     }
     BASELINE_FILE.write_text(json.dumps(baseline, indent=1) + "\n", encoding="utf-8")
@@ -336,13 +392,16 @@ def result_in_run(run: Run, nodeid: str) -> TestResult:
     """How a baseline test fared on vivace, including the ways it can fail without ever running."""
     if nodeid in run.tests:
         return run.tests[nodeid]
-    for module, message in run.collect_errors.items():
-        if _covers(module, nodeid):
-            return TestResult("collection-error", message)
-    for directory, message in run.broken_conftests.items():
-        if _covers(directory, nodeid):
-            return TestResult("conftest-error", message)
+    for prefix, failure in [*run.collect_errors.items(), *run.broken_conftests.items()]:
+        if _covers(prefix, nodeid):
+            return failure
     return TestResult("not-run", "no result: the run was cut short, or the test was not collected")
+
+
+def _test_entry(result: TestResult, in_baseline: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"outcome": result.outcome, "in_baseline": in_baseline}
+    entry.update((key, value) for key, value in vars(result).items() if key != "outcome" and value)
+    return entry
 
 
 def compare(baseline: dict[str, Any], run: Run, options: Options) -> dict[str, Any]:
@@ -352,14 +411,12 @@ def compare(baseline: dict[str, Any], run: Run, options: Options) -> dict[str, A
     sections: dict[str, dict[str, int]] = {}
     for nodeid in in_scope:
         result = result_in_run(run, nodeid)
-        tests[nodeid] = {"outcome": result.outcome, "in_baseline": True, "message": result.message}
-        if result.text:
-            tests[nodeid]["text"] = result.text
+        tests[nodeid] = _test_entry(result, in_baseline=True)
         tally = sections.setdefault(section_of(nodeid), {"passed": 0, "total": 0})
         tally["total"] += 1
         tally["passed"] += result.outcome == "passed"
     for nodeid, result in run.tests.items():
-        tests.setdefault(nodeid, {"outcome": result.outcome, "in_baseline": False, "message": result.message})
+        tests.setdefault(nodeid, _test_entry(result, in_baseline=False))
     return {
         "fastapi_version": VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -371,7 +428,7 @@ def compare(baseline: dict[str, Any], run: Run, options: Options) -> dict[str, A
         "problems": run.problems,
         "log": str(run.log),
         "sections": dict(sorted(sections.items())),
-        "collection_errors": run.collect_errors,
+        "collection_errors": {nodeid: vars(failure) for nodeid, failure in run.collect_errors.items()},
         "tests": dict(sorted(tests.items())),
     }
 
@@ -422,11 +479,18 @@ def failing(result: dict[str, Any], section: str = "all") -> list[tuple[str, dic
     ]
 
 
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+
+def first_line(test: dict[str, Any]) -> str:
+    """A failure's first line with object addresses blanked, so equal causes count together."""
+    line = (test.get("message", "").splitlines() or [test["outcome"]])[0]
+    return _ADDRESS.sub("0x...", line)[:150]
+
+
 def print_causes(result: dict[str, Any], limit: int = 10) -> None:
     """The most frequent first lines among failures: the quickest way to see what to fix first."""
-    causes = collections.Counter(
-        (test["message"].splitlines() or [test["outcome"]])[0][:150] for _, test in failing(result)
-    )
+    causes = collections.Counter(first_line(test) for _, test in failing(result))
     if causes:
         print(f"\nmost common failure causes (of {sum(causes.values())} failing):")
         for cause, count in causes.most_common(limit):
@@ -438,8 +502,10 @@ def print_failures(result: dict[str, Any], section: str) -> None:
     print(f"\nfailing in {section}: {len(failures)}")
     for nodeid, test in failures:
         print(f"\n{nodeid}  [{test['outcome']}]")
-        for line in test["message"].splitlines()[:MESSAGE_LINES]:
+        for line in test.get("message", "").splitlines()[:MESSAGE_LINES]:
             print(f"    {line}")
+        if test.get("where"):
+            print(f"    at {test['where']}")
 
 
 def print_result(result: dict[str, Any], failures: list[str]) -> None:

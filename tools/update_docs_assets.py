@@ -91,19 +91,13 @@ def _check_integrity(data: bytes, integrity: str, url: str) -> None:
         raise SystemExit(f"integrity mismatch for {url}: registry says {integrity}")
 
 
-def fetch_package(spec: PackageSpec, version: str) -> list[dict[str, Any]]:
-    """Download one package, write its files, and return their manifest entries."""
-    if int(version.split(".")[0]) != spec.major:
-        raise SystemExit(f"{spec.name} must stay on {spec.major}.x (got {version})")
+def fetch_package(spec: PackageSpec, version: str) -> dict[str, tuple[bytes, dict[str, Any]]]:
+    """Download one package; return file path under static/ -> (content, manifest entry)."""
     metadata = json.loads(_get(f"{REGISTRY}/{spec.name}/{version}"))
     tarball_url: str = metadata["dist"]["tarball"]
     data = _get(tarball_url)
     _check_integrity(data, metadata["dist"]["integrity"], tarball_url)
-    target = STATIC_DIR / spec.name
-    target.mkdir(parents=True, exist_ok=True)
-    for stale in target.iterdir():
-        stale.unlink()
-    entries = []
+    fetched = {}
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
         for role, members in (("asset", spec.assets), ("license", spec.licenses)):
             for member, file_name in members.items():
@@ -111,34 +105,47 @@ def fetch_package(spec: PackageSpec, version: str) -> list[dict[str, Any]]:
                 if extracted is None:
                     raise SystemExit(f"{tarball_url} has no regular file package/{member}")
                 content = extracted.read()
-                (target / file_name).write_bytes(content)
-                entries.append(
+                path = f"{spec.name}/{file_name}"
+                fetched[path] = (
+                    content,
                     {
                         "package": spec.name,
                         "version": version,
                         "license": metadata.get("license", ""),
                         "role": role,
-                        "file": f"{spec.name}/{file_name}",
+                        "file": path,
                         "size": len(content),
                         "sha256": hashlib.sha256(content).hexdigest(),
                         "source": f"{tarball_url}#package/{member}",
-                    }
+                    },
                 )
-    return entries
+    return fetched
 
 
 def update(swagger_ui_version: str, redoc_version: str) -> None:
-    """Replace the files under static/ and rewrite the manifest."""
-    files: list[dict[str, Any]] = []
-    for spec, version in package_specs(swagger_ui_version, redoc_version):
-        files.extend(fetch_package(spec, version))
+    """Replace the files under static/ and rewrite the manifest, once every download has succeeded."""
+    specs = package_specs(swagger_ui_version, redoc_version)
+    for spec, version in specs:
+        if int(version.split(".")[0]) != spec.major:
+            raise SystemExit(f"{spec.name} must stay on {spec.major}.x (got {version})")
+    fetched: dict[str, tuple[bytes, dict[str, Any]]] = {}
+    for spec, version in specs:
+        fetched.update(fetch_package(spec, version))
+    for spec, _ in specs:
+        target = STATIC_DIR / spec.name
+        target.mkdir(parents=True, exist_ok=True)
+        for stale in target.iterdir():
+            stale.unlink()
+    for path, (content, _) in fetched.items():
+        (STATIC_DIR / path).write_bytes(content)
+    entries = [entry for _, entry in fetched.values()]
     manifest = {
         "comment": "Written by tools/update_docs_assets.py; check with `--check`. Do not edit by hand.",
-        "files": files,
+        "files": entries,
     }
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    total = sum(entry["size"] for entry in files)
-    print(f"wrote {len(files)} files ({total / 1e6:.2f} MB) and {MANIFEST.relative_to(REPO)}")
+    total = sum(entry["size"] for entry in entries)
+    print(f"wrote {len(entries)} files ({total / 1e6:.2f} MB) and {MANIFEST.relative_to(REPO)}")
 
 
 def check() -> list[str]:

@@ -50,13 +50,21 @@ def normalise_nodeid(nodeid: str) -> str:
 
 
 def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
-    """The first lines that say what went wrong: the `E ` lines of the traceback, else its last lines."""
-    text = report.longreprtext
-    error_lines = [line[2:] for line in text.splitlines() if line.startswith("E ")]
-    lines = error_lines or text.strip().splitlines()[-_MESSAGE_LINES:]
+    """The first lines that say what went wrong: the exception, else the `E ` lines, else the last lines."""
     crash = getattr(report.longrepr, "reprcrash", None)
-    where = f"  [{crash.path}:{crash.lineno}]" if crash is not None else ""
-    return "\n".join(lines[:_MESSAGE_LINES]) + where
+    if crash is not None:
+        lines = str(crash.message).splitlines()
+    else:
+        text = report.longreprtext
+        lines = [line[2:].strip() for line in text.splitlines() if line.startswith("E ")]
+        lines = lines or text.strip().splitlines()[-_MESSAGE_LINES:]
+    return "\n".join(lines[:_MESSAGE_LINES])
+
+
+def _where(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """`path:line` of the frame that raised, when pytest knows it."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return f"{crash.path}:{crash.lineno}" if crash is not None else ""
 
 
 def _append(record: dict[str, Any]) -> None:
@@ -82,6 +90,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     }
     if report.failed:
         record["message"] = _message(report)
+        record["where"] = _where(report)
         record["text"] = report.longreprtext[-_MAX_TEXT:]
     _append(record)
 
@@ -93,6 +102,7 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
         "kind": "collect",
         "nodeid": normalise_nodeid(report.nodeid),
         "message": _message(report),
+        "where": _where(report),
         "text": report.longreprtext[-_MAX_TEXT:],
     }
     _append(record)

@@ -21,7 +21,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
-from typing_extensions import Unpack
+from typing_extensions import Unpack, deprecated
 
 from vivace._core.app import CompiledRouter, ExceptionHandlers
 from vivace._core.compile import compile_route
@@ -410,8 +410,9 @@ class Vivace(Starlette):
 
         return decorator
 
+    @deprecated("on_event is deprecated, use lifespan event handlers instead.")
     def on_event(self, event_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        return self.router.on_event(event_type)
+        return self.router.add_event_handler_decorator(event_type)
 
     def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
         self.router.add_event_handler(event_type, func)

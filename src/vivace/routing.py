@@ -14,14 +14,15 @@ from typing import Any, TypeVar
 from starlette import routing
 from starlette.routing import BaseRoute, Match, compile_path
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
-from typing_extensions import Unpack
+from typing_extensions import Unpack, deprecated
 
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default, DefaultPlaceholder
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
-from vivace.utils import generate_unique_id, get_path_param_names
+from vivace._core.serialize import response_adapter
+from vivace.utils import generate_unique_id, get_path_param_names, is_body_allowed_for_status_code
 
 __all__ = ["APIRoute", "APIRouter", "APIWebSocketRoute"]
 
@@ -82,6 +83,11 @@ class APIRoute(routing.Route):
         self.form_limits = options.get("form_limits")
         self.methods: set[str] = {m.upper() for m in (methods or ["GET"])}
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+        if self.response_model is not None:
+            assert is_body_allowed_for_status_code(self.status_code), (
+                f"Status code {self.status_code} must not have a response body"
+            )
+            response_adapter(self.response_model)  # an unusable response model fails here, at declaration
         self.unique_id = self.operation_id or _value(self.generate_unique_id_function)(self)
         self.dependant = self.analyse()
         self.app = self._not_compiled
@@ -463,7 +469,11 @@ class APIRouter(routing.Router):
         assert event_type in ("startup", "shutdown")
         (self.on_startup if event_type == "startup" else self.on_shutdown).append(func)
 
+    @deprecated("on_event is deprecated, use lifespan event handlers instead.")
     def on_event(self, event_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.add_event_handler_decorator(event_type)
+
+    def add_event_handler_decorator(self, event_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
         def decorator(func: DecoratedCallable) -> DecoratedCallable:
             self.add_event_handler(event_type, func)
             return func

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import importlib.util
 import inspect
+import io
 import json
 import re
 import shutil
 import sys
+import tarfile
 from collections.abc import Iterator
 from dataclasses import replace
 from importlib.resources import files
@@ -415,3 +418,59 @@ def test_gzip_body_has_no_timestamp() -> None:
     body = _read_body(asset, gzipped=True)
     assert body[4:8] == b"\0\0\0\0"
     assert gzip.decompress(body) == (STATIC / asset.file).read_bytes()
+
+
+def fake_registry(tool: ModuleType, monkeypatch: pytest.MonkeyPatch, tamper: bool = False) -> None:
+    """Point the tool's downloads at in-memory tarballs holding every member it extracts."""
+    tarballs = {}
+    for spec, version in tool.package_specs("5.0.1", "2.0.1"):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            for member in [*spec.assets, *spec.licenses]:
+                content = f"{spec.name} {member}".encode()
+                info = tarfile.TarInfo(f"package/{member}")
+                info.size = len(content)
+                archive.addfile(info, io.BytesIO(content))
+        data = buffer.getvalue()
+        digest = base64.b64encode(hashlib.sha512(b"other" if tamper else data).digest()).decode()
+        url = f"https://registry.npmjs.org/{spec.name}/-/{spec.name}-{version}.tgz"
+        tarballs[url] = data
+        tarballs[f"https://registry.npmjs.org/{spec.name}/{version}"] = json.dumps(
+            {"license": "MIT", "dist": {"tarball": url, "integrity": f"sha512-{digest}"}}
+        ).encode()
+    monkeypatch.setattr(tool, "_get", tarballs.__getitem__)
+
+
+def test_update_writes_files_and_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update extracts exactly the listed members, records them, and then passes --check."""
+    tool = load_update_tool()
+    monkeypatch.setattr(tool, "REPO", tmp_path)
+    monkeypatch.setattr(tool, "STATIC_DIR", tmp_path / "static")
+    monkeypatch.setattr(tool, "MANIFEST", tmp_path / "static" / "MANIFEST.json")
+    fake_registry(tool, monkeypatch)
+    assert tool.main(["--swagger-ui-version", "5.0.1", "--redoc-version", "2.0.1"]) == 0
+    static = tmp_path / "static"
+    written = sorted(p.relative_to(static).as_posix() for p in static.rglob("*") if p.is_file())
+    assert "redoc/redoc.standalone.js" in written
+    assert "swagger-ui-dist/swagger-ui-bundle.js" in written
+    assert len(written) == len(MANIFEST["files"]) + 1  # the same set of files as committed, plus the manifest
+    entries = json.loads((tmp_path / "static" / "MANIFEST.json").read_text())["files"]
+    assert {(e["package"], e["version"]) for e in entries} == {
+        ("swagger-ui-dist", "5.0.1"),
+        ("redoc", "2.0.1"),
+    }
+    assert tool.check() == []
+
+
+def test_update_refuses_bad_integrity_and_wrong_major(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tarball that does not match the registry's integrity hash, or a version off 5.x/2.x, is refused."""
+    tool = load_update_tool()
+    monkeypatch.setattr(tool, "STATIC_DIR", tmp_path / "static")
+    fake_registry(tool, monkeypatch, tamper=True)
+    with pytest.raises(SystemExit, match="integrity mismatch"):
+        tool.update("5.0.1", "2.0.1")
+    with pytest.raises(SystemExit, match=r"must stay on 2\.x"):
+        tool.update("5.0.1", "3.0.1")
+    assert not (tmp_path / "static").exists()  # nothing is written unless every download succeeded

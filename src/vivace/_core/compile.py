@@ -13,7 +13,14 @@ from starlette.datastructures import UploadFile
 
 from vivace._core import validate
 from vivace._core.plan import ArgSource, BodyKind, DepStep, Extractor, RoutePlan
-from vivace._core.signature import Dependant, Location, ParamField, Special, is_sequence_annotation
+from vivace._core.signature import (
+    Dependant,
+    Location,
+    ParamField,
+    Special,
+    _strip_annotated,
+    is_sequence_annotation,
+)
 from vivace.params import Body, File
 
 __all__ = ["FormPlan", "StepGraph", "flatten", "is_async_callable", "is_gen_callable"]
@@ -140,7 +147,8 @@ def location_extractors(graph: StepGraph, location: Location) -> list[Extractor]
             lookups = _group_lookups(param.model_group, location, param)
             extractors.append(
                 validate.model_group_validator(
-                    location.value, key, param.model_group, lookups, error_location=location.value
+                    location.value, key, param.model_group, lookups, error_location=location.value,
+                    optional=param.field_info if _strip_annotated(param.annotation) is not param.model_group else None,
                 )
             )
     return extractors
@@ -233,6 +241,8 @@ def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
 
     extra = dependant.dependencies[: len(route.dependencies)]
     root = Dependant(**{**dependant.__dict__, "dependencies": dependant.dependencies[len(route.dependencies):]})
+    if not hasattr(route, "response_class"):  # a WebSocket route: no response handling at all
+        route = _WebSocketRouteView(route)
     graph = flatten(root, extra)
     path_fields = graph.fields.get(Location.path, [])
     extractors = [
@@ -289,3 +299,23 @@ def _json_response_class() -> Any:
     from vivace.responses import JSONResponse  # noqa: PLC0415
 
     return JSONResponse
+
+
+class _WebSocketRouteView:
+    """The response-related attributes compile_route reads, with the neutral values a WebSocket route has."""
+
+    response_class: Any = None
+    response_model = None
+    status_code = None
+    response_model_include = response_model_exclude = None
+    response_model_by_alias = True
+    response_model_exclude_unset = response_model_exclude_defaults = response_model_exclude_none = False
+    strict_content_type = True
+
+    def __init__(self, route: Any) -> None:
+        self.path = route.path
+        self.path_format = route.path_format
+        self.name = route.name
+        self.endpoint = route.endpoint
+        self.dependencies = route.dependencies
+        self.methods = {"WEBSOCKET"}

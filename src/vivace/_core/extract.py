@@ -31,6 +31,9 @@ class MappingSource:
     def keys(self) -> Iterable[str]:
         return self._data.keys()
 
+    def items(self) -> Iterable[tuple[str, Any]]:
+        return self._data.items()
+
 
 def query(scope: Scope) -> QueryParams:
     return QueryParams(scope["query_string"])

@@ -8,6 +8,7 @@ them to the exception handlers, exactly as FastAPI's exception middleware would.
 
 from __future__ import annotations
 
+import json
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -79,7 +80,7 @@ async def _validate_body(plan: RoutePlan, ctx: Context) -> tuple[dict[str, Any],
 
 async def reject(plan: RoutePlan, ctx: Context, errors: list[dict[str, Any]]) -> None:
     """FastAPI still runs the dependencies whose own inputs are valid (one may raise first, e.g. a 401)."""
-    failed = {key for key in plan.steps[-1].needs if key not in ctx.values}
+    failed = {key for step in plan.steps for key in step.needs if key not in ctx.values}
 
     async def run() -> None:
         await run_steps_skipping(plan.steps, ctx, lambda step: bool(step.needs & failed))
@@ -90,7 +91,19 @@ async def reject(plan: RoutePlan, ctx: Context, errors: list[dict[str, Any]]) ->
                 await run()
         else:
             await run()
-    raise RequestValidationError(errors, body=ctx.body, endpoint_ctx=plan.endpoint_ctx)  # type: ignore[arg-type]
+    raise RequestValidationError(errors, body=_error_body(plan, ctx), endpoint_ctx=plan.endpoint_ctx)  # type: ignore[arg-type]
+
+
+def _error_body(plan: RoutePlan, ctx: Context) -> Any:
+    """The body as FastAPI exposes it on RequestValidationError: parsed JSON when it is JSON."""
+    if not ctx.body:
+        return None
+    if extract.is_json_content(extract.content_type(ctx.scope), strict=plan.strict_content_type):
+        try:
+            return json.loads(ctx.body)
+        except ValueError:
+            return ctx.body
+    return ctx.body
 
 
 async def _run_with_exit_stacks(plan: RoutePlan, ctx: Context) -> None:
@@ -104,7 +117,8 @@ async def _run_with_exit_stacks(plan: RoutePlan, ctx: Context) -> None:
         sent = True
     if not sent:
         raise FastAPIError(
-            "Response not awaited: a dependency with yield probably caught an exception without raising it again."
+            "Response not awaited. Most likely the application code is raising an exception and a dependency with "
+            "yield catches it (a bare `except:` or `except Exception:`) without raising it again."
         )
 
 

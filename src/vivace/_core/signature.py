@@ -200,8 +200,22 @@ def _is_upload(annotation: Any) -> bool:
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model of a parameter-model declaration: `Filters`, or `Filters | None`."""
     annotation = _strip_annotated(annotation)
+    if get_origin(annotation) in (Union, UnionType):
+        models = [a for a in get_args(annotation) if a is not type(None)]
+        return models[0] if len(models) == 1 and _is_subclass(models[0], BaseModel) else None
     return annotation if _is_subclass(annotation, BaseModel) else None
+
+
+def _without_markers(annotation: Any) -> Any:
+    """The annotation with vivace's own markers (Query(), Depends()) removed but other metadata kept
+    (`AfterValidator`, constraints), so validation sees exactly what the user wrote."""
+    if get_origin(annotation) is not Annotated:
+        return annotation
+    base, *metadata = get_args(annotation)
+    kept = [m for m in metadata if not isinstance(m, FieldInfo | params.Depends)]
+    return Annotated[(base, *kept)] if kept else base
 
 
 def get_typed_signature(call: Callable[..., Any]) -> inspect.Signature:
@@ -298,7 +312,7 @@ def _make_field(name: str, decl: _Declaration, default: Any, is_path: bool) -> P
         name=name,
         alias=alias,
         location=location,
-        annotation=decl.type_,
+        annotation=_without_markers(decl.annotation),
         field_info=info,
         is_sequence=is_sequence_annotation(decl.type_),
         model_group=model_group,

@@ -99,34 +99,63 @@ def location_validator(location: str, specs: Sequence[FieldSpec], *, error_locat
 
 
 def model_group_validator(
-    location: str, key: str, model: type[BaseModel], lookups: Sequence[tuple[str, str, bool]], *, error_location: str
+    location: str,
+    key: str,
+    model: type[BaseModel],
+    lookups: Sequence[tuple[str, str, bool]],
+    *,
+    error_location: str,
+    optional: FieldInfo | None = None,
 ) -> Extractor:
     """A Pydantic model whose fields are read one by one from a location (`Annotated[Filters, Query()]`).
 
-    `lookups` holds (field input name, external name, is_sequence). Keys the model does not declare are passed
-    too, so `extra="forbid"` reports them as FastAPI does.
+    `lookups` holds (field input name, external name, is_sequence). Every other key of the location is passed
+    too, so the model's `extra` policy applies to it, as in FastAPI.
     """
     adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(model))
-    forbid_extra = model.model_config.get("extra") == "forbid"
-    known = {external for _, external, _ in lookups}
+    is_headers = location == "header"
+    known = {external.lower() if is_headers else external for _, external, _ in lookups}
+    known |= {name.lower() if is_headers else name for name, _, _ in lookups}
+    renamed = {name: external for name, external, _ in lookups if name != external}
     prefix = (error_location,)
+    takes_extra = model.model_config.get("extra") in ("allow", "forbid")
 
     def validate(source: Source) -> Result:
         data: dict[str, Any] = {}
+        supplied = False
         for name, external, is_sequence in lookups:
             value = source.getlist(external) if is_sequence else source.get(external)
             if value is not None and value != []:
                 data[name] = value
-        if forbid_extra:
-            for extra in source.keys():  # noqa: SIM118 - multidicts iterate differently from their keys()
-                if extra not in known:
-                    data[extra] = source.get(extra)
+                supplied = True
+        for extra, values in _extras(source, known).items():
+            data[extra] = values[0] if len(values) == 1 else values
+        if optional is not None and not (supplied or (takes_extra and data)):
+            # `Filters | None = None` with none of its fields present: the declared default, as FastAPI does
+            if optional.is_required():
+                return {}, [missing_error(prefix)]
+            return {key: optional.get_default(call_default_factory=True)}, []
         try:
             return {key: adapter.validate_python(data, from_attributes=True)}, []
         except ValidationError as exc:
-            return {}, reshape(exc.errors(include_url=False), prefix, top_missing_input_none=False)
+            errors = reshape(exc.errors(include_url=False), prefix, top_missing_input_none=False)
+        if is_headers and renamed:
+            for error in errors:
+                loc = error["loc"]
+                if len(loc) > 1 and loc[1] in renamed:
+                    error["loc"] = (loc[0], renamed[loc[1]], *loc[2:])
+        return {}, errors
 
     return Extractor(location, (key,), validate)
+
+
+def _extras(source: Source, known: set[str]) -> dict[str, list[Any]]:
+    items = source.multi_items() if hasattr(source, "multi_items") else source.items()
+    grouped: dict[str, list[Any]] = {}
+    for name, value in items:
+        if name not in known:
+            grouped.setdefault(name, []).append(value)
+    return grouped
 
 
 def _json_or_error(body: bytes) -> tuple[Any, dict[str, Any] | None]:
