@@ -213,17 +213,13 @@ def check_guards(run: Run, run_dir: Path, workers: int) -> None:
             leaked = sorted(name for name, real in modules.items() if not _is_vivace_module(real))
         else:
             leaked = sorted(name for name, real in modules.items() if name != real)
-            if modules and (
-                guard["fastapi_version"] != VERSION or "site-packages" not in guard["fastapi_file"]
-            ):
+            if modules and (guard["fastapi_version"] != VERSION or "site-packages" not in guard["fastapi_file"]):
                 leaked.append(f"fastapi {guard['fastapi_version']} from {guard['fastapi_file']}")
         if leaked:
             run.problems.append(f"{guard['role']} {guard['pid']} imported the wrong fastapi: {leaked[:5]}")
     worker_guards = sum(1 for guard in guards if guard["role"] == "worker")
     if workers and worker_guards < workers and run.returncode in (0, 1):
-        run.problems.append(
-            f"only {worker_guards} of {workers} xdist workers reported which fastapi they used"
-        )
+        run.problems.append(f"only {worker_guards} of {workers} xdist workers reported which fastapi they used")
 
 
 _CONFTEST_PATTERNS = (
@@ -232,18 +228,30 @@ _CONFTEST_PATTERNS = (
 )
 
 
-def broken_conftest(log_text: str, tree: Path) -> str | None:
-    """The suite-relative directory of a conftest.py whose import aborted pytest, if that is what happened."""
+def broken_section(log_text: str, tree: Path) -> str | None:
+    """The section whose conftest.py failed to import and so aborted pytest, if that is what happened."""
     for pattern in _CONFTEST_PATTERNS:
         match = pattern.search(log_text)
         if match:
             with contextlib.suppress(ValueError):
-                return Path(match.group(1)).resolve().parent.relative_to(tree.resolve()).as_posix()
+                parts = Path(match.group(1)).resolve().relative_to(tree.resolve() / SUITE).parts
+                return parts[0] if len(parts) > 1 else None
     return None
 
 
-def pytest_command(mode: str, options: Options, ignored: list[str]) -> list[str]:
-    targets = [f"{SUITE}/{section}" for section in options.sections] or [SUITE]
+def suite_targets(tree: Path, options: Options, ignored: list[str]) -> list[str]:
+    """The directories pytest is asked to run.
+
+    NOTE: once a section is dropped, the others are named one by one: pytest imports the conftest.py of every
+    `test*` directory just below each path it is given, before and regardless of `--ignore`.
+    """
+    if not ignored and not options.sections:
+        return [SUITE]
+    sections = options.sections or sorted(p.name for p in (tree / SUITE).iterdir() if p.is_dir())
+    return [f"{SUITE}/{section}" for section in sections if section not in ignored]
+
+
+def pytest_command(targets: list[str], mode: str, options: Options) -> list[str]:
     command = [sys.executable, "-m", "pytest", *targets, "-p", "no:cacheprovider", "-p", PLUGIN]
     # loadgroup keeps the tests marked xdist_group("workdir_lock") (they chdir and write files) on one worker.
     command += ["-n", str(options.workers)] + (["--dist", "loadgroup"] if options.workers else [])
@@ -251,8 +259,7 @@ def pytest_command(mode: str, options: Options, ignored: list[str]) -> list[str]
     command += ["--continue-on-collection-errors", "--inline-snapshot=disable", "-q"]
     # PERF: native tracebacks; pytest's own format looks up every frame's source through inspect.getmodule,
     # which took 40 % of a run where most tests fail.
-    command += ["--tb=native"]
-    return command + [f"--ignore={path}" for path in ignored]
+    return [*command, "--tb=native"]
 
 
 def pytest_environment(mode: str, run_dir: Path) -> dict[str, str]:
@@ -291,25 +298,25 @@ def run_suite(mode: str, options: Options) -> Run:
         shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir(parents=True)
         run.log = run_dir / "pytest.log"
-        command = pytest_command(mode, options, ignored)
+        command = pytest_command(suite_targets(tree, options, ignored), mode, options)
         remaining = options.max_seconds - (time.monotonic() - started)
         run.returncode, cut = invoke(command, pytest_environment(mode, run_dir), run.log, remaining)
         log_text = run.log.read_text(encoding="utf-8", errors="replace")
-        broken = broken_conftest(log_text, tree) if run.returncode == 4 else None
+        broken = broken_section(log_text, tree) if run.returncode == 4 else None
         if broken is None or broken in ignored:
             break
         # NOTE: a conftest that fails to import aborts the whole pytest session, so rerun without its
-        # directory and count the tests below it as failed instead.
+        # section and count the tests in it as failed instead.
         ignored.append(broken)
         why = "conftest failed to import: " + _first_error_lines(log_text)
-        run.broken_conftests[broken] = TestResult("conftest-error", why)
+        run.broken_conftests[f"{SUITE}/{broken}"] = TestResult("conftest-error", why)
+        if not suite_targets(tree, options, ignored):
+            break
     run.seconds = time.monotonic() - started
     read_reports(run, run_dir)
     check_guards(run, run_dir, options.workers)
     if cut:
-        run.problems.append(
-            f"the run was cut after {options.max_seconds:.0f} s; tests not reached count as failed"
-        )
+        run.problems.append(f"the run was cut after {options.max_seconds:.0f} s; tests not reached count as failed")
     if not run.tests and not run.collect_errors:
         run.problems.append(f"pytest ran nothing (exit {run.returncode}): " + _first_error_lines(log_text))
     return run
@@ -359,9 +366,7 @@ def run_baseline(options: Options) -> dict[str, Any]:
         "passing": passing,
     }
     BASELINE_FILE.write_text(json.dumps(baseline, indent=1) + "\n", encoding="utf-8")
-    print(
-        f"baseline: B = {len(passing)} passing on FastAPI ({dict(counts)}) in {run.seconds:.1f} s", flush=True
-    )
+    print(f"baseline: B = {len(passing)} passing on FastAPI ({dict(counts)}) in {run.seconds:.1f} s", flush=True)
     return baseline
 
 
@@ -452,9 +457,7 @@ def print_summary(result: dict[str, Any]) -> None:
     scope = f" (sections: {', '.join(result['sections_run'])})" if result["sections_run"] else ""
     print(f"\nvivace on FastAPI {result['fastapi_version']}'s tutorial tests{scope}")
     print(f"{passed} passed of {total}")
-    print(
-        f"vivace run {result['seconds']} s; baseline run {result['baseline_seconds']} s (cached per machine)"
-    )
+    print(f"vivace run {result['seconds']} s; baseline run {result['baseline_seconds']} s (cached per machine)")
     for problem in result["problems"]:
         print(f"WARNING: {problem}")
 
@@ -565,9 +568,7 @@ def cmd_baseline(args: argparse.Namespace, options: Options) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (0: no xdist)")
     parser.add_argument("--max-seconds", type=float, default=900.0, help="hard limit for one suite run")
     commands = parser.add_subparsers(dest="command", required=True)

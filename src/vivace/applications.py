@@ -89,7 +89,7 @@ class _Overrides(dict[Any, Any]):
 class Vivace(Starlette):
     """A FastAPI-compatible application; every route is compiled into a flat plan at startup."""
 
-    def __init__(  # noqa: PLR0913, PLR0915 - FastAPI's constructor, argument for argument
+    def __init__(
         self,
         *,
         debug: bool = False,
@@ -199,14 +199,14 @@ class Vivace(Starlette):
 
     def setup(self) -> None:
         """Register /openapi.json and the docs pages (served from assets shipped in the wheel)."""
-        from vivace.openapi._setup import install_docs  # noqa: PLC0415 - openapi is loaded only by apps
+        from vivace.openapi._setup import install_docs
 
         install_docs(self)
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI document, built on first use and cached."""
         if self.openapi_schema is None:
-            from vivace.openapi.utils import get_openapi  # noqa: PLC0415
+            from vivace.openapi.utils import get_openapi
 
             self.openapi_schema = get_openapi(
                 title=self.title, version=self.version, openapi_version=self.openapi_version,

@@ -13,29 +13,29 @@ from vivace.params import FieldOptions, Undefined
 __all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Path", "Query", "Security"]
 
 
-def Path(default: Any = ..., **options: Unpack[FieldOptions]) -> Any:  # noqa: N802 - FastAPI's public name
+def Path(default: Any = ..., **options: Unpack[FieldOptions]) -> Any:
     """A path parameter (always required)."""
     return params.Path(default, **options)
 
 
-def Query(default: Any = Undefined, **options: Unpack[FieldOptions]) -> Any:  # noqa: N802
+def Query(default: Any = Undefined, **options: Unpack[FieldOptions]) -> Any:
     """A query-string parameter."""
     return params.Query(default, **options)
 
 
-def Header(  # noqa: N802
+def Header(
     default: Any = Undefined, *, convert_underscores: bool = True, **options: Unpack[FieldOptions]
 ) -> Any:
     """A request header; `convert_underscores` maps `user_agent` to `user-agent`."""
     return params.Header(default, convert_underscores=convert_underscores, **options)
 
 
-def Cookie(default: Any = Undefined, **options: Unpack[FieldOptions]) -> Any:  # noqa: N802
+def Cookie(default: Any = Undefined, **options: Unpack[FieldOptions]) -> Any:
     """A cookie value."""
     return params.Cookie(default, **options)
 
 
-def Body(  # noqa: N802
+def Body(
     default: Any = Undefined,
     *,
     embed: bool | None = None,
@@ -46,21 +46,21 @@ def Body(  # noqa: N802
     return params.Body(default, embed=embed, media_type=media_type, **options)
 
 
-def Form(  # noqa: N802
+def Form(
     default: Any = Undefined, *, media_type: str = "application/x-www-form-urlencoded", **options: Unpack[FieldOptions]
 ) -> Any:
     """A form field."""
     return params.Form(default, media_type=media_type, **options)
 
 
-def File(  # noqa: N802
+def File(
     default: Any = Undefined, *, media_type: str = "multipart/form-data", **options: Unpack[FieldOptions]
 ) -> Any:
     """An uploaded file (as `bytes` or `UploadFile`)."""
     return params.File(default, media_type=media_type, **options)
 
 
-def Depends(  # noqa: N802
+def Depends(
     dependency: Callable[..., Any] | None = None,
     *,
     use_cache: bool = True,
@@ -71,7 +71,7 @@ def Depends(  # noqa: N802
     return params.Depends(dependency, use_cache=use_cache, scope=scope, max_concurrency=max_concurrency)
 
 
-def Security(  # noqa: N802
+def Security(
     dependency: Callable[..., Any] | None = None,
     *,
     scopes: Sequence[str] | None = None,

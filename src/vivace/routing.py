@@ -16,12 +16,12 @@ from starlette.routing import BaseRoute, Match, compile_path
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack, deprecated
 
+from vivace._core.serialize import response_adapter
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default, DefaultPlaceholder
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
-from vivace._core.serialize import response_adapter
 from vivace.utils import generate_unique_id, get_path_param_names, is_body_allowed_for_status_code
 
 __all__ = ["APIRoute", "APIRouter", "APIWebSocketRoute"]
@@ -39,6 +39,10 @@ def _first_set(*values: Any) -> Any:
         if not isinstance(value, DefaultPlaceholder):
             return value
     return values[-1]
+
+
+async def _not_compiled(scope: Scope, receive: Receive, send: Send) -> None:
+    raise RuntimeError("API routes are served by the application's compiled router, not on their own")
 
 
 class APIRoute(routing.Route):
@@ -90,7 +94,7 @@ class APIRoute(routing.Route):
             response_adapter(self.response_model)  # an unusable response model fails here, at declaration
         self.unique_id = self.operation_id or _value(self.generate_unique_id_function)(self)
         self.dependant = self.analyse()
-        self.app = self._not_compiled
+        self.app = _not_compiled
 
     @staticmethod
     def _response_model(response_model: Any, endpoint: Callable[..., Any]) -> Any:
@@ -115,21 +119,10 @@ class APIRoute(routing.Route):
         return frozenset(get_path_param_names(self.path_format))
 
     def analyse(self, overrides: dict[Any, Any] | None = None) -> Dependant:
-        """The endpoint's Dependant, with route-level `dependencies=[...]` placed first as FastAPI does."""
-        names = self.path_param_names
-        root = analyse(self.endpoint, path=self.path_format, path_param_names=names, overrides=overrides)
-        extra = [
-            analyse_dependency(dep, path=self.path_format, path_param_names=names, overrides=overrides)
-            for dep in self.dependencies
-        ]
-        root.dependencies[:0] = extra
-        return root
+        return _analyse_route(self, overrides)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         return super().matches(scope)
-
-    async def _not_compiled(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raise RuntimeError("APIRoute is served by the application's compiled router, not on its own")
 
     def __repr__(self) -> str:
         return f"APIRoute(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)})"
@@ -154,16 +147,29 @@ class APIWebSocketRoute(routing.WebSocketRoute):
         self.dependency_overrides_provider = dependency_overrides_provider
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
         self.dependant = self.analyse()
-        self.app = APIRoute._not_compiled.__get__(self)
+        self.app = _not_compiled
 
-    analyse = APIRoute.analyse
-    path_param_names = APIRoute.path_param_names
+    @property
+    def path_param_names(self) -> frozenset[str]:
+        return frozenset(get_path_param_names(self.path_format))
+
+    def analyse(self, overrides: dict[Any, Any] | None = None) -> Dependant:
+        return _analyse_route(self, overrides)
 
     def __repr__(self) -> str:
         return f"APIWebSocketRoute(path={self.path!r}, name={self.name!r})"
 
 
-_HTTP_VERBS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+def _analyse_route(route: APIRoute | APIWebSocketRoute, overrides: dict[Any, Any] | None) -> Dependant:
+    """The endpoint's Dependant, with route-level `dependencies=[...]` placed first as FastAPI does."""
+    names = route.path_param_names
+    root = analyse(route.endpoint, path=route.path_format, path_param_names=names, overrides=overrides)
+    extra = [
+        analyse_dependency(dep, path=route.path_format, path_param_names=names, overrides=overrides)
+        for dep in route.dependencies
+    ]
+    root.dependencies[:0] = extra
+    return root
 
 
 class APIRouter(routing.Router):
@@ -373,7 +379,7 @@ class APIRouter(routing.Router):
             for r in router.routes:
                 path = getattr(r, "path", None)
                 if path is not None and not path:
-                    raise Exception(  # noqa: TRY002 - FastAPI raises a plain Exception here
+                    raise Exception(
                         f"Prefix and path cannot be both empty (path operation: {getattr(r, 'name', 'unknown')})"
                     )
         for route in router.routes:
@@ -384,11 +390,13 @@ class APIRouter(routing.Router):
             )
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
-        if router.lifespan_context_user is not None:
-            self._included_lifespans = [*getattr(self, "_included_lifespans", []), router.lifespan_context_user]
-        self._included_lifespans = [*getattr(self, "_included_lifespans", []), *getattr(router, "_included_lifespans", [])]
+        self._included_lifespans: list[Any] = [
+            *getattr(self, "_included_lifespans", []),
+            *([router.lifespan_context_user] if router.lifespan_context_user is not None else []),
+            *getattr(router, "_included_lifespans", []),
+        ]
 
-    def _include_one(  # noqa: PLR0913 - mirrors include_router's arguments
+    def _include_one(
         self,
         route: BaseRoute,
         prefix: str,

@@ -19,7 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
 
 from vivace._core.handle import handle
-from vivace._core.match import Found, Matcher
+from vivace._core.match import Matcher
 from vivace._core.plan import RoutePlan
 from vivace._core.websocket import handle_websocket
 
@@ -135,6 +135,6 @@ class CompiledRouter:
 
 
 def _is_async(func: Callable[..., Any]) -> bool:
-    import inspect  # noqa: PLC0415
+    import inspect
 
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))  # noqa: B004

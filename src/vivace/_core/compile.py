@@ -85,7 +85,7 @@ def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
         needs.add(key)
     for name, special in node.specials.items():
         if special is Special.security_scopes:
-            from vivace.security.oauth2 import SecurityScopes  # noqa: PLC0415 - avoids an import cycle
+            from vivace.security.oauth2 import SecurityScopes
 
             args.append((name, ArgSource.constant, SecurityScopes(scopes=list(node.security_scopes))))
         else:
@@ -214,7 +214,7 @@ def build_plan(**kwargs: Any) -> RoutePlan:
 
 
 def _is_default(value: Any) -> bool:
-    from vivace.datastructures import DefaultPlaceholder  # noqa: PLC0415
+    from vivace.datastructures import DefaultPlaceholder
 
     return isinstance(value, DefaultPlaceholder)
 
@@ -237,7 +237,8 @@ def endpoint_context(call: Any, path: str, method: str) -> dict[str, Any]:
 
 def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
     """A RoutePlan for an APIRoute whose (override-aware) Dependant has been analysed."""
-    from vivace._core import serialize  # noqa: PLC0415 - serialize imports encoders, which import this package
+    from vivace._core import serialize
+    from vivace.encoders import jsonable_encoder
 
     extra = dependant.dependencies[: len(route.dependencies)]
     root = Dependant(**{**dependant.__dict__, "dependencies": dependant.dependencies[len(route.dependencies):]})
@@ -261,7 +262,7 @@ def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
     )
     model = route.response_model
     serializer: Callable[[Any], bytes] | None = None
-    encode: Callable[[Any], Any] = serialize.jsonable_encoder
+    encode: Callable[[Any], Any] = jsonable_encoder
     if model is not None:
         if default_class:
             serializer = serialize.build_model_serializer(model, options, context, to_json=True)
@@ -296,7 +297,7 @@ def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
 
 
 def _json_response_class() -> Any:
-    from vivace.responses import JSONResponse  # noqa: PLC0415
+    from vivace.responses import JSONResponse
 
     return JSONResponse
 

@@ -53,7 +53,7 @@ def cookies(scope: Scope) -> MappingSource:
 def content_type(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"content-type":
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     return None
 
 
@@ -71,7 +71,7 @@ async def read_body(receive: Receive) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            from starlette.requests import ClientDisconnect  # noqa: PLC0415 - rare path
+            from starlette.requests import ClientDisconnect
 
             raise ClientDisconnect()
         chunk = message.get("body", b"")

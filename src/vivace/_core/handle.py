@@ -66,7 +66,7 @@ def _source(location: str, scope: Scope) -> Any:
 
 async def _validate_body(plan: RoutePlan, ctx: Context) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if plan.body_kind is BodyKind.form:
-        from vivace._core.forms import validate_form  # noqa: PLC0415 - forms need python-multipart, loaded lazily
+        from vivace._core.forms import validate_form
 
         return await validate_form(plan, ctx)
     try:

@@ -7,6 +7,7 @@ those semantics, but answers a static path from a dict whenever no earlier dynam
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ class Found:
 
     route: BaseRoute
     target: Any
-    child_scope: dict[str, Any]
+    child_scope: Mapping[str, Any]
     full: bool
 
 

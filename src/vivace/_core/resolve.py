@@ -63,7 +63,7 @@ class Context:
                 self._request = Request(self.scope, self.receive, self.send)
                 if self.body is not None:
                     self._request._body = self.body  # NOTE: the body stream was consumed by the extract stage
-        return self._request
+        return self._request  # type: ignore[return-value]  # set just above
 
     @property
     def response(self) -> Response:

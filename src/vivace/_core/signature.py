@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass, field, is_dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from types import UnionType
 from typing import Annotated, Any, ForwardRef, Union, get_args, get_origin
 
@@ -52,7 +52,7 @@ class Special(Enum):
     security_scopes = "security_scopes"
 
 
-class Location(str, Enum):
+class Location(StrEnum):
     path = "path"
     query = "query"
     header = "header"
@@ -139,7 +139,7 @@ def _is_subclass(value: Any, types: type[Any] | tuple[type[Any], ...]) -> bool:
 
 
 def _special_for(annotation: Any) -> Special | None:
-    from vivace.security.oauth2 import SecurityScopes  # noqa: PLC0415 - vivace.security imports vivace.params
+    from vivace.security.oauth2 import SecurityScopes
 
     if _is_subclass(annotation, SecurityScopes):
         return Special.security_scopes
@@ -220,7 +220,7 @@ def _without_markers(annotation: Any) -> Any:
 
 def get_typed_signature(call: Callable[..., Any]) -> inspect.Signature:
     """The signature with string annotations resolved against the callable's module globals."""
-    target = call if inspect.isfunction(call) or inspect.ismethod(call) else getattr(call, "__call__", call)
+    target = call if inspect.isfunction(call) or inspect.ismethod(call) else type(call).__call__
     if inspect.isclass(call):
         target = call.__init__
     try:
@@ -238,7 +238,7 @@ def _resolve(annotation: Any, globalns: dict[str, Any]) -> Any:
         annotation = ForwardRef(annotation)
     if isinstance(annotation, ForwardRef):
         try:
-            return eval(annotation.__forward_arg__, globalns)  # noqa: S307 - resolving the user's own annotation
+            return eval(annotation.__forward_arg__, globalns)
         except NameError:
             return annotation
     return annotation

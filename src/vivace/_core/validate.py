@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from vivace._core.errors import json_decode_error, missing_error, reshape
 from vivace._core.plan import Extractor
@@ -22,6 +21,7 @@ from vivace._core.plan import Extractor
 __all__ = [
     "FieldSpec",
     "Source",
+    "form_model",
     "json_body_validator",
     "location_validator",
     "model_group_validator",
@@ -70,7 +70,7 @@ def _quiet_build(build: Callable[[], Any]) -> Any:
 def _location_model(name: str, specs: Sequence[FieldSpec]) -> type[BaseModel]:
     fields = {spec.key: _model_field(spec) for spec in specs}
     config = ConfigDict(arbitrary_types_allowed=True)
-    return _quiet_build(lambda: create_model(name, __config__=config, **fields))  # type: ignore[no-any-return]
+    return _quiet_build(lambda: create_model(name, __config__=config, **fields))  # type: ignore[call-overload,no-any-return]
 
 
 def location_validator(location: str, specs: Sequence[FieldSpec], *, error_location: str | None = None) -> Extractor:
@@ -168,48 +168,59 @@ def _json_or_error(body: bytes) -> tuple[Any, dict[str, Any] | None]:
                       "ctx": {"error": "Invalid UTF-8"}}
 
 
+class _SingleBody:
+    """One body parameter: the whole JSON document is its value."""
+
+    top_missing_input_none = False
+
+    def __init__(self, spec: FieldSpec) -> None:
+        target = annotated(spec.annotation, spec.field_info.asdict()["metadata"])
+        self.adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(target))
+        self.keys = (spec.key,)
+        self._info = spec.field_info
+
+    def unwrap(self, value: Any) -> dict[str, Any]:
+        return {self.keys[0]: value}
+
+    def empty(self) -> Result:
+        if self._info.is_required():
+            return {}, [missing_error(("body",))]
+        return {self.keys[0]: self._info.get_default(call_default_factory=True)}, []
+
+
+class _EmbeddedBody:
+    """Several body parameters (or `embed=True`): a JSON object keyed by their names."""
+
+    top_missing_input_none = True
+
+    def __init__(self, specs: Sequence[FieldSpec]) -> None:
+        model = _location_model("BodyParams", specs)
+        self.adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(model))
+        self.keys = tuple(s.key for s in specs)
+
+    def unwrap(self, value: Any) -> dict[str, Any]:
+        return value.__dict__  # type: ignore[no-any-return]
+
+    def empty(self) -> Result:
+        try:
+            return self.adapter.validate_python({}).__dict__, []
+        except ValidationError as exc:
+            return {}, reshape(exc.errors(include_url=False), ("body",))
+
+
 def json_body_validator(spec: FieldSpec | None, embedded: Sequence[FieldSpec]) -> Extractor:
     """The JSON body: a single parameter taking the whole body, or several embedded under their names.
 
     `validate((raw, is_json))` receives the body bytes and whether the content type declared JSON; JSON bodies are
     validated straight from bytes (`validate_json`), falling back to `json` only to report FastAPI's decode error.
     """
-    if spec is not None:
-        target = annotated(spec.annotation, spec.field_info.asdict()["metadata"])
-        adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(target))
-        key = spec.key
-        default_info = spec.field_info
-
-        def unwrap(value: Any) -> dict[str, Any]:
-            return {key: value}
-
-        def empty() -> Result:
-            if default_info.is_required():
-                return {}, [missing_error(("body",))]
-            return {key: default_info.get_default(call_default_factory=True)}, []
-
-        keys: tuple[str, ...] = (key,)
-        top_none = False
-    else:
-        model = _location_model("BodyParams", embedded)
-        adapter = _quiet_build(lambda: TypeAdapter(model))
-        keys = tuple(s.key for s in embedded)
-
-        def unwrap(value: Any) -> dict[str, Any]:
-            return value.__dict__  # type: ignore[no-any-return]
-
-        def empty() -> Result:
-            try:
-                return adapter.validate_python({}).__dict__, []
-            except ValidationError as exc:
-                return {}, reshape(exc.errors(include_url=False), ("body",))
-
-        top_none = True
+    shape = _SingleBody(spec) if spec is not None else _EmbeddedBody(embedded)
+    adapter, unwrap = shape.adapter, shape.unwrap
 
     def validate(raw: tuple[bytes, bool]) -> Result:
         body, is_json = raw
         if not body:
-            return empty()
+            return shape.empty()
         try:
             if is_json:
                 return unwrap(adapter.validate_json(body)), []
@@ -225,9 +236,9 @@ def json_body_validator(spec: FieldSpec | None, embedded: Sequence[FieldSpec]) -
                 return unwrap(adapter.validate_python(parsed, from_attributes=True)), []
             except ValidationError as exc:
                 errors = exc.errors(include_url=False)
-        return {}, reshape(errors, ("body",), top_missing_input_none=top_none)
+        return {}, reshape(errors, ("body",), top_missing_input_none=shape.top_missing_input_none)
 
-    return Extractor("body", keys, validate)
+    return Extractor("body", shape.keys, validate)
 
 
 def form_model(specs: Sequence[FieldSpec]) -> Callable[[dict[str, Any]], Result]:
@@ -242,6 +253,3 @@ def form_model(specs: Sequence[FieldSpec]) -> Callable[[dict[str, Any]], Result]
 
     return validate
 
-
-__all__ += ["form_model"]
-_UNDEFINED = PydanticUndefined

@@ -1,0 +1,358 @@
+"""What the OpenAPI generator reads from one route: its flattened parameters, security, body and responses.
+
+FastAPI computes these when a route is declared (`route.body_field`, `route.response_field`, ...); vivace's routes
+only keep the analysed `Dependant`, so this module derives the same values from it, once per route object, and
+keeps them while the route lives (the definitions pass and the path pass must see the very same field objects).
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
+from copy import copy
+from dataclasses import dataclass, field
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, Json, create_model
+from pydantic.fields import FieldInfo
+
+from vivace import params
+from vivace._core.signature import Dependant, ParamField, Special
+from vivace.datastructures import DefaultPlaceholder
+from vivace.openapi._schema_fields import SchemaField, model_fields
+from vivace.security.base import SecurityBase
+
+__all__ = ["ParamEntry", "RouteSchema", "route_schema", "security_scheme_of"]
+
+_STREAM_ORIGINS = (AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator)
+
+
+@dataclass
+class ParamEntry:
+    """One documented request parameter: its schema field, the name clients send, and where it goes."""
+
+    field: SchemaField
+    alias: str
+    request_name: str
+    location: str
+    required: bool
+    declaration: FieldInfo
+
+
+@dataclass
+class RouteSchema:
+    """Everything about one route that the document needs, derived once."""
+
+    parameters: list[ParamEntry] = field(default_factory=list)
+    security: list[tuple[Dependant, list[str]]] = field(default_factory=list)
+    body_field: SchemaField | None = None
+    response_field: SchemaField | None = None
+    response_fields: dict[int | str, SchemaField] = field(default_factory=dict)
+    stream: str | None = None  # "jsonl" or "sse" for generator endpoints
+    stream_item_field: SchemaField | None = None
+
+    def all_fields(self) -> list[SchemaField]:
+        """Body, responses, stream item, then parameters: the order FastAPI feeds its definitions pass."""
+        fields = [self.body_field] if self.body_field is not None else []
+        if self.response_field is not None:
+            fields.append(self.response_field)
+        fields.extend(self.response_fields.values())
+        if self.stream_item_field is not None:
+            fields.append(self.stream_item_field)
+        return fields
+
+
+_CACHE: dict[int, tuple[weakref.ref[Any], RouteSchema]] = {}
+
+
+def route_schema(route: Any) -> RouteSchema:
+    """The (cached) `RouteSchema` of an `APIRoute`."""
+    key = id(route)
+    entry = _CACHE.get(key)
+    if entry is not None and entry[0]() is route:
+        return entry[1]
+    built = _build(route)
+    _CACHE[key] = (weakref.ref(route, lambda _ref, key=key: _CACHE.pop(key, None)), built)
+    return built
+
+
+def _build(route: Any) -> RouteSchema:
+    result = RouteSchema()
+    dependant: Dependant = route.dependant
+    locations, result.security = _flatten(dependant)
+    for location in ("path", "query", "header", "cookie"):
+        for param in locations[location]:
+            result.parameters.extend(_param_entries(param, location))
+    result.body_field = _body_field(_body_params(dependant), route.unique_id)
+    response_class = _response_class(route)
+    _response_fields(route, response_class, result)
+    return result
+
+
+def _response_class(route: Any) -> Any:
+    value = route.response_class
+    return value.value if isinstance(value, DefaultPlaceholder) else value
+
+
+# -- dependency flattening ---------------------------------------------------------------------------------
+
+
+def _call_of(node: Dependant) -> Any:
+    call = node.original_call if node.original_call is not None else node.call
+    while hasattr(call, "func") and callable(getattr(call, "func", None)) and type(call).__name__ == "partial":
+        call = call.func
+    return inspect.unwrap(call) if callable(call) and not isinstance(call, SecurityBase) else call
+
+
+def security_scheme_of(node: Dependant) -> SecurityBase | None:
+    call = _call_of(node)
+    return call if isinstance(call, SecurityBase) else None
+
+
+def _is_generator(call: Any) -> bool:
+    if call is None or inspect.isclass(call):
+        return False
+    for candidate in (call, getattr(call, "__call__", None)):  # noqa: B004 - callable instances count too
+        if candidate is None:
+            continue
+        target = inspect.unwrap(candidate)
+        if inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(target):
+            return True
+    return False
+
+
+def _uses_scopes(node: Dependant, memo: dict[int, bool]) -> bool:
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    result = (
+        bool(node.own_scopes)
+        or Special.security_scopes in node.specials.values()
+        or security_scheme_of(node) is not None
+        or any(_uses_scopes(sub, memo) for sub in node.dependencies)
+    )
+    memo[id(node)] = result
+    return result
+
+
+def _dedup_key(node: Dependant, memo: dict[int, bool]) -> tuple[Any, ...]:
+    # NOTE: the same key FastAPI de-duplicates dependencies with in the document: the callable, its scopes
+    # (only when it looks at scopes at all) and its scope ("request" for generator dependencies).
+    scopes = tuple(sorted(set(node.security_scopes))) if _uses_scopes(node, memo) else ()
+    scope = node.scope or ("request" if _is_generator(node.call) else "")
+    return (node.call, scopes, scope)
+
+
+def _flatten(root: Dependant) -> tuple[dict[str, list[ParamField]], list[tuple[Dependant, list[str]]]]:
+    """Parameters of every distinct dependency (depth first, a node before its dependencies) and the security
+    schemes met on the way, each with the OAuth2 scopes required along its path."""
+    locations: dict[str, list[ParamField]] = {"path": [], "query": [], "header": [], "cookie": []}
+    security: list[tuple[Dependant, list[str]]] = []
+    seen: list[tuple[Any, ...]] = []
+    memo: dict[int, bool] = {}
+    stack: list[tuple[Dependant, list[str], bool]] = [(root, [], True)]
+    while stack:
+        node, parent_scopes, is_root = stack.pop()
+        key = _dedup_key(node, memo)
+        if key in seen:
+            continue
+        seen.append(key)
+        locations["path"].extend(node.path_params)
+        locations["query"].extend(node.query_params)
+        locations["header"].extend(node.header_params)
+        locations["cookie"].extend(node.cookie_params)
+        scopes = [*parent_scopes]
+        scopes.extend(s for s in dict.fromkeys(node.security_scopes) if s not in scopes)
+        if not is_root and security_scheme_of(node) is not None:
+            security.append((node, scopes))
+        stack.extend((sub, scopes, False) for sub in reversed(node.dependencies))
+    return locations, security
+
+
+def _body_params(root: Dependant) -> list[ParamField]:
+    """Every body/form parameter of the tree, a node before its dependencies, repeats included."""
+    found: list[ParamField] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        found.extend(node.body_params)
+        stack.extend(reversed(node.dependencies))
+    return found
+
+
+# -- parameters --------------------------------------------------------------------------------------------
+
+
+def _optional_model(annotation: Any) -> type[BaseModel] | None:
+    if get_origin(annotation) in (Union, UnionType):
+        args = get_args(annotation)
+        if len(args) == 2 and type(None) in args:
+            annotation = next(a for a in args if a is not type(None))
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _is_json(info: FieldInfo) -> bool:
+    return any(type(item) is Json for item in info.metadata)
+
+
+def _param_model(param: ParamField) -> type[BaseModel] | None:
+    """The model of a query/header/cookie parameter model (`Annotated[Filters, Query()]`), if it is one."""
+    annotation = param.annotation
+    if isinstance(param.field_info, params.Query | params.Header | params.Cookie):
+        annotation = _optional_model(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and not _is_json(param.field_info):
+        return annotation
+    return None
+
+
+def _validation_name(item: SchemaField) -> str:
+    return item.validation_alias or item.alias
+
+
+def _param_entries(param: ParamField, location: str) -> list[ParamEntry]:
+    info = param.field_info
+    if not getattr(info, "include_in_schema", True):
+        return []
+    model = _param_model(param)
+    if model is None:
+        item = SchemaField(param.name, info, annotation=param.annotation)
+        alias = item.validation_alias or param.alias
+        return [ParamEntry(item, alias, alias, location, info.is_required(), info)]
+    optional = param.annotation is not model and not info.is_required()
+    convert = location == "header" and getattr(info, "convert_underscores", True)
+    entries = []
+    for item in model_fields(model):
+        alias = _validation_name(item)
+        request_name = alias.replace("_", "-") if convert and alias == item.name else alias
+        entries.append(
+            ParamEntry(item, alias, request_name, location, item.field_info.is_required() and not optional,
+                       item.field_info)
+        )
+    return entries
+
+
+# -- request body ------------------------------------------------------------------------------------------
+
+
+def _form_models(param: ParamField) -> list[type[BaseModel]]:
+    """The model(s) of a form parameter that stands for the whole form (`Annotated[Model, Form()]`)."""
+    # NOTE: vivace's Form declarations always carry embed=True; FastAPI leaves it unset, so it is not read here.
+    if not isinstance(param.field_info, params.Form) or _is_json(param.field_info):
+        return []
+    model = _optional_model(param.annotation)
+    if model is not None:
+        return [model]
+    return _union_models(param.annotation)
+
+
+def _union_models(annotation: Any) -> list[type[BaseModel]]:
+    if get_origin(annotation) not in (Union, UnionType):
+        return []
+    models = []
+    for arg in get_args(annotation):
+        if arg is type(None):
+            continue
+        arg = get_args(arg)[0] if get_args(arg) and hasattr(arg, "__metadata__") else arg
+        if not (isinstance(arg, type) and issubclass(arg, BaseModel)):
+            return []
+        models.append(arg)
+    return models if len(models) > 1 else []
+
+
+def _embed(body: list[ParamField]) -> bool:
+    """Whether the body is an object keyed by parameter names (several parameters, embed=True, or a form)."""
+    if not body:
+        return False
+    if len({p.name for p in body}) > 1:
+        return True
+    first = body[0]
+    first_models = _form_models(first)
+    if first_models and any(not _form_models(p) or p.annotation is not first.annotation for p in body[1:]):
+        return True
+    if not isinstance(first.field_info, params.Form) and getattr(first.field_info, "embed", None):
+        return True
+    return isinstance(first.field_info, params.Form) and not first_models
+
+
+def _body_field(body: list[ParamField], unique_id: str) -> SchemaField | None:
+    if not body:
+        return None
+    first = body[0]
+    if not _embed(body):
+        return SchemaField(first.name, first.field_info, annotation=first.annotation)
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        f"Body_{unique_id}", **{p.name: (p.annotation, p.field_info) for p in body}
+    )
+    required = any(p.field_info.is_required() for p in body)
+    kind, media_type = _body_kind(body)
+    options: dict[str, Any] = {"alias": "body"}
+    if media_type is not None:
+        options["media_type"] = media_type
+    info = kind(... if required else None, **options)
+    return SchemaField("body", info, annotation=model)
+
+
+def _body_kind(body: list[ParamField]) -> tuple[Callable[..., params.Body], str | None]:
+    """The declaration class of a merged body (File > Form > Body) and its media type when one is implied."""
+    if any(isinstance(p.field_info, params.File) for p in body):
+        return params.File, None
+    kind: type[params.Body] = params.Form if any(isinstance(p.field_info, params.Form) for p in body) else params.Body
+    media_types = [p.field_info.media_type for p in body if isinstance(p.field_info, kind)]
+    if kind is params.Form and "multipart/form-data" in media_types:
+        return kind, "multipart/form-data"
+    if len(set(media_types)) == 1:
+        return kind, media_types[0]
+    return kind, None
+
+
+# -- responses ---------------------------------------------------------------------------------------------
+
+
+def _stream_item(annotation: Any) -> Any:
+    origin = get_origin(annotation)
+    if origin is None or origin not in _STREAM_ORIGINS:
+        return None
+    args = get_args(annotation)
+    return args[0] if args else Any
+
+
+def _is_event_source(response_class: Any) -> bool:
+    return isinstance(response_class, type) and any(
+        cls.__name__ == "EventSourceResponse" for cls in response_class.__mro__
+    )
+
+
+def _response_fields(route: Any, response_class: Any, result: RouteSchema) -> None:
+    response_model = route.response_model
+    if _is_generator(route.endpoint):
+        default_class = isinstance(route.response_class, DefaultPlaceholder)
+        if default_class:
+            result.stream = "jsonl"
+        elif _is_event_source(response_class):
+            result.stream = "sse"
+        item = _stream_item(response_model)
+        if item is not None:
+            response_model = None
+            if result.stream is not None and not _is_server_sent_event(item):
+                result.stream_item_field = _serialization_field("StreamItem_" + route.unique_id, item)
+    if response_model:
+        result.response_field = _serialization_field("Response_" + route.unique_id, response_model)
+    for status, response in (route.responses or {}).items():
+        model = response.get("model") if isinstance(response, dict) else None
+        if model:
+            result.response_fields[status] = _serialization_field(f"Response_{status}_{route.unique_id}", model)
+
+
+def _is_server_sent_event(item: Any) -> bool:
+    return isinstance(item, type) and any(cls.__name__ == "ServerSentEvent" for cls in item.__mro__)
+
+
+def _serialization_field(name: str, annotation: Any) -> SchemaField:
+    return SchemaField(name, FieldInfo(annotation=annotation), mode="serialization")
+
+
+def copy_info(info: FieldInfo) -> FieldInfo:
+    """A shallow copy of a declaration (so a generated one never shares state with the user's)."""
+    return copy(info)
