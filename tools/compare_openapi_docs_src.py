@@ -82,7 +82,8 @@ def _run_child(kind: str, src: Path, names: list[str], workdir: Path) -> dict[st
         str(out),
     ]
     # NOTE: tutorial modules create files (sqlite databases) in the working directory: give them a scratch one.
-    subprocess.run(cmd, check=True, cwd=workdir, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    # A fixed hash seed gives both processes the same set order (multi-method routes iterate a set of methods).
+    subprocess.run(cmd, check=True, cwd=workdir, env={**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONHASHSEED": "0"})
     return json.loads(out.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 

@@ -34,6 +34,10 @@ _MESSAGE_LINES = 8
 # xdist's loadgroup mode appends "@group" to the node ids of tests marked xdist_group.
 _GROUP_SUFFIX = re.compile(r"@\w+$")
 
+# Frames in a native traceback (the runner passes --tb=native).
+_FRAME = re.compile(r'^  File "([^"]+)", line (\d+)', re.MULTILINE)
+_VIVACE_SRC = f"{os.sep}vivace{os.sep}"
+
 _config: pytest.Config | None = None
 
 
@@ -62,7 +66,13 @@ def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
 
 
 def _where(report: pytest.TestReport | pytest.CollectReport) -> str:
-    """`path:line` of the frame that raised, when pytest knows it."""
+    """`path:line` of the deepest vivace frame, else of the deepest test or tutorial frame, else the crash."""
+    frames = _FRAME.findall(report.longreprtext)
+    suite_root = os.getcwd() + os.sep
+    for wanted in (_VIVACE_SRC, suite_root):
+        ours = [f"{path}:{line}" for path, line in frames if wanted in path]
+        if ours:
+            return ours[-1]
     crash = getattr(report.longrepr, "reprcrash", None)
     return f"{crash.path}:{crash.lineno}" if crash is not None else ""
 

@@ -231,16 +231,25 @@ class Vivace(Starlette):
         handlers = ExceptionHandlers(
             {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
         )
-        self._compiled = CompiledRouter(list(self.router.routes), plans, handlers, self.router.redirect_slashes)
+        server_errors = None if self.user_middleware else self._server_error_layer()
+        self._compiled = CompiledRouter(
+            list(self.router.routes), plans, handlers, self.router.redirect_slashes, server_errors
+        )
         self._dirty = False
         return self._compiled
 
-    def build_middleware_stack(self) -> ASGIApp:
+    def _server_error_layer(self, app: ASGIApp | None = None) -> ServerErrorMiddleware:
         error_handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
+        return ServerErrorMiddleware(app or self._route, handler=error_handler, debug=self.debug)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        if not self.user_middleware:
+            # PERF: the compiled router handles 500s itself; no ServerErrorMiddleware layer per request
+            return self._route
         app: ASGIApp = self._route
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        return ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
+        return self._server_error_layer(app)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         compiled = self._compiled
@@ -385,6 +394,10 @@ class Vivace(Starlette):
     def add_websocket_route(self, path: str, route: Callable[..., Any], name: str | None = None) -> None:
         self.router.add_websocket_route(path, route, name=name)
         self._routes_changed()
+
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        super().add_middleware(middleware_class, *args, **kwargs)
+        self._routes_changed()  # the compiled router answers 500s itself only while there is no user middleware
 
     def exception_handler(
         self, exc_class_or_status_code: int | type[Exception]

@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -48,11 +49,18 @@ class CompiledRouter:
     """Routes + compiled plans + exception handlers: the innermost ASGI app."""
 
     def __init__(
-        self, routes: list[BaseRoute], plans: dict[int, Any], handlers: ExceptionHandlers, redirect_slashes: bool
+        self,
+        routes: list[BaseRoute],
+        plans: dict[int, Any],
+        handlers: ExceptionHandlers,
+        redirect_slashes: bool,
+        server_errors: ServerErrorMiddleware | None = None,
     ) -> None:
         self.matcher = Matcher(routes, plans)
         self.handlers = handlers
         self.redirect_slashes = redirect_slashes
+        # PERF: without user middleware the router answers unhandled errors with a 500 itself, sparing a layer
+        self.server_errors = server_errors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -71,17 +79,41 @@ class CompiledRouter:
         try:
             await self._dispatch(scope, receive, tracking_send)
         except Exception as exc:
-            handler = self.handlers.find(exc)
-            if handler is None or started:
+            if started:
                 raise
-            await self._respond_with(handler, exc, scope, receive, send)
+            handler = self.handlers.find(exc)
+            if handler is not None:
+                await self._respond_with(handler, exc, scope, receive, send)
+                return
+            if self.server_errors is not None:
+                await self._server_error(self.server_errors, exc, scope, receive, send)
+            raise
+
+    async def _server_error(
+        self, layer: ServerErrorMiddleware, exc: Exception, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """What Starlette's ServerErrorMiddleware answers: the 500 handler, a debug page, or a plain 500."""
+        request = Request(scope)
+        if layer.debug:
+            response = layer.debug_response(request, exc)
+        elif layer.handler is None:
+            response = layer.error_response(request, exc)
+        elif _is_async(layer.handler):
+            response = await layer.handler(request, exc)
+        else:
+            response = await run_in_threadpool(layer.handler, request, exc)
+        if response is not None:
+            await response(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self.matcher.match_http(scope)
         if found is None:
             await self._not_found(scope, receive, send)
             return
-        scope.update(found.child_scope)
+        if found.child_scope is None:
+            scope["path_params"] = {}
+        else:
+            scope.update(found.child_scope)
         scope["route"] = found.route
         scope["endpoint"] = getattr(found.route, "endpoint", None)
         if not found.full:

@@ -34,12 +34,18 @@ class Found:
 
     route: BaseRoute
     target: Any
-    child_scope: Mapping[str, Any]
+    child_scope: Mapping[str, Any] | None  # None: a static path (the caller sets empty path params)
     full: bool
 
 
 def _is_static(route: BaseRoute) -> bool:
     return isinstance(route, Route | WebSocketRoute) and not route.param_convertors
+
+
+def _literal_prefix(route: BaseRoute) -> str | None:
+    if not isinstance(route, Route):
+        return None
+    return route.path.split("{", 1)[0]
 
 
 class Matcher:
@@ -49,8 +55,14 @@ class Matcher:
         self._routes = routes
         self._targets = targets
         # path -> {method: (route, target)}; only for static paths no earlier dynamic route can shadow
-        self._static: dict[str, dict[str, tuple[BaseRoute, Any]]] = {}
+        self._static: dict[str, dict[str, Found]] = {}
         self._build_static_table()
+        # (route, its path when static, the literal text before its first parameter) for the ordered scan;
+        # the prefix is None for routes that are not plain HTTP routes and must use route.matches()
+        self._scan_entries = [
+            (route, route.path if _is_static(route) else None, _literal_prefix(route))
+            for route in self._routes
+        ]
 
     def _build_static_table(self) -> None:
         shadowing: list[BaseRoute] = []
@@ -66,7 +78,7 @@ class Matcher:
                 continue
             methods = self._static.setdefault(route.path, {})
             for method in route.methods or ():
-                methods.setdefault(method, (route, self._targets.get(id(route), route)))
+                methods.setdefault(method, Found(route, self._targets.get(id(route), route), None, True))
 
     @staticmethod
     def _could_match(route: BaseRoute, path: str) -> bool:
@@ -82,16 +94,22 @@ class Matcher:
         if entry is not None:
             hit = entry.get(scope["method"])
             if hit is not None:
-                # PERF: a static path answers from the dict, with no regex at all.
-                return Found(hit[0], hit[1], {"path_params": {}}, True)
+                # PERF: a static path answers from the dict, with no regex and no allocation.
+                return hit
         return self.scan(scope, path)
 
     def scan(self, scope: Scope, path: str | None = None) -> Found | None:
         """The ordered scan: first full match, else the first partial match (405)."""
         partial: Found | None = None
-        for route in self._routes:
-            if isinstance(route, Route) and path is not None:
-                found = self._match_route(route, scope, path)
+        for route, static_path, prefix in self._scan_entries:
+            if path is not None and prefix is not None:
+                # PERF: a string comparison rejects most routes before any regex runs
+                if static_path is not None:
+                    if path != static_path:
+                        continue
+                elif not path.startswith(prefix):
+                    continue
+                found = self._match_route(route, scope, path)  # type: ignore[arg-type]  # prefix implies Route
             else:
                 kind, child = route.matches(scope)
                 found = None if kind is Match.NONE else Found(

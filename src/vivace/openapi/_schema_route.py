@@ -10,13 +10,14 @@ from __future__ import annotations
 import inspect
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
-from copy import copy
+from functools import partial
 from dataclasses import dataclass, field
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, Json, create_model
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from vivace import params
 from vivace._core.signature import Dependant, ParamField, Special
@@ -38,7 +39,8 @@ class ParamEntry:
     request_name: str
     location: str
     required: bool
-    declaration: FieldInfo
+    #: declared with include_in_schema=False: validated, so it still counts for the 422 response, but not listed
+    hidden: bool = False
 
 
 @dataclass
@@ -53,11 +55,14 @@ class RouteSchema:
     stream: str | None = None  # "jsonl" or "sse" for generator endpoints
     stream_item_field: SchemaField | None = None
 
-    def all_fields(self) -> list[SchemaField]:
-        """Body, responses, stream item, then parameters: the order FastAPI feeds its definitions pass."""
-        fields = [self.body_field] if self.body_field is not None else []
-        if self.response_field is not None:
-            fields.append(self.response_field)
+    @property
+    def parameter_fields(self) -> list[SchemaField]:
+        """Every flattened parameter, hidden ones included (they still need a schema and a 422)."""
+        return [entry.field for entry in self.parameters]
+
+    def response_side_fields(self) -> list[SchemaField]:
+        """The route's response model, its `responses={...}` models, then its stream item type."""
+        fields = [self.response_field] if self.response_field is not None else []
         fields.extend(self.response_fields.values())
         if self.stream_item_field is not None:
             fields.append(self.stream_item_field)
@@ -101,9 +106,9 @@ def _response_class(route: Any) -> Any:
 
 def _call_of(node: Dependant) -> Any:
     call = node.original_call if node.original_call is not None else node.call
-    while hasattr(call, "func") and callable(getattr(call, "func", None)) and type(call).__name__ == "partial":
+    while isinstance(call, partial):
         call = call.func
-    return inspect.unwrap(call) if callable(call) and not isinstance(call, SecurityBase) else call
+    return inspect.unwrap(call) if inspect.isroutine(call) else call
 
 
 def security_scheme_of(node: Dependant) -> SecurityBase | None:
@@ -213,13 +218,12 @@ def _validation_name(item: SchemaField) -> str:
 
 def _param_entries(param: ParamField, location: str) -> list[ParamEntry]:
     info = param.field_info
-    if not getattr(info, "include_in_schema", True):
-        return []
+    hidden = not getattr(info, "include_in_schema", True)
     model = _param_model(param)
     if model is None:
         item = SchemaField(param.name, info, annotation=param.annotation)
         alias = item.validation_alias or param.alias
-        return [ParamEntry(item, alias, alias, location, info.is_required(), info)]
+        return [ParamEntry(item, alias, alias, location, info.is_required(), hidden)]
     optional = param.annotation is not model and not info.is_required()
     convert = location == "header" and getattr(info, "convert_underscores", True)
     entries = []
@@ -227,8 +231,7 @@ def _param_entries(param: ParamField, location: str) -> list[ParamEntry]:
         alias = _validation_name(item)
         request_name = alias.replace("_", "-") if convert and alias == item.name else alias
         entries.append(
-            ParamEntry(item, alias, request_name, location, item.field_info.is_required() and not optional,
-                       item.field_info)
+            ParamEntry(item, alias, request_name, location, item.field_info.is_required() and not optional, hidden)
         )
     return entries
 
@@ -290,7 +293,7 @@ def _body_field(body: list[ParamField], unique_id: str) -> SchemaField | None:
     options: dict[str, Any] = {"alias": "body"}
     if media_type is not None:
         options["media_type"] = media_type
-    info = kind(... if required else None, **options)
+    info = kind(PydanticUndefined if required else None, **options)
     return SchemaField("body", info, annotation=model)
 
 
@@ -351,8 +354,3 @@ def _is_server_sent_event(item: Any) -> bool:
 
 def _serialization_field(name: str, annotation: Any) -> SchemaField:
     return SchemaField(name, FieldInfo(annotation=annotation), mode="serialization")
-
-
-def copy_info(info: FieldInfo) -> FieldInfo:
-    """A shallow copy of a declaration (so a generated one never shares state with the user's)."""
-    return copy(info)

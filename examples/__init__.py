@@ -1,0 +1,1 @@
+"""The example application that `make run` serves: a small notes API written with vivace."""
