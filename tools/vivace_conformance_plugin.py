@@ -36,7 +36,7 @@ _GROUP_SUFFIX = re.compile(r"@\w+$")
 
 # Frames in a native traceback (the runner passes --tb=native).
 _FRAME = re.compile(r'^  File "([^"]+)", line (\d+)', re.MULTILINE)
-_VIVACE_SRC = f"{os.sep}vivace{os.sep}"
+_VIVACE_SRC = str(Path(vivace.compat.__file__).parent.parent) + os.sep if MODE == "vivace" else ""
 
 _config: pytest.Config | None = None
 
@@ -70,7 +70,7 @@ def _where(report: pytest.TestReport | pytest.CollectReport) -> str:
     frames = _FRAME.findall(report.longreprtext)
     suite_root = os.getcwd() + os.sep
     for wanted in (_VIVACE_SRC, suite_root):
-        ours = [f"{path}:{line}" for path, line in frames if wanted in path]
+        ours = [f"{path}:{line}" for path, line in frames if wanted and path.startswith(wanted)]
         if ours:
             return ours[-1]
     crash = getattr(report.longrepr, "reprcrash", None)

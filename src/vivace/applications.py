@@ -33,6 +33,8 @@ from vivace.exception_handlers import (
     websocket_request_validation_exception_handler,
 )
 from vivace.exceptions import RequestValidationError, WebSocketRequestValidationError
+from vivace.openapi._setup import install_docs
+from vivace.openapi.utils import get_openapi
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
 from vivace.routing import APIRoute, APIRouter, APIWebSocketRoute
@@ -199,15 +201,11 @@ class Vivace(Starlette):
 
     def setup(self) -> None:
         """Register /openapi.json and the docs pages (served from assets shipped in the wheel)."""
-        from vivace.openapi._setup import install_docs
-
         install_docs(self)
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI document, built on first use and cached."""
         if self.openapi_schema is None:
-            from vivace.openapi.utils import get_openapi
-
             self.openapi_schema = get_openapi(
                 title=self.title, version=self.version, openapi_version=self.openapi_version,
                 summary=self.summary, description=self.description, terms_of_service=self.terms_of_service,

@@ -6,13 +6,14 @@ overrides change); per request it only matches and dispatches.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute
@@ -167,6 +168,4 @@ class CompiledRouter:
 
 
 def _is_async(func: Callable[..., Any]) -> bool:
-    import inspect
-
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))  # noqa: B004

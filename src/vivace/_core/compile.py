@@ -11,7 +11,7 @@ import anyio
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from vivace._core import validate
+from vivace._core import serialize, validate
 from vivace._core.plan import ArgSource, BodyKind, DepStep, Extractor, RoutePlan
 from vivace._core.signature import (
     Dependant,
@@ -21,7 +21,11 @@ from vivace._core.signature import (
     _strip_annotated,
     is_sequence_annotation,
 )
+from vivace.datastructures import DefaultPlaceholder
+from vivace.encoders import jsonable_encoder
 from vivace.params import Body, File
+from vivace.responses import JSONResponse
+from vivace.security.oauth2 import SecurityScopes
 
 __all__ = ["FormPlan", "StepGraph", "flatten", "is_async_callable", "is_gen_callable"]
 
@@ -85,8 +89,6 @@ def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
         needs.add(key)
     for name, special in node.specials.items():
         if special is Special.security_scopes:
-            from vivace.security.oauth2 import SecurityScopes
-
             args.append((name, ArgSource.constant, SecurityScopes(scopes=list(node.security_scopes))))
         else:
             args.append((name, _SPECIAL_SOURCES[special], None))
@@ -214,8 +216,6 @@ def build_plan(**kwargs: Any) -> RoutePlan:
 
 
 def _is_default(value: Any) -> bool:
-    from vivace.datastructures import DefaultPlaceholder
-
     return isinstance(value, DefaultPlaceholder)
 
 
@@ -237,9 +237,6 @@ def endpoint_context(call: Any, path: str, method: str) -> dict[str, Any]:
 
 def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
     """A RoutePlan for an APIRoute whose (override-aware) Dependant has been analysed."""
-    from vivace._core import serialize
-    from vivace.encoders import jsonable_encoder
-
     extra = dependant.dependencies[: len(route.dependencies)]
     root = Dependant(**{**dependant.__dict__, "dependencies": dependant.dependencies[len(route.dependencies):]})
     if not hasattr(route, "response_class"):  # a WebSocket route: no response handling at all
@@ -297,8 +294,6 @@ def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
 
 
 def _json_response_class() -> Any:
-    from vivace.responses import JSONResponse
-
     return JSONResponse
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-
 from urllib.parse import unquote_plus
 
 from starlette.datastructures import FormData, Headers, UploadFile
-from starlette.requests import cookie_parser
+from starlette.requests import ClientDisconnect, cookie_parser
 from starlette.types import Receive, Scope
 
 from vivace.exceptions import HTTPException
@@ -118,8 +117,6 @@ async def read_body(receive: Receive) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            from starlette.requests import ClientDisconnect
-
             raise ClientDisconnect()
         chunk = message.get("body", b"")
         if chunk:

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from vivace._core import extract
+from vivace._core.forms import validate_form
 from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context, run_steps, run_steps_skipping
 from vivace._core.send import body_allowed, send_bytes
@@ -66,8 +67,6 @@ def _source(location: str, scope: Scope) -> Any:
 
 async def _validate_body(plan: RoutePlan, ctx: Context) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if plan.body_kind is BodyKind.form:
-        from vivace._core.forms import validate_form
-
         return await validate_form(plan, ctx)
     try:
         ctx.body = await extract.read_body(ctx.receive)

@@ -30,6 +30,7 @@ from typing_extensions import TypeAliasType
 
 from vivace import params
 from vivace.exceptions import FastAPIError
+from vivace.security.oauth2 import SecurityScopes
 
 __all__ = [
     "Dependant",
@@ -139,8 +140,6 @@ def _is_subclass(value: Any, types: type[Any] | tuple[type[Any], ...]) -> bool:
 
 
 def _special_for(annotation: Any) -> Special | None:
-    from vivace.security.oauth2 import SecurityScopes
-
     if _is_subclass(annotation, SecurityScopes):
         return Special.security_scopes
     for cls, kind in _SPECIAL_TYPES:
