@@ -20,7 +20,6 @@ __all__ = [
 ]
 
 
-
 def _normalise_tags(tags: list[str]) -> list[str]:
     """Tags compare case-insensitively and without surrounding blanks; duplicates collapse, order is kept."""
     return list(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))

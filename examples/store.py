@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from examples.models import Activity, Note, NoteIn, NoteQuery
+from .models import Activity, Note, NoteIn, NoteQuery
 
 __all__ = ["NoteStore"]
 

@@ -156,7 +156,9 @@ class ClientCache:
     def __init__(self) -> None:
         self._clients: dict[tuple[Builder, str, bool], TestClient] = {}
 
-    def outcomes(self, build: Builder, name: str, specs: Sequence[Spec], raise_server_exceptions: bool) -> list[Outcome]:
+    def outcomes(
+        self, build: Builder, name: str, specs: Sequence[Spec], raise_server_exceptions: bool
+    ) -> list[Outcome]:
         if "<locals>" in build.__qualname__:
             return run_specs(build(framework(name)), specs, raise_server_exceptions=raise_server_exceptions)
         key = (build, name, raise_server_exceptions)

@@ -290,6 +290,8 @@ def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         headers=(),
         strict_content_type=bool(_value(route.strict_content_type)),
         endpoint_ctx=context,
+        max_body_size=getattr(route, "max_body_size", None),
+        form_limits=getattr(route, "form_limits", None),
     )
 
 

@@ -95,7 +95,10 @@ class RoutePlan:
     headers: tuple[tuple[bytes, bytes], ...]
     strict_content_type: bool
     endpoint_ctx: dict[str, Any]
+    max_body_size: int | None = None  # bytes; None = unlimited (FastAPI's meaning)
+    form_limits: Any = None  # {"max_fields", "max_files", "max_part_size"} or None
     stream: str | None = None  # "jsonl", "sse" or "raw" for generator endpoints
+    stream_item: Callable[[Any], bytes] | None = None  # validates + serializes one streamed item
 
     def __repr__(self) -> str:
         lines = [f"RoutePlan({','.join(sorted(self.methods))} {self.path} name={self.name!r}"]
