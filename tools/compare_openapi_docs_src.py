@@ -39,7 +39,7 @@ def _module_names(src: Path, pattern: str) -> list[str]:
 
 
 def _dump_one(name: str) -> dict[str, Any]:
-    import importlib  # noqa: PLC0415 - the import system is only used by the child process
+    import importlib
 
     try:
         with warnings.catch_warnings():
@@ -50,14 +50,14 @@ def _dump_one(name: str) -> dict[str, Any]:
                 return {"skip": "no app"}
             document = app.openapi()
         return {"doc": json.loads(json.dumps(document))}
-    except BaseException as exc:  # noqa: BLE001 - any failure is a result to report, never a crash
+    except BaseException as exc:
         return {"error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
 def dump(kind: str, src: Path, names: list[str], out: Path) -> None:
     """Child process: import each module with `kind` ("fastapi" or "vivace") and write the documents."""
     if kind == "vivace":
-        import vivace.compat  # noqa: PLC0415
+        import vivace.compat
 
         vivace.compat.install()
     sys.path.insert(0, str(src))

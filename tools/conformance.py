@@ -5,10 +5,11 @@
     .venv/bin/python tools/conformance.py baseline            # rerun the suite on the real FastAPI
     .venv/bin/python tools/conformance.py show [--failures SECTION]   # reprint the last run, no rerun
 
-FastAPI's sdist is downloaded once into .cache/conformance/ (gitignored). Its `tests/test_tutorial/` runs from
-the sdist root with the sdist's own pytest settings (warnings are errors, 20 s per-test timeout), two xdist
-workers, and the plugin tools/vivace_conformance_plugin.py, which installs the `fastapi` -> vivace alias in
-every process before collection and records each outcome.
+FastAPI's sdist is downloaded once into .cache/conformance/ (gitignored). Its `tests/test_tutorial/` runs in
+a fresh copy of the sdist's tests, tutorial apps and pyproject.toml (without its `fastapi/` package), with the
+sdist's own pytest settings (warnings are errors, 20 s per-test timeout), two xdist workers, and the plugin
+tools/vivace_conformance_plugin.py, which installs the `fastapi` -> vivace alias in every process before
+collection, records each outcome, and reports which `fastapi` each process really imported.
 
 B is the number of tests that pass on the real FastAPI in this venv (cached per machine and package set);
 P is how many of those B pass on vivace. `check` fails when P drops below tools/conformance-floor.txt.
@@ -54,6 +55,7 @@ SUITE = "tests/test_tutorial"
 PLUGIN = "vivace_conformance_plugin"
 FAILED_OUTCOMES = frozenset({"failed", "error"})
 MESSAGE_LINES = 6
+LEAK = "imported the wrong fastapi"  # in a run's problems: its numbers are not about the framework meant
 
 
 # ---------------------------------------------------------------------------------------------- the sdist
@@ -134,7 +136,7 @@ def prepare_work_tree() -> Path:
 
 
 @dataclass
-class TestResult:
+class Outcome:
     outcome: str  # passed, failed, error, skipped, xfailed, xpassed, or why it never ran
     message: str = ""
     where: str = ""
@@ -147,9 +149,9 @@ class Run:
     seconds: float = 0.0
     returncode: int = 0
     log: Path = Path()
-    tests: dict[str, TestResult] = field(default_factory=dict)
-    collect_errors: dict[str, TestResult] = field(default_factory=dict)  # module or dir id -> why
-    broken_conftests: dict[str, TestResult] = field(default_factory=dict)  # ignored directory -> why
+    tests: dict[str, Outcome] = field(default_factory=dict)
+    collect_errors: dict[str, Outcome] = field(default_factory=dict)  # module or dir id -> why
+    broken_conftests: dict[str, Outcome] = field(default_factory=dict)  # ignored directory -> why
     problems: list[str] = field(default_factory=list)  # anything that makes the numbers doubtful
     fastapi_files: set[str] = field(default_factory=set)  # where each process's `fastapi` came from
 
@@ -167,11 +169,11 @@ def _phase_outcome(outcome: str, xfail: bool) -> str:
     return "xfailed" if xfail else "skipped"
 
 
-def _failure(kind: str, record: dict[str, Any]) -> TestResult:
-    return TestResult(kind, record.get("message", ""), record.get("where", ""), record.get("text", ""))
+def _failure(kind: str, record: dict[str, Any]) -> Outcome:
+    return Outcome(kind, record.get("message", ""), record.get("where", ""), record.get("text", ""))
 
 
-def fold_report(tests: dict[str, TestResult], record: dict[str, Any]) -> None:
+def fold_report(tests: dict[str, Outcome], record: dict[str, Any]) -> None:
     """Merge one phase report (setup, call, teardown) into the test's single outcome; a failure sticks."""
     nodeid, when, outcome = record["nodeid"], record["when"], record["outcome"]
     current = tests.get(nodeid)
@@ -181,7 +183,7 @@ def fold_report(tests: dict[str, TestResult], record: dict[str, Any]) -> None:
         kind = "failed" if when == "call" else "error"
         tests[nodeid] = _failure(kind, record)
     elif when == "call" or outcome == "skipped":
-        tests[nodeid] = TestResult(_phase_outcome(outcome, record["xfail"]))
+        tests[nodeid] = Outcome(_phase_outcome(outcome, record["xfail"]))
 
 
 def read_reports(run: Run, run_dir: Path) -> None:
@@ -216,7 +218,7 @@ def check_guards(run: Run, run_dir: Path, workers: int) -> None:
             if modules and (guard["fastapi_version"] != VERSION or "site-packages" not in guard["fastapi_file"]):
                 leaked.append(f"fastapi {guard['fastapi_version']} from {guard['fastapi_file']}")
         if leaked:
-            run.problems.append(f"{guard['role']} {guard['pid']} imported the wrong fastapi: {leaked[:5]}")
+            run.problems.append(f"{guard['role']} {guard['pid']} {LEAK}: {leaked[:5]}")
     worker_guards = sum(1 for guard in guards if guard["role"] == "worker")
     if workers and worker_guards < workers and run.returncode in (0, 1) and run.tests:
         run.problems.append(f"only {worker_guards} of {workers} xdist workers reported which fastapi they used")
@@ -309,7 +311,7 @@ def run_suite(mode: str, options: Options) -> Run:
         # section and count the tests in it as failed instead.
         ignored.append(broken)
         why = "conftest failed to import: " + _first_error_lines(log_text)
-        run.broken_conftests[f"{SUITE}/{broken}"] = TestResult("conftest-error", why)
+        run.broken_conftests[f"{SUITE}/{broken}"] = Outcome("conftest-error", why)
         if not suite_targets(tree, options, ignored):
             break
     run.seconds = time.monotonic() - started
@@ -393,17 +395,17 @@ def _covers(prefix: str, nodeid: str) -> bool:
     return nodeid == prefix or nodeid.startswith((prefix + "::", prefix + "/"))
 
 
-def result_in_run(run: Run, nodeid: str) -> TestResult:
+def result_in_run(run: Run, nodeid: str) -> Outcome:
     """How a baseline test fared on vivace, including the ways it can fail without ever running."""
     if nodeid in run.tests:
         return run.tests[nodeid]
     for prefix, failure in [*run.collect_errors.items(), *run.broken_conftests.items()]:
         if _covers(prefix, nodeid):
             return failure
-    return TestResult("not-run", "no result: the run was cut short, or the test was not collected")
+    return Outcome("not-run", "no result: the run was cut short, or the test was not collected")
 
 
-def _test_entry(result: TestResult, in_baseline: bool) -> dict[str, Any]:
+def _test_entry(result: Outcome, in_baseline: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {"outcome": result.outcome, "in_baseline": in_baseline}
     entry.update((key, value) for key, value in vars(result).items() if key != "outcome" and value)
     return entry
@@ -523,14 +525,27 @@ def print_result(result: dict[str, Any], failures: list[str]) -> None:
 # ---------------------------------------------------------------------------------------------- commands
 
 
+def tested_wrong_fastapi(result: dict[str, Any]) -> bool:
+    return any(LEAK in problem for problem in result["problems"])
+
+
 def read_floor() -> int:
     return int(FLOOR_FILE.read_text(encoding="utf-8").split()[0])
 
 
+def unknown_sections(names: list[str]) -> list[str]:
+    suite = ensure_sdist() / SUITE
+    return [name for name in names if not (suite / name).is_dir()]
+
+
 def cmd_report(args: argparse.Namespace, options: Options) -> int:
+    unknown = unknown_sections(options.sections)
+    if unknown:
+        print(f"no such section: {', '.join(unknown)} (see the directories in {SDIST_ROOT / SUITE})")
+        return 2
     result = run_vivace(options)
     print_result(result, args.failures)
-    return 2 if result["problems"] and any("wrong fastapi" in p for p in result["problems"]) else 0
+    return 2 if tested_wrong_fastapi(result) else 0
 
 
 def cmd_show(args: argparse.Namespace, options: Options) -> int:
@@ -545,7 +560,7 @@ def cmd_check(args: argparse.Namespace, options: Options) -> int:
     result = run_vivace(options)
     print_result(result, [])
     passed, floor = result["passed"], read_floor()
-    if any("wrong fastapi" in problem for problem in result["problems"]):
+    if tested_wrong_fastapi(result):
         print("conformance check ERROR: the run did not test vivace alone (see the warnings above)")
         return 2
     if passed < floor:

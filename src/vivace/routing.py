@@ -7,9 +7,18 @@ turns it into a `RoutePlan` when the application starts.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 from starlette import routing
 from starlette.routing import BaseRoute, Match, compile_path
@@ -22,6 +31,7 @@ from vivace._route_options import RouteOptions
 from vivace.datastructures import Default, DefaultPlaceholder
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
+from vivace.sse import EventSourceResponse, ServerSentEvent
 from vivace.utils import generate_unique_id, get_path_param_names, is_body_allowed_for_status_code
 
 __all__ = ["APIRoute", "APIRouter", "APIWebSocketRoute"]
@@ -60,6 +70,8 @@ class APIRoute(routing.Route):
         self.path = path
         self.endpoint = endpoint
         self.dependency_overrides_provider = dependency_overrides_provider
+        self.response_class = options.get("response_class", Default(JSONResponse))
+        self.stream_item_type: Any = None
         self.response_model = self._response_model(options.get("response_model", Default(None)), endpoint)
         self.status_code = options.get("status_code")
         self.tags: list[str | Enum] = list(options.get("tags") or [])
@@ -77,7 +89,6 @@ class APIRoute(routing.Route):
         self.response_model_exclude_defaults = options.get("response_model_exclude_defaults", False)
         self.response_model_exclude_none = options.get("response_model_exclude_none", False)
         self.include_in_schema = options.get("include_in_schema", True)
-        self.response_class = options.get("response_class", Default(JSONResponse))
         self.name = options.get("name") or routing.get_name(endpoint)
         self.callbacks = options.get("callbacks")
         self.openapi_extra = options.get("openapi_extra")
@@ -96,14 +107,20 @@ class APIRoute(routing.Route):
         self.dependant = self.analyse()
         self.app = _not_compiled
 
-    @staticmethod
-    def _response_model(response_model: Any, endpoint: Callable[..., Any]) -> Any:
+    def _response_model(self, response_model: Any, endpoint: Callable[..., Any]) -> Any:
         if not isinstance(response_model, DefaultPlaceholder):
             return response_model
         annotation = get_typed_signature(endpoint).return_annotation
         if annotation is inspect.Signature.empty or annotation is None:
             return None
         if isinstance(annotation, type) and issubclass(annotation, Response):
+            return None
+        item = stream_item_type(annotation)
+        if item is not None and is_generator_endpoint(endpoint):
+            # a generator's items are validated one by one; ServerSentEvent is a wrapper, not a data model
+            streams_items = isinstance(self.response_class, DefaultPlaceholder) or _is_event_stream(self.response_class)
+            if streams_items and not (isinstance(item, type) and issubclass(item, ServerSentEvent)):
+                self.stream_item_type = item
             return None
         return annotation
 
@@ -487,6 +504,27 @@ class APIRouter(routing.Router):
             return func
 
         return decorator
+
+
+_STREAM_ORIGINS = (AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator)
+
+
+def stream_item_type(annotation: Any) -> Any:
+    """`AsyncIterable[Item]` -> `Item` (Any when unparametrised); None for other annotations."""
+    origin = get_origin(annotation)
+    if origin is None or origin not in _STREAM_ORIGINS:
+        return None
+    args = get_args(annotation)
+    return args[0] if args else Any
+
+
+def is_generator_endpoint(endpoint: Callable[..., Any]) -> bool:
+    target = inspect.unwrap(endpoint)
+    return inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(target)
+
+
+def _is_event_stream(response_class: Any) -> bool:
+    return isinstance(response_class, type) and issubclass(response_class, EventSourceResponse)
 
 
 def _pick(*values: Any) -> Any:

@@ -188,13 +188,13 @@ def assert_same(
 
 
 def assert_outcomes_equal(label: str, ours: Outcome, theirs: Outcome) -> None:
-    """Status, then headers, then body: the first that differs is reported with both values."""
+    """Status, then body, then headers: the first that differs is reported with both values."""
     if isinstance(ours, Raised) or isinstance(theirs, Raised):
         assert ours == theirs, f"{label}: vivace {ours!r} != fastapi {theirs!r}"
         return
     assert ours[0] == theirs[0], f"{label}: status vivace {ours[0]} != fastapi {theirs[0]} (body {ours[2]!r})"
-    assert ours[1] == theirs[1], f"{label}: headers vivace {ours[1]} != fastapi {theirs[1]}"
     assert ours[2] == theirs[2], f"{label}: body vivace {ours[2]!r} != fastapi {theirs[2]!r}"
+    assert ours[1] == theirs[1], f"{label}: headers vivace {ours[1]} != fastapi {theirs[1]}"
 
 
 @pytest.fixture(scope="session")

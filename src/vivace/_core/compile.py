@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ import anyio
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from vivace._core import serialize, validate
+from vivace._core import serialize, stream, validate
 from vivace._core.plan import ArgSource, BodyKind, DepStep, Extractor, RoutePlan
 from vivace._core.signature import (
     Dependant,
@@ -26,6 +27,7 @@ from vivace.encoders import jsonable_encoder
 from vivace.params import Body, File
 from vivace.responses import JSONResponse
 from vivace.security.oauth2 import SecurityScopes
+from vivace.sse import EventSourceResponse
 
 __all__ = ["FormPlan", "StepGraph", "flatten", "is_async_callable", "is_gen_callable"]
 
@@ -267,6 +269,16 @@ def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
             encode = serialize.build_model_serializer(model, options, context, to_json=False)
     elif default_class and _value(response_class) is _json_response_class():
         serializer = serialize.encode_plain
+    mode = _stream_mode(route)
+    stream_item = None
+    if mode is not None:
+        serializer, encode = None, jsonable_encoder
+        typed = getattr(route, "stream_item_type", None)
+        item = stream.item_serializer(
+            serialize.build_model_serializer(typed, options, context, to_json=True) if typed is not None else None
+        )
+        stream_item = stream.sse_item_serializer(item) if mode == "sse" else item
+        graph.steps[-1] = _start_generator(graph.steps[-1])
     steps = tuple(graph.steps)
     return RoutePlan(
         path=route.path,
@@ -280,7 +292,7 @@ def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         body_required=body_required,
         form_extractor=forms,
         steps=steps,
-        has_generators=any(step.is_generator for step in steps),
+        has_generators=any(step.is_generator for step in steps) or mode == "sse",
         needs_cookies=bool(graph.fields.get(Location.cookie)),
         serialize=serializer,
         encode=encode,
@@ -292,7 +304,31 @@ def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         endpoint_ctx=context,
         max_body_size=getattr(route, "max_body_size", None),
         form_limits=getattr(route, "form_limits", None),
+        stream=mode,
+        stream_item=stream_item,
     )
+
+
+def _stream_mode(route: Any) -> str | None:
+    """How a generator endpoint streams: SSE, JSON Lines (default class) or raw chunks (explicit class)."""
+    if not is_gen_callable(route.endpoint) and not is_async_gen_callable(route.endpoint):
+        return None
+    response_class = route.response_class
+    if _is_default(response_class):
+        return "jsonl"
+    if isinstance(response_class, type) and issubclass(response_class, EventSourceResponse):
+        return "sse"
+    return "raw"
+
+
+def _start_generator(step: DepStep) -> DepStep:
+    """The endpoint step of a generator endpoint only creates the generator; iterating it is the stream's job."""
+    generator_function = step.call
+
+    async def start(**kwargs: Any) -> Any:
+        return generator_function(**kwargs)
+
+    return dataclasses.replace(step, call=start, is_async=True, is_generator=False)
 
 
 def _json_response_class() -> Any:

@@ -20,6 +20,7 @@ from vivace._core.forms import validate_form
 from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context, run_steps, run_steps_skipping
 from vivace._core.send import body_allowed, send_bytes
+from vivace._core.stream import streaming_response
 from vivace.exceptions import FastAPIError, RequestValidationError
 
 __all__ = ["handle"]
@@ -111,7 +112,7 @@ async def _run_with_exit_stacks(plan: RoutePlan, ctx: Context) -> None:
     async with AsyncExitStack() as ctx.request_stack:
         async with AsyncExitStack() as ctx.function_stack:
             result = await run_steps(plan.steps, ctx)
-            response = prepare(plan, ctx, result)
+            response = await prepare(plan, ctx, result)
         await response(ctx.scope, ctx.receive, ctx.send)
         sent = True
     if not sent:
@@ -122,12 +123,12 @@ async def _run_with_exit_stacks(plan: RoutePlan, ctx: Context) -> None:
 
 
 async def respond(plan: RoutePlan, ctx: Context, result: Any) -> None:
-    if plan.serialize is not None and not isinstance(result, Response):
+    if plan.serialize is not None and plan.stream is None and not isinstance(result, Response):
         # PERF: the common case sends prebuilt headers directly, with no Response object (~25% of FastAPI's cost).
         body = plan.serialize(result)
         await send_bytes(ctx.send, _status(plan, ctx), plan.media_type, body, ctx.sub_response, ctx.background_tasks)
         return
-    response = prepare(plan, ctx, result)
+    response = await prepare(plan, ctx, result)
     await response(ctx.scope, ctx.receive, ctx.send)
 
 
@@ -138,14 +139,21 @@ def _status(plan: RoutePlan, ctx: Context) -> int:
     return plan.status_code or 200
 
 
-def prepare(plan: RoutePlan, ctx: Context, result: Any) -> Response:
-    """A Response object for the cases that need one: returned by the endpoint, or a custom response_class."""
+async def prepare(plan: RoutePlan, ctx: Context, result: Any) -> Response:
+    """A Response object for the cases that need one: returned by the endpoint, streamed, or a custom class."""
     background = ctx.background_tasks
     if isinstance(result, Response):
         if result.background is None and background is not None:
             result.background = background
         return result
     status = _status(plan, ctx)
+    if plan.stream is not None:
+        assert plan.stream_item is not None
+        streamed = await streaming_response(
+            plan.stream, result, plan.stream_item, plan.response_class, ctx.request_stack, status, ctx.sub_response
+        )
+        streamed.background = background
+        return streamed
     if plan.serialize is not None:
         response = Response(plan.serialize(result), status_code=status, media_type="application/json")
     else:

@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 Mode = Literal["validation", "serialization"]
+_ANNOTATED: Any = Annotated
 FieldMapping = dict[tuple["SchemaField", Mode], JsonSchemaValue]
 
 
@@ -93,7 +94,8 @@ class SchemaField:
         """A TypeAdapter over the annotation with the declaration's constraints and JSON Schema attributes."""
         if self._adapter is None:
             described = self.field_info.asdict()
-            target = Annotated[(self.annotation, *described["metadata"], Field(**described["attributes"]))]
+            # NOTE: built at run time from values, so typed as a plain subscription rather than a type expression.
+            target = _ANNOTATED[(self.annotation, *described["metadata"], Field(**described["attributes"]))]
             with warnings.catch_warnings():
                 # NOTE: Pydantic warns that alias-like attributes do nothing on a bare TypeAdapter; they are
                 # carried only so the schema sees the same declaration FastAPI's does.
@@ -216,7 +218,7 @@ def generate_definitions(
         if isinstance(description, str):
             # NOTE: a form feed in a docstring ends what the API shows (the rest is for developers).
             definition["description"] = description.split("\f")[0]
-    return cast(FieldMapping, mapping), cast(dict[str, dict[str, Any]], definitions)
+    return mapping, cast(dict[str, dict[str, Any]], definitions)
 
 
 def schema_of(

@@ -10,8 +10,9 @@ from __future__ import annotations
 import inspect
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
-from functools import partial
+from copy import copy
 from dataclasses import dataclass, field
+from functools import partial
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
@@ -23,6 +24,7 @@ from vivace import params
 from vivace._core.signature import Dependant, ParamField, Special
 from vivace.datastructures import DefaultPlaceholder
 from vivace.openapi._schema_fields import SchemaField, model_fields
+from vivace.openapi._schema_forms import form_body_model, form_models, has_nullable_form_model
 from vivace.security.base import SecurityBase
 
 __all__ = ["ParamEntry", "RouteSchema", "route_schema", "security_scheme_of"]
@@ -79,7 +81,10 @@ def route_schema(route: Any) -> RouteSchema:
     if entry is not None and entry[0]() is route:
         return entry[1]
     built = _build(route)
-    _CACHE[key] = (weakref.ref(route, lambda _ref, key=key: _CACHE.pop(key, None)), built)
+    def forget(_ref: weakref.ref[Any]) -> None:
+        _CACHE.pop(key, None)
+
+    _CACHE[key] = (weakref.ref(route, forget), built)
     return built
 
 
@@ -239,31 +244,6 @@ def _param_entries(param: ParamField, location: str) -> list[ParamEntry]:
 # -- request body ------------------------------------------------------------------------------------------
 
 
-def _form_models(param: ParamField) -> list[type[BaseModel]]:
-    """The model(s) of a form parameter that stands for the whole form (`Annotated[Model, Form()]`)."""
-    # NOTE: vivace's Form declarations always carry embed=True; FastAPI leaves it unset, so it is not read here.
-    if not isinstance(param.field_info, params.Form) or _is_json(param.field_info):
-        return []
-    model = _optional_model(param.annotation)
-    if model is not None:
-        return [model]
-    return _union_models(param.annotation)
-
-
-def _union_models(annotation: Any) -> list[type[BaseModel]]:
-    if get_origin(annotation) not in (Union, UnionType):
-        return []
-    models = []
-    for arg in get_args(annotation):
-        if arg is type(None):
-            continue
-        arg = get_args(arg)[0] if get_args(arg) and hasattr(arg, "__metadata__") else arg
-        if not (isinstance(arg, type) and issubclass(arg, BaseModel)):
-            return []
-        models.append(arg)
-    return models if len(models) > 1 else []
-
-
 def _embed(body: list[ParamField]) -> bool:
     """Whether the body is an object keyed by parameter names (several parameters, embed=True, or a form)."""
     if not body:
@@ -271,8 +251,8 @@ def _embed(body: list[ParamField]) -> bool:
     if len({p.name for p in body}) > 1:
         return True
     first = body[0]
-    first_models = _form_models(first)
-    if first_models and any(not _form_models(p) or p.annotation is not first.annotation for p in body[1:]):
+    first_models = form_models(first)
+    if first_models and any(not form_models(p) or p.annotation is not first.annotation for p in body[1:]):
         return True
     if not isinstance(first.field_info, params.Form) and getattr(first.field_info, "embed", None):
         return True
@@ -283,11 +263,20 @@ def _body_field(body: list[ParamField], unique_id: str) -> SchemaField | None:
     if not body:
         return None
     first = body[0]
-    if not _embed(body):
+    embed = _embed(body)
+    if not embed and not has_nullable_form_model(body):
         return SchemaField(first.name, first.field_info, annotation=first.annotation)
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
-        f"Body_{unique_id}", **{p.name: (p.annotation, p.field_info) for p in body}
-    )
+    name = f"Body_{unique_id}"
+    if any(form_models(p) for p in body):
+        model = form_body_model(body, name)
+    else:
+        model = create_model(name, **{p.name: (p.annotation, p.field_info) for p in body})  # type: ignore[call-overload]
+    if not embed:
+        # NOTE: a lone optional form model: the parameter's declaration, describing the generated model.
+        info = copy(first.field_info)
+        info.metadata = []
+        info.discriminator = None
+        return SchemaField(first.name, info, annotation=model)
     required = any(p.field_info.is_required() for p in body)
     kind, media_type = _body_kind(body)
     options: dict[str, Any] = {"alias": "body"}
@@ -335,11 +324,15 @@ def _response_fields(route: Any, response_class: Any, result: RouteSchema) -> No
             result.stream = "jsonl"
         elif _is_event_source(response_class):
             result.stream = "sse"
-        item = _stream_item(response_model)
-        if item is not None:
-            response_model = None
-            if result.stream is not None and not _is_server_sent_event(item):
-                result.stream_item_field = _serialization_field("StreamItem_" + route.unique_id, item)
+        # NOTE: a route that records its stream item type (as FastAPI's does) is trusted; otherwise the item
+        # type is read from a stream annotation (`AsyncIterable[Item]`) left in `response_model`.
+        item = getattr(route, "stream_item_type", None)
+        if item is None:
+            item = _stream_item(response_model)
+            if item is not None:
+                response_model = None
+        if item is not None and result.stream is not None and not _is_server_sent_event(item):
+            result.stream_item_field = _serialization_field("StreamItem_" + route.unique_id, item)
     if response_model:
         result.response_field = _serialization_field("Response_" + route.unique_id, response_model)
     for status, response in (route.responses or {}).items():

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic_core import PydanticUndefined
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
@@ -226,8 +227,6 @@ _MISSING = object()
 
 
 def _is_undefined(value: Any) -> bool:
-    from pydantic_core import PydanticUndefined  # noqa: PLC0415 - keeps the module's imports about the document
-
     return value is PydanticUndefined
 
 

@@ -1,0 +1,156 @@
+"""Generator endpoints: JSON Lines by default, Server-Sent Events with `EventSourceResponse`, or raw chunks
+handed to an explicit streaming `response_class` — FastAPI 0.165's three streaming modes."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import anyio
+from anyio.abc import ObjectReceiveStream
+from starlette.concurrency import iterate_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from vivace import sse
+from vivace.encoders import jsonable_encoder
+
+__all__ = ["item_serializer", "sse_item_serializer", "streaming_response"]
+
+
+def _finite(data: Any) -> Any:
+    """NaN and infinities become null, so every streamed item is valid JSON."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_finite(value) for value in data]
+    return data
+
+
+def _plain_item(item: Any) -> bytes:
+    # NOTE: FastAPI streams untyped items with json.dumps' default separators (", " and ": ").
+    return json.dumps(_finite(jsonable_encoder(item))).encode()
+
+
+def item_serializer(typed: Callable[[Any], bytes] | None) -> Callable[[Any], bytes]:
+    """One streamed item to JSON bytes: through the declared item type when there is one."""
+    return typed if typed is not None else _plain_item
+
+
+def sse_item_serializer(data: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """One yielded value to an SSE event; `ServerSentEvent` items bypass the item type on purpose."""
+
+    def encode(item: Any) -> bytes:
+        if not isinstance(item, sse.ServerSentEvent):
+            return sse.format_sse_event(data_str=data(item).decode())
+        if item.raw_data is not None:
+            payload: str | None = item.raw_data
+        elif item.data is None:
+            payload = None
+        elif hasattr(item.data, "model_dump_json"):
+            payload = item.data.model_dump_json()
+        else:
+            payload = json.dumps(_finite(jsonable_encoder(item.data)))
+        return sse.format_sse_event(data_str=payload, event=item.event, id=item.id, retry=item.retry,
+                                    comment=item.comment)
+
+    return encode
+
+
+def _aiter(source: Any) -> AsyncIterator[Any]:
+    return source.__aiter__() if hasattr(source, "__aiter__") else iterate_in_threadpool(source)
+
+
+async def _jsonl(source: Any, encode: Callable[[Any], bytes]) -> AsyncIterator[bytes]:
+    async for item in _aiter(source):
+        yield encode(item) + b"\n"
+        await anyio.sleep(0)  # NOTE: a checkpoint, so a disconnect can cancel even a producer that never awaits
+
+
+def _jsonl_sync(source: Iterator[Any], encode: Callable[[Any], bytes]) -> Iterator[bytes]:
+    for item in source:
+        yield encode(item) + b"\n"
+
+
+@asynccontextmanager
+async def _sse_events(source: Any, encode: Callable[[Any], bytes]) -> AsyncIterator[ObjectReceiveStream[bytes]]:
+    """A producer task pulls events from the generator; a relay inserts keep-alive pings when it is idle.
+
+    NOTE: entered on the request's exit stack, so the task group is torn down by structured exit after the
+    response, never by a GeneratorExit thrown into a suspended async generator.
+    """
+    events_in, events_out = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
+    relay_in, relay_out = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
+
+    async def produce() -> None:
+        async with events_in:
+            async for item in _aiter(source):
+                await events_in.send(encode(item))
+
+    async def relay() -> None:
+        async with relay_in, events_out:
+            while True:
+                try:
+                    with anyio.fail_after(sse._PING_INTERVAL):
+                        event = await events_out.receive()
+                except TimeoutError:
+                    event = sse.KEEPALIVE_COMMENT
+                except anyio.EndOfStream:
+                    return
+                await relay_in.send(event)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(produce)
+        group.start_soon(relay)
+        yield relay_out
+        group.cancel_scope.cancel()
+
+
+async def _drain(stream: ObjectReceiveStream[bytes]) -> AsyncIterator[bytes]:
+    async for chunk in stream:
+        yield chunk
+        await anyio.sleep(0)
+
+
+async def streaming_response(
+    mode: str,
+    source: Any,
+    encode: Callable[[Any], bytes],
+    response_class: Any,
+    stack: AsyncExitStack | None,
+    status_code: int,
+    extra: Response | None,
+) -> Response:
+    """The response for a generator endpoint's result, `source` (a generator or async generator)."""
+    response: Response
+    if mode == "sse":
+        assert stack is not None  # SSE plans always run inside exit stacks
+        stream = await stack.enter_async_context(_sse_events(source, encode))
+        stack.push_async_callback(stream.aclose)
+        response = StreamingResponse(_drain(stream), status_code=status_code, media_type="text/event-stream")
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Accel-Buffering"] = "no"  # NOTE: stops nginx from buffering the event stream
+    elif mode == "jsonl":
+        body = _jsonl(source, encode) if hasattr(source, "__aiter__") else _jsonl_sync(source, encode)
+        response = StreamingResponse(body, status_code=status_code, media_type="application/jsonl")
+    else:
+        response = response_class(content=_raw(source), status_code=status_code)
+    if extra is not None:
+        response.raw_headers.extend(extra.raw_headers)
+    return response
+
+
+def _raw(source: Any) -> Any:
+    if not hasattr(source, "__aiter__"):
+        return source
+
+    async def chunks() -> AsyncIterator[Any]:
+        async for chunk in source:
+            yield chunk
+            await anyio.sleep(0)
+
+    return chunks()
