@@ -1,11 +1,8 @@
-from typing import Annotated
-
 from pydantic import BaseModel, Field
 
-from vivace import Depends, FastAPI, HTTPException
+from vivace import FastAPI, HTTPException
 
 app = FastAPI()
-books: dict[int, "Book"] = {}
 
 
 class Book(BaseModel):
@@ -13,21 +10,22 @@ class Book(BaseModel):
     year: int = Field(ge=1450)
 
 
-def get_shelf() -> dict[int, Book]:
-    return books
-
-
-Shelf = Annotated[dict[int, Book], Depends(get_shelf)]
+books: dict[int, Book] = {}
 
 
 @app.put("/books/{book_id}")
-async def put_book(book_id: int, book: Book, shelf: Shelf) -> Book:
-    shelf[book_id] = book
+async def put_book(book_id: int, book: Book) -> Book:
+    books[book_id] = book
     return book
 
 
+@app.get("/books")
+def list_books(since: int = 0) -> list[Book]:
+    return [book for book in books.values() if book.year >= since]
+
+
 @app.get("/books/{book_id}")
-async def get_book(book_id: int, shelf: Shelf) -> Book:
-    if book_id not in shelf:
+async def get_book(book_id: int) -> Book:
+    if book_id not in books:
         raise HTTPException(status_code=404, detail="No such book")
-    return shelf[book_id]
+    return books[book_id]

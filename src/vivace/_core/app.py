@@ -95,14 +95,15 @@ class CompiledRouter:
     ) -> None:
         """What Starlette's ServerErrorMiddleware answers: the 500 handler, a debug page, or a plain 500."""
         request = Request(scope)
+        handler: Any = layer.handler
         if layer.debug:
             response = layer.debug_response(request, exc)
-        elif layer.handler is None:
+        elif handler is None:
             response = layer.error_response(request, exc)
-        elif _is_async(layer.handler):
-            response = await layer.handler(request, exc)
+        elif _is_async(handler):
+            response = await handler(request, exc)
         else:
-            response = await run_in_threadpool(layer.handler, request, exc)
+            response = await run_in_threadpool(handler, request, exc)
         if response is not None:
             await response(scope, receive, send)
 

@@ -60,7 +60,7 @@ class Matcher:
         # (route, its path when static, the literal text before its first parameter) for the ordered scan;
         # the prefix is None for routes that are not plain HTTP routes and must use route.matches()
         self._scan_entries = [
-            (route, route.path if _is_static(route) else None, _literal_prefix(route))
+            (route, getattr(route, "path", None) if _is_static(route) else None, _literal_prefix(route))
             for route in self._routes
         ]
 
