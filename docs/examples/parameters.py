@@ -1,14 +1,14 @@
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vivace import Cookie, FastAPI, Header, Path, Query
 
 app = FastAPI()
 
 
-class Size(str, Enum):
+class Size(StrEnum):
     small = "small"
     large = "large"
 
@@ -24,7 +24,7 @@ async def read_shirt(size: Size, shirt_id: Annotated[int, Path(ge=1)]) -> dict[s
 async def search(
     q: Annotated[str, Query(min_length=2, max_length=50)],
     page: int = 1,
-    tags: Annotated[list[str], Query()] = [],
+    tags: Annotated[list[str] | None, Query()] = None,
     exact: bool = False,
 ) -> dict[str, object]:
     return {"q": q, "page": page, "tags": tags, "exact": exact}
@@ -32,7 +32,7 @@ async def search(
 
 # A group of query parameters declared once as a model.
 class Filters(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=10, ge=1, le=100)
     offset: int = Field(default=0, ge=0)

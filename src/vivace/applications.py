@@ -24,7 +24,9 @@ from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack, deprecated
 
 from vivace._core.app import CompiledRouter, ExceptionHandlers
+from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
+from vivace._core.resolve import Context, warm_app_scoped
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default
 from vivace.exception_handlers import (
@@ -166,6 +168,8 @@ class Vivace(Starlette):
         self.webhooks = webhooks or APIRouter()
         self._dirty = True
         self._compiled: CompiledRouter | None = None
+        self._plans: dict[int, Any] = {}
+        self.app_scope = AppScope()
         self._dependency_overrides = _Overrides(self._routes_changed)
         self.router: APIRouter = APIRouter(
             routes=routes, redirect_slashes=redirect_slashes, dependency_overrides_provider=self,
@@ -224,12 +228,12 @@ class Vivace(Starlette):
         plans: dict[int, Any] = {}
         for route in self.router.routes:
             if isinstance(route, APIRoute | APIWebSocketRoute):
-                dependant = route.analyse(overrides) if overrides else route.dependant
-                plans[id(route)] = compile_route(route, dependant)
+                plans[id(route)] = compile_route(route, route.analyse(overrides)) if overrides else route.plan
         handlers = ExceptionHandlers(
             {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
         )
         server_errors = None if self.user_middleware else self._server_error_layer()
+        self._plans = plans
         self._compiled = CompiledRouter(
             list(self.router.routes), plans, handlers, self.router.redirect_slashes, server_errors
         )
@@ -277,6 +281,7 @@ class Vivace(Starlette):
                 if state is not None:
                     scope.setdefault("state", {}).update(state)
                 self.compile()
+                await self._warm_app_scoped(scope, receive, send)
                 if self.middleware_stack is None:
                     self.middleware_stack = self.build_middleware_stack()
                 await send({"type": "lifespan.startup.complete"})
@@ -288,6 +293,12 @@ class Vivace(Starlette):
             raise
         await send({"type": "lifespan.shutdown.complete"})
 
+    async def _warm_app_scoped(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx = Context({"type": "lifespan", "app": self}, receive, send)
+        for plan in self._plans.values():
+            if any(step.app_scoped for step in plan.steps):
+                await warm_app_scoped(plan.steps, ctx)
+
     @asynccontextmanager
     async def _lifespan_context(self) -> AsyncIterator[Mapping[str, Any] | None]:
         state: dict[str, Any] = {}
@@ -295,6 +306,7 @@ class Vivace(Starlette):
             for handler in self.router.on_startup:
                 await _call_handler(handler)
             stack.push_async_callback(self._run_shutdown_handlers)
+            stack.push_async_callback(self.app_scope.close)
             for lifespan in self._lifespans():
                 value = await stack.enter_async_context(_as_context(lifespan, self))
                 if value is not None:

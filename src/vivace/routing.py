@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Match, compile_path
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack, deprecated
 
+from vivace._core.compile import compile_route
 from vivace._core.serialize import response_adapter
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
 from vivace._route_options import RouteOptions
@@ -105,6 +106,8 @@ class APIRoute(routing.Route):
             response_adapter(self.response_model)  # an unusable response model fails here, at declaration
         self.unique_id = self.operation_id or _value(self.generate_unique_id_function)(self)
         self.dependant = self.analyse()
+        # compiled here, at declaration, so a route that cannot work fails where it is written (as in FastAPI)
+        self.plan = compile_route(self, self.dependant)
         self.app = _not_compiled
 
     def _response_model(self, response_model: Any, endpoint: Callable[..., Any]) -> Any:
@@ -164,6 +167,7 @@ class APIWebSocketRoute(routing.WebSocketRoute):
         self.dependency_overrides_provider = dependency_overrides_provider
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
         self.dependant = self.analyse()
+        self.plan = compile_route(self, self.dependant)
         self.app = _not_compiled
 
     @property

@@ -24,6 +24,7 @@ from vivace._core.signature import (
 )
 from vivace.datastructures import DefaultPlaceholder
 from vivace.encoders import jsonable_encoder
+from vivace.exceptions import DependencyScopeError
 from vivace.params import Body, File
 from vivace.responses import JSONResponse
 from vivace.security.oauth2 import SecurityScopes
@@ -73,7 +74,32 @@ class StepGraph:
         return f"v{self.counter}"
 
 
+def _check_scopes(node: Dependant) -> None:
+    """Reject dependency graphs whose teardown order cannot work (reported at startup, never per request)."""
+    name = getattr(node.call, "__name__", repr(node.call))
+    is_gen = is_gen_callable(node.call) or is_async_gen_callable(node.call)
+    for sub in node.dependencies:
+        sub_name = getattr(sub.call, "__name__", repr(sub.call))
+        if node.scope == "app" and sub.scope != "app":
+            raise DependencyScopeError(
+                f'The dependency "{name}" has scope "app", so it cannot depend on "{sub_name}", which is created '
+                f'per request. Give "{sub_name}" scope="app" too, or make "{name}" request-scoped.'
+            )
+        if is_gen and (node.scope or "request") == "request" and sub.scope == "function":
+            raise DependencyScopeError(
+                f'The dependency "{name}" has a scope of "request", it cannot depend on dependencies with scope '
+                '"function".'
+            )
+    request_inputs = [p.name for p in [*node.location_params(), *node.body_params]] + list(node.specials)
+    if node.scope == "app" and request_inputs:
+        raise DependencyScopeError(
+            f'The dependency "{name}" has scope "app", so it cannot read request data '
+            f"(parameters: {', '.join(request_inputs)})."
+        )
+
+
 def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
+    _check_scopes(node)
     cache_key = node.cache_key if node.use_cache and not is_endpoint else None
     if cache_key is not None and cache_key in graph.by_cache_key:
         return graph.by_cache_key[cache_key]
@@ -107,6 +133,8 @@ def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
         exit_before_response=node.scope == "function",
         needs=frozenset(needs),
         limiter=anyio.CapacityLimiter(node.max_concurrency) if node.max_concurrency else None,
+        app_scoped=node.scope == "app",
+        cache_key=node.call,
     )
     graph.steps.append(step)
     index = len(graph.steps) - 1

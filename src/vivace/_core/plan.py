@@ -63,10 +63,13 @@ class DepStep:
     exit_before_response: bool  # scope="function"
     needs: frozenset[str]  # every value key this step depends on, transitively (to skip it on errors)
     limiter: Any = None  # an anyio CapacityLimiter when max_concurrency is set
+    app_scoped: bool = False  # Depends(scope="app"): one value for the whole application
+    cache_key: Any = None  # the callable identity app-scoped values are stored under
 
     def __repr__(self) -> str:
         args = ", ".join(f"{name}<-{source.name}:{key}" for name, source, key in self.args)
-        kind = "async " if self.is_async else ""
+        kind = "app " if self.app_scoped else ""
+        kind += "async " if self.is_async else ""
         kind += "yield " if self.is_generator else ""
         return f"DepStep({kind}{self.name}({args}))"
 

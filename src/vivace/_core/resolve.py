@@ -6,7 +6,7 @@ list of step results. Exit stacks exist only for plans with `yield` dependencies
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import Any
@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from vivace._core.app_scope import AppScope
 from vivace._core.plan import ArgSource, DepStep
 
 __all__ = ["Context", "call_step", "run_steps"]
@@ -128,22 +129,56 @@ class _SyncContextInThreads(AbstractAsyncContextManager[Any]):
         return await anyio.to_thread.run_sync(self._cm.__exit__, exc_type, exc, tb)  # type: ignore[no-any-return]
 
 
-async def _enter_generator(step: DepStep, ctx: Context, kwargs: dict[str, Any]) -> Any:
+def _generator_context(step: DepStep, kwargs: dict[str, Any]) -> AbstractAsyncContextManager[Any]:
     if step.is_async_generator:
-        cm: AbstractAsyncContextManager[Any] = asynccontextmanager(step.call)(**kwargs)
-    else:
-        cm = _SyncContextInThreads(contextmanager(step.call)(**kwargs))
+        return asynccontextmanager(step.call)(**kwargs)
+    return _SyncContextInThreads(contextmanager(step.call)(**kwargs))
+
+
+async def _enter_generator(step: DepStep, ctx: Context, kwargs: dict[str, Any]) -> Any:
     stack = ctx.function_stack if step.exit_before_response else ctx.request_stack
     assert stack is not None
-    return await stack.enter_async_context(cm)
+    return await stack.enter_async_context(_generator_context(step, kwargs))
 
 
 async def call_step(step: DepStep, ctx: Context) -> Any:
+    if step.app_scoped:
+        return await _app_scoped(step, ctx)
     kwargs = _arguments(step, ctx)
-    if step.limiter is not None:
-        async with step.limiter:
-            return await _invoke(step, ctx, kwargs)
-    return await _invoke(step, ctx, kwargs)
+    if step.limiter is None:
+        return await _invoke(step, ctx, kwargs)
+    if step.is_generator:
+        # max_concurrency counts a yield dependency as running until its exit code has finished
+        stack = ctx.function_stack if step.exit_before_response else ctx.request_stack
+        assert stack is not None
+        await step.limiter.acquire()
+        stack.push_async_callback(_release, step.limiter)
+        return await _invoke(step, ctx, kwargs)
+    async with step.limiter:
+        return await _invoke(step, ctx, kwargs)
+
+
+async def _release(limiter: Any) -> None:
+    limiter.release()
+
+
+async def _app_scoped(step: DepStep, ctx: Context) -> Any:
+    """PERF: after the first request an app-scoped dependency costs one dict lookup."""
+    scope: AppScope = ctx.scope["app"].app_scope
+    found, value = scope.get(step.cache_key)
+    if found:
+        return value
+
+    async def make() -> Any:
+        kwargs = _arguments(step, ctx)
+        if step.is_generator:
+            cm = _generator_context(step, kwargs)
+            return await scope.stack.enter_async_context(cm)
+        if step.is_async:
+            return await step.call(**kwargs)
+        return await run_in_threadpool(step.call, **kwargs)
+
+    return await scope.create(step.cache_key, make)
 
 
 async def _invoke(step: DepStep, ctx: Context, kwargs: dict[str, Any]) -> Any:
@@ -171,6 +206,9 @@ async def run_steps_skipping(steps: tuple[DepStep, ...], ctx: Context, failed: C
             results[index] = await call_step(step, ctx)
 
 
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
+async def warm_app_scoped(steps: tuple[DepStep, ...], ctx: Context) -> None:
+    """Create a plan's app-scoped dependencies now (at startup) instead of on the first request."""
+    ctx.results = [None] * len(steps)
+    for index, step in enumerate(steps):
+        if step.app_scoped:
+            ctx.results[index] = await _app_scoped(step, ctx)

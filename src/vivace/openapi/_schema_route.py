@@ -14,9 +14,9 @@ from copy import copy
 from dataclasses import dataclass, field
 from functools import partial
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Union, cast, get_args, get_origin
 
-from pydantic import BaseModel, Json, create_model
+from pydantic import AliasChoices, BaseModel, Json, create_model
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -24,7 +24,7 @@ from vivace import params
 from vivace._core.signature import Dependant, ParamField, Special
 from vivace.datastructures import DefaultPlaceholder
 from vivace.openapi._schema_fields import SchemaField, model_fields
-from vivace.openapi._schema_forms import form_body_model, form_models, has_nullable_form_model
+from vivace.openapi._schema_forms import form_body_model, form_models, has_nullable_form_model, param_aliases
 from vivace.security.base import SecurityBase
 
 __all__ = ["ParamEntry", "RouteSchema", "route_schema", "security_scheme_of"]
@@ -94,7 +94,7 @@ def _build(route: Any) -> RouteSchema:
     locations, result.security = _flatten(dependant)
     for location in ("path", "query", "header", "cookie"):
         for param in locations[location]:
-            result.parameters.extend(_param_entries(param, location))
+            result.parameters.extend(_param_entries(param, location, route.path_format))
     result.body_field = _body_field(_body_params(dependant), route.unique_id)
     response_class = _response_class(route)
     _response_fields(route, response_class, result)
@@ -217,24 +217,33 @@ def _param_model(param: ParamField) -> type[BaseModel] | None:
     return None
 
 
-def _validation_name(item: SchemaField) -> str:
-    return item.validation_alias or item.alias
+def _direct_alias(param: ParamField, path_format: str) -> str:
+    """The name a plain parameter is documented under: its validation alias, else its (header-converted) alias."""
+    choices = param.field_info.validation_alias
+    if isinstance(choices, AliasChoices) and all(isinstance(c, str) for c in choices.choices):
+        names = [cast(str, c) for c in choices.choices]
+        if isinstance(param.field_info, params.Path):
+            # NOTE: a path parameter is documented under whichever choice the path template uses.
+            return next((n for n in names if "{" + n + "}" in path_format), param.alias)
+        return names[0]
+    if isinstance(choices, str) and choices:
+        return choices
+    return param.alias
 
 
-def _param_entries(param: ParamField, location: str) -> list[ParamEntry]:
+def _param_entries(param: ParamField, location: str, path_format: str) -> list[ParamEntry]:
     info = param.field_info
     hidden = not getattr(info, "include_in_schema", True)
     model = _param_model(param)
     if model is None:
         item = SchemaField(param.name, info, annotation=param.annotation)
-        alias = item.validation_alias or param.alias
+        alias = _direct_alias(param, path_format)
         return [ParamEntry(item, alias, alias, location, info.is_required(), hidden)]
     optional = param.annotation is not model and not info.is_required()
     convert = location == "header" and getattr(info, "convert_underscores", True)
     entries = []
     for item in model_fields(model):
-        alias = _validation_name(item)
-        request_name = alias.replace("_", "-") if convert and alias == item.name else alias
+        alias, request_name = param_aliases(item.name, item.field_info, item.config, convert_underscores=convert)[0]
         entries.append(
             ParamEntry(item, alias, request_name, location, item.field_info.is_required() and not optional, hidden)
         )
