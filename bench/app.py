@@ -52,8 +52,7 @@ class User(BaseModel):
 
 # NOTE: built once at import, so /users measures validation + serialization, not object construction.
 USERS = [
-    User(id=i, name=f"user {i}", email=f"user{i}@example.com", active=i % 3 != 0, score=i * 1.5)
-    for i in range(100)
+    User(id=i, name=f"user {i}", email=f"user{i}@example.com", active=i % 3 != 0, score=i * 1.5) for i in range(100)
 ]
 
 

@@ -58,9 +58,7 @@ def check_once(url: str, scenario: Scenario, timeout: float = 10.0) -> Any:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     try:
-        conn.request(
-            scenario.method, scenario.path, body=scenario.body or None, headers=dict(scenario.headers)
-        )
+        conn.request(scenario.method, scenario.path, body=scenario.body or None, headers=dict(scenario.headers))
         response = conn.getresponse()
         raw = response.read()
     except OSError as exc:
@@ -99,9 +97,7 @@ def run_wrk(url: str, scenario: Scenario, seconds: int, settings: LoadSettings) 
         "BENCH_HEADERS": "\n".join(f"{name}: {value}" for name, value in scenario.headers),
     }
     try:
-        done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False
-        )
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False)
     except subprocess.TimeoutExpired as exc:
         raise LoadError("wrk did not finish") from exc
     if done.returncode != 0:

@@ -42,16 +42,11 @@ def markdown_table(rows: list[list[str]]) -> str:
 
     def line(cells: list[str]) -> str:
         padded = [
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
         ]
         return "| " + " | ".join(padded) + " |"
 
-    rule = (
-        "|"
-        + "|".join(("-" * (w + 2)) if i == 0 else ("-" * (w + 1) + ":") for i, w in enumerate(widths))
-        + "|"
-    )
+    rule = "|" + "|".join(("-" * (w + 2)) if i == 0 else ("-" * (w + 1) + ":") for i, w in enumerate(widths)) + "|"
     return "\n".join([line(rows[0]), rule, *(line(row) for row in rows[1:])])
 
 

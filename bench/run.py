@@ -7,6 +7,7 @@ Every option can also be set through the environment variable named in its help.
 """
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -131,55 +132,77 @@ def parse_config(argv: list[str] | None = None) -> Config:
 # --- measuring ----------------------------------------------------------------------------------------------
 
 
-def measure_scenario(server: Server, scenario: Scenario, config: Config, results: Results) -> None:
-    """Check, warm up and measure one scenario; a wrong answer or a load failure becomes a reported error."""
+def measure_round(server: Server, scenario: Scenario, config: Config, results: Results, round_number: int) -> None:
+    """One round of one scenario on one server; the first round checks the answer and warms up first.
+
+    A wrong answer or a load failure becomes the scenario's reported error; a dead server raises ServerError.
+    """
     framework, name = server.framework, scenario.name
     driver = DRIVERS.get(scenario.kind)
     if driver is None:
         results.fail(framework, name, f"no load driver for kind {scenario.kind!r}")
         return
     try:
-        results.outcome(framework, name).answer = driver.check(server.url, scenario)
-        if config.warmup:
-            driver.measure(server.url, scenario, config.warmup, config.load)
-        measurement = driver.measure(server.url, scenario, config.duration, config.load)
+        if round_number == 1:
+            results.outcome(framework, name).answer = driver.check(server.url, scenario)
+            if config.warmup:
+                driver.measure(server.url, scenario, config.warmup, config.load)
+        m = driver.measure(server.url, scenario, config.duration, config.load)
     except LoadError as exc:
-        server.check_alive()  # a dead server fails the rest of this framework's round, not only this scenario
+        server.check_alive()
         results.fail(framework, name, str(exc))
-        log(f"  {name:<12} ERROR {exc}")
+        log(f"  {framework:<8} ERROR {exc}")
         return
     server.check_alive()
-    results.outcome(framework, name).rounds.append(measurement)
-    m = measurement
+    results.outcome(framework, name).rounds.append(m)
     latency = f"mean {m.latency_ms_mean:.2f} ms, p99 {m.latency_ms_p99:.2f} ms"
-    log(f"  {name:<12} {m.requests_per_s:>10,.0f} req/s  {latency}")
+    log(f"  {framework:<8} round {round_number}  {m.requests_per_s:>10,.0f} req/s  {latency}")
 
 
-def run_framework(framework: str, config: Config, results: Results) -> None:
-    todo = [
-        s for s in config.scenarios if framework in s.frameworks and not results.failed(framework, s.name)
-    ]
-    if not todo:
-        return
-    log(f"{framework}:")
-    done = 0
-    try:
-        with Server(framework, cpu=config.server_cpu) as server:
-            for scenario in todo:
-                measure_scenario(server, scenario, config, results)
-                done += 1
-    except ServerError as exc:
-        log(f"  ERROR {exc}")
-        for scenario in todo[done:]:
-            results.fail(framework, scenario.name, exc.reason)
+def start_servers(config: Config, results: Results, stack: contextlib.ExitStack) -> dict[str, Server]:
+    """Every framework's server, all pinned to the server CPU; one that fails to start fails its scenarios."""
+    servers: dict[str, Server] = {}
+    for framework in config.frameworks:
+        try:
+            servers[framework] = stack.enter_context(Server(framework, cpu=config.server_cpu))
+        except ServerError as exc:
+            log(f"{framework}: ERROR {exc}")
+            for scenario in config.scenarios:
+                results.fail(framework, scenario.name, exc.reason)
+    return servers
+
+
+def run_scenario(scenario: Scenario, servers: dict[str, Server], config: Config, results: Results) -> None:
+    """All rounds of one scenario, the frameworks taking turns; a server that dies is dropped from the run."""
+    log(f"{scenario.name}: {scenario.description}")
+    for round_number in range(1, config.rounds + 1):
+        for framework, server in list(servers.items()):
+            if framework not in scenario.frameworks or results.failed(framework, scenario.name):
+                continue
+            try:
+                measure_round(server, scenario, config, results, round_number)
+            except ServerError as exc:
+                log(f"  {framework:<8} ERROR {exc}")
+                results.fail(framework, scenario.name, exc.reason)
+                server.stop()
+                del servers[framework]
 
 
 def run(config: Config) -> Results:
+    # NOTE: all servers run for the whole run and take turns per scenario and round, so a vivace number and
+    # its FastAPI counterpart are measured seconds apart: drift on a shared machine then skews both alike.
+    # An idle uvicorn only wakes for its once-a-second timer, so the waiting servers cost the measured one
+    # nothing measurable.
     results = Results(config.frameworks, tuple(s.name for s in config.scenarios))
-    for round_number in range(1, config.rounds + 1):
-        log(f"--- round {round_number}/{config.rounds}")
+    with contextlib.ExitStack() as stack:
+        servers = start_servers(config, results, stack)
+        for scenario in config.scenarios:
+            run_scenario(scenario, servers, config, results)
         for framework in config.frameworks:
-            run_framework(framework, config, results)
+            if framework not in servers:  # it died: what it had not measured yet is an error too
+                for scenario in config.scenarios:
+                    if not results.outcome(framework, scenario.name).rounds:
+                        results.fail(framework, scenario.name, "server died earlier in the run")
     compare_answers(results, config.scenarios)
     return results
 
@@ -188,13 +211,7 @@ def compare_answers(results: Results, scenarios: tuple[Scenario, ...]) -> None:
     """Note any scenario where vivace answered differently from FastAPI: a fast wrong answer is no result."""
     for s in scenarios:
         ours, theirs = results.outcomes.get(("vivace", s.name)), results.outcomes.get(("fastapi", s.name))
-        if (
-            ours
-            and theirs
-            and ours.answer is not None
-            and theirs.answer is not None
-            and ours.answer != theirs.answer
-        ):
+        if ours and theirs and ours.answer is not None and theirs.answer is not None and ours.answer != theirs.answer:
             results.notes.append(f"{s.name}: vivace's response differs from FastAPI's")
 
 

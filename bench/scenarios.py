@@ -67,9 +67,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "nested Pydantic body in, response_model out",
         body=_json(_ITEM),
         headers=(("content-type", "application/json"),),
-        check=lambda data: (
-            data.get("price_with_tax") == 10.75 and data.get("image", {}).get("name") == "widget"
-        ),
+        check=lambda data: data.get("price_with_tax") == 10.75 and data.get("image", {}).get("name") == "widget",
     ),
     Scenario(
         "list-100",

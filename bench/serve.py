@@ -40,9 +40,7 @@ def load_app(framework: str) -> Any:
     app = load_module(BENCH_DIR / "app.py", "bench_app").app
     built_by = type(app).__module__.partition(".")[0]
     if built_by != framework:
-        raise SystemExit(
-            f"asked for {framework} but the app is a {type(app).__module__}.{type(app).__name__}"
-        )
+        raise SystemExit(f"asked for {framework} but the app is a {type(app).__module__}.{type(app).__name__}")
     return app
 
 

@@ -31,7 +31,7 @@ async def list_comments(page: Page, sorting: Annotated[Sorting, Depends()]) -> d
     return {"page": page, "sort": sorting.sort, "desc": sorting.desc}
 
 
-# A dependency with `yield`: the code after it runs once the response is done, even on errors.
+# A dependency with `yield`: the code after `yield` runs once the response has been sent.
 class Session:
     def __init__(self) -> None:
         self.closed = False

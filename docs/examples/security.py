@@ -8,7 +8,7 @@ from vivace.security import HTTPAuthorizationCredentials as Bearer
 
 app = FastAPI()
 
-# Each scheme is a dependency that reads the credentials and answers 401 (or 403) when they are missing.
+# Each scheme is a dependency: it reads the credentials, and answers 401 by itself when they are missing.
 bearer = HTTPBearer()
 basic = HTTPBasic()
 api_key = APIKeyHeader(name="X-API-Key")

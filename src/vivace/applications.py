@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import traceback
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from enum import Enum
@@ -34,7 +35,7 @@ from vivace.exception_handlers import (
     request_validation_exception_handler,
     websocket_request_validation_exception_handler,
 )
-from vivace.exceptions import RequestValidationError, WebSocketRequestValidationError
+from vivace.exceptions import FastAPIDeprecationWarning, RequestValidationError, WebSocketRequestValidationError
 from vivace.openapi._setup import install_docs
 from vivace.openapi.utils import get_openapi
 from vivace.params import Depends
@@ -162,6 +163,13 @@ class Vivace(Starlette):
         self.extra = extra
         self.openapi_version = "3.1.0"
         self.openapi_schema: dict[str, Any] | None = None
+        if root_path:
+            warnings.warn(
+                "`root_path` on the application is deprecated: configure the server's root path instead "
+                "(for example `vivace run --root-path /api/v1` or uvicorn's `--root-path`).",
+                FastAPIDeprecationWarning,
+                stacklevel=2,
+            )
         self.root_path = root_path or openapi_prefix
         self.state = State()
         self.max_body_size = max_body_size
@@ -196,8 +204,8 @@ class Vivace(Starlette):
         return self._dependency_overrides
 
     @dependency_overrides.setter
-    def dependency_overrides(self, value: Mapping[Any, Any]) -> None:
-        self._dependency_overrides = _Overrides(self._routes_changed, value)
+    def dependency_overrides(self, value: Mapping[Any, Any] | None) -> None:
+        self._dependency_overrides = _Overrides(self._routes_changed, value or {})
         self._routes_changed()
 
     def _routes_changed(self) -> None:

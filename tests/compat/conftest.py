@@ -25,10 +25,25 @@ FRAMEWORKS = ("vivace", "fastapi")
 
 #: names every test may use, looked up on the package itself
 _TOP_LEVEL = (
-    "APIRouter", "BackgroundTasks", "Body", "Cookie", "Depends", "FastAPI", "File", "Form", "HTTPException",
-    "Header", "Path", "Query", "Request", "Response", "Security", "UploadFile", "status",
+    "APIRouter",
+    "BackgroundTasks",
+    "Body",
+    "Cookie",
+    "Depends",
+    "FastAPI",
+    "File",
+    "Form",
+    "HTTPException",
+    "Header",
+    "Path",
+    "Query",
+    "Request",
+    "Response",
+    "Security",
+    "UploadFile",
+    "status",
 )
-_SUBMODULES = ("responses", "exceptions", "exception_handlers", "encoders", "testclient", "requests")
+_SUBMODULES = ("responses", "exceptions", "exception_handlers", "encoders", "testclient", "requests", "security")
 
 
 class Framework:

@@ -78,9 +78,7 @@ def test_cache_and_use_cache_false(same: Any) -> None:
             return value
 
         @app.get("/cached")
-        async def cached(
-            a: Annotated[int, fw.Depends(counted)], b: Annotated[int, fw.Depends(uses_counted)]
-        ) -> Any:
+        async def cached(a: Annotated[int, fw.Depends(counted)], b: Annotated[int, fw.Depends(uses_counted)]) -> Any:
             return {"a": a, "b": b}
 
         @app.get("/uncached")
@@ -298,9 +296,7 @@ def test_yield_dependency_teardown_after_background(same: Any) -> None:
             events.append(f"async task {message}")
 
         @app.post("/send/{email}")
-        async def send(
-            email: str, tasks: fw.BackgroundTasks, r: Annotated[str, fw.Depends(resource)]
-        ) -> Any:
+        async def send(email: str, tasks: fw.BackgroundTasks, r: Annotated[str, fw.Depends(resource)]) -> Any:
             tasks.add_task(write_log, f"to {email}", suffix="?")
             tasks.add_task(async_task, email)
             events.append("endpoint")
@@ -322,7 +318,12 @@ def test_yield_dependency_teardown_after_background(same: Any) -> None:
         return app
 
     same(
-        build, "POST /send/a@b", "GET /events", "GET /dep-tasks", "GET /events", "GET /tasks-with-response",
+        build,
+        "POST /send/a@b",
+        "GET /events",
+        "GET /dep-tasks",
+        "GET /events",
+        "GET /tasks-with-response",
         "GET /events",
     )
 
@@ -553,17 +554,10 @@ def test_security_scopes(same: Any) -> None:
     """Security dependencies accumulate scopes into SecurityScopes along the graph, as in FastAPI."""
 
     def build(fw: Any) -> Any:
-        from vivace.security import SecurityScopes as VivaceScopes  # noqa: PLC0415
-
-        if fw.name == "fastapi":
-            from fastapi.security import SecurityScopes  # noqa: PLC0415
-        else:
-            SecurityScopes = VivaceScopes  # noqa: N806 - the same name on both frameworks
-
         app = fw.FastAPI()
 
-        def current_user(scopes: SecurityScopes) -> dict[str, Any]:  # type: ignore[valid-type]
-            return {"scopes": scopes.scopes, "scope_str": scopes.scope_str}  # type: ignore[attr-defined]
+        def current_user(scopes: fw.security.SecurityScopes) -> dict[str, Any]:
+            return {"scopes": scopes.scopes, "scope_str": scopes.scope_str}
 
         def active_user(
             user: Annotated[dict[str, Any], fw.Security(current_user, scopes=["me"])],

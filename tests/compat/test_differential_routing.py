@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 def differs(spec: Any, reason: str) -> Any:
@@ -194,7 +195,7 @@ class Teapot(UnicornError):
     pass
 
 
-def build_errors(fw: Any) -> Any:  # noqa: C901 - one nested endpoint per case, no branching
+def build_errors(fw: Any) -> Any:
     app = fw.FastAPI()
 
     @app.exception_handler(UnicornError)
@@ -219,9 +220,7 @@ def build_errors(fw: Any) -> Any:  # noqa: C901 - one nested endpoint per case, 
 
     @app.get("/starlette-http")
     async def starlette_http() -> Any:
-        from starlette.exceptions import HTTPException  # noqa: PLC0415 - Starlette's own class on purpose
-
-        raise HTTPException(status_code=400, detail="from starlette")
+        raise StarletteHTTPException(status_code=400, detail="from starlette")
 
     @app.get("/unicorn/{name}")
     async def unicorn(name: str) -> Any:
@@ -301,8 +300,6 @@ def test_overridden_default_handlers(same: Any, req: Any) -> None:
 
 
 def build_starlette_handler(fw: Any) -> Any:
-    from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: PLC0415
-
     app = fw.FastAPI()
 
     @app.exception_handler(StarletteHTTPException)

@@ -224,7 +224,10 @@ def test_router_dependencies_and_sub_dependencies() -> None:
     """A router-level dependency guards every route; a sub-dependency reuses the cached result."""
     module = load("dependencies")
     client = TestClient(module.app)
-    assert error_of(client.get("/admin/stats")) == (["header", "x-api-key"], "missing")
+    missing = client.get("/admin/stats")
+    assert missing.status_code == 422
+    # NOTE: FastAPI lists this error once per dependency that reads the header; vivace once. Either passes.
+    assert {(tuple(e["loc"]), e["type"]) for e in missing.json()["detail"]} == {(("header", "x-api-key"), "missing")}
     assert client.get("/admin/stats", headers={"X-API-Key": "nope"}).status_code == 403
     assert client.get("/admin/stats", headers={"X-API-Key": "secret"}).json() == {"caller": "client-sec"}
 

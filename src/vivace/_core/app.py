@@ -138,7 +138,7 @@ class CompiledRouter:
         raise StarletteHTTPException(status_code=404)
 
     async def _respond_with(self, handler: Handler, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
+        request = Request(scope, receive, send) if scope["type"] == "http" else WebSocket(scope, receive, send)
         if _is_async(handler):
             response = await handler(request, exc)
         else:
@@ -151,7 +151,7 @@ class CompiledRouter:
         if found is None:
             await WebSocketClose()(scope, receive, send)
             return
-        scope.update(found.child_scope)
+        scope.update(found.child_scope or {})
         scope["route"] = found.route
         try:
             if isinstance(found.target, RoutePlan):
@@ -162,10 +162,8 @@ class CompiledRouter:
             handler = self.handlers.find(exc)
             if handler is None:
                 raise
-            websocket = WebSocket(scope, receive, send)
-            result = handler(websocket, exc)
-            if hasattr(result, "__await__"):
-                await result
+            # NOTE: a handler's response (an HTTPException's 401, say) becomes the handshake's denial response
+            await self._respond_with(handler, exc, scope, receive, send)
 
 
 def _is_async(func: Callable[..., Any]) -> bool:

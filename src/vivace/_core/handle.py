@@ -126,17 +126,19 @@ async def respond(plan: RoutePlan, ctx: Context, result: Any) -> None:
     if plan.serialize is not None and plan.stream is None and not isinstance(result, Response):
         # PERF: the common case sends prebuilt headers directly, with no Response object (~25% of FastAPI's cost).
         body = plan.serialize(result)
-        await send_bytes(ctx.send, _status(plan, ctx), plan.media_type, body, ctx.sub_response, ctx.background_tasks)
+        status = _status(plan, ctx) or 200
+        await send_bytes(ctx.send, status, plan.media_type, body, ctx.sub_response, ctx.background_tasks)
         return
     response = await prepare(plan, ctx, result)
     await response(ctx.scope, ctx.receive, ctx.send)
 
 
-def _status(plan: RoutePlan, ctx: Context) -> int:
+def _status(plan: RoutePlan, ctx: Context) -> int | None:
+    """The injected Response's status if set, else the route's; None lets a response class use its own default."""
     sub = ctx.sub_response
     if sub is not None and sub.status_code:
         return sub.status_code
-    return plan.status_code or 200
+    return plan.status_code
 
 
 async def prepare(plan: RoutePlan, ctx: Context, result: Any) -> Response:
@@ -147,17 +149,19 @@ async def prepare(plan: RoutePlan, ctx: Context, result: Any) -> Response:
             result.background = background
         return result
     status = _status(plan, ctx)
+    status_arg: dict[str, Any] = {} if status is None else {"status_code": status}
     if plan.stream is not None:
         assert plan.stream_item is not None
         streamed = await streaming_response(
-            plan.stream, result, plan.stream_item, plan.response_class, ctx.request_stack, status, ctx.sub_response
+            plan.stream, result, plan.stream_item, plan.response_class, ctx.request_stack, status_arg,
+            ctx.sub_response,
         )
         streamed.background = background
         return streamed
     if plan.serialize is not None:
-        response = Response(plan.serialize(result), status_code=status, media_type="application/json")
+        response = Response(plan.serialize(result), media_type="application/json", **status_arg)
     else:
-        response = plan.response_class(plan.encode(result), status_code=status)
+        response = plan.response_class(plan.encode(result), **status_arg)
     if not body_allowed(response.status_code):
         response.body = b""
     response.background = background

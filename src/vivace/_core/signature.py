@@ -213,7 +213,8 @@ def _without_markers(annotation: Any) -> Any:
     if get_origin(annotation) is not Annotated:
         return annotation
     base, *metadata = get_args(annotation)
-    kept = [m for m in metadata if not isinstance(m, FieldInfo | params.Depends)]
+    # NOTE: a plain pydantic `Field(gt=0, discriminator=...)` is validation metadata and stays; only vivace's markers go
+    kept = [m for m in metadata if not isinstance(m, params._Declared | params.Depends)]
     return Annotated[(base, *kept)] if kept else base
 
 

@@ -122,7 +122,7 @@ async def streaming_response(
     encode: Callable[[Any], bytes],
     response_class: Any,
     stack: AsyncExitStack | None,
-    status_code: int,
+    status: dict[str, Any],
     extra: Response | None,
 ) -> Response:
     """The response for a generator endpoint's result, `source` (a generator or async generator)."""
@@ -131,14 +131,14 @@ async def streaming_response(
         assert stack is not None  # SSE plans always run inside exit stacks
         stream = await stack.enter_async_context(_sse_events(source, encode))
         stack.push_async_callback(stream.aclose)
-        response = StreamingResponse(_drain(stream), status_code=status_code, media_type="text/event-stream")
+        response = StreamingResponse(_drain(stream), **status, media_type="text/event-stream")
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"  # NOTE: stops nginx from buffering the event stream
     elif mode == "jsonl":
         body = _jsonl(source, encode) if hasattr(source, "__aiter__") else _jsonl_sync(source, encode)
-        response = StreamingResponse(body, status_code=status_code, media_type="application/jsonl")
+        response = StreamingResponse(body, **status, media_type="application/jsonl")
     else:
-        response = response_class(content=_raw(source), status_code=status_code)
+        response = response_class(content=_raw(source), **status)
     if extra is not None:
         response.raw_headers.extend(extra.raw_headers)
     return response

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from vivace._core.errors import json_decode_error, missing_error, reshape
 from vivace._core.plan import Extractor
@@ -93,9 +94,26 @@ def location_validator(location: str, specs: Sequence[FieldSpec], *, error_locat
         try:
             return model.model_validate(data).__dict__, []
         except ValidationError as exc:
-            return {}, reshape(exc.errors(include_url=False), prefix)
+            errors = exc.errors(include_url=False)
+        return _valid_part(specs, data, errors), reshape(errors, prefix)
 
     return Extractor(location, tuple(spec.key for spec in specs), validate)
+
+
+def _valid_part(specs: Sequence[FieldSpec], data: dict[str, Any], errors: list[ErrorDetails]) -> dict[str, Any]:
+    """The values that did validate, when others did not (the error path only).
+
+    NOTE: FastAPI validates parameters one by one, so a dependency whose own inputs are valid still runs (and may
+    raise, say, a 400) when another parameter is invalid; vivace needs those values to do the same.
+    """
+    failed = {error["loc"][0] for error in errors if error["loc"]}
+    values: dict[str, Any] = {}
+    for spec in specs:
+        if spec.lookup in failed:
+            continue
+        single = _location_model("Param", [spec])
+        values.update(single.model_validate({k: v for k, v in data.items() if k == spec.lookup}).__dict__)
+    return values
 
 
 def model_group_validator(
@@ -171,16 +189,23 @@ def _json_or_error(body: bytes) -> tuple[Any, dict[str, Any] | None]:
 class _SingleBody:
     """One body parameter: the whole JSON document is its value."""
 
-    top_missing_input_none = False
+    embedded = False
 
     def __init__(self, spec: FieldSpec) -> None:
-        target = annotated(spec.annotation, spec.field_info.asdict()["metadata"])
+        metadata = list(spec.field_info.asdict()["metadata"])
+        if spec.field_info.discriminator is not None:
+            # NOTE: a discriminator is a FieldInfo attribute, not metadata; without it unions report per-member errors
+            metadata.append(Field(discriminator=spec.field_info.discriminator))
+        target = annotated(spec.annotation, metadata)
         self.adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(target))
         self.keys = (spec.key,)
         self._info = spec.field_info
 
     def unwrap(self, value: Any) -> dict[str, Any]:
         return {self.keys[0]: value}
+
+    def errors(self, exc: ValidationError, payload: Any) -> list[dict[str, Any]]:
+        return reshape(exc.errors(include_url=False), ("body",), top_missing_input_none=False)
 
     def empty(self) -> Result:
         if self._info.is_required():
@@ -191,12 +216,19 @@ class _SingleBody:
 class _EmbeddedBody:
     """Several body parameters (or `embed=True`): a JSON object keyed by their names."""
 
-    top_missing_input_none = True
+    embedded = True
 
     def __init__(self, specs: Sequence[FieldSpec]) -> None:
         model = _location_model("BodyParams", specs)
         self.adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(model))
         self.keys = tuple(s.key for s in specs)
+        self._lookups = tuple(s.lookup for s in specs)
+
+    def errors(self, exc: ValidationError, payload: Any) -> list[dict[str, Any]]:
+        if not isinstance(payload, dict):
+            # NOTE: FastAPI looks each embedded field up in the body; a non-object body misses all of them
+            return [missing_error(("body", lookup)) for lookup in self._lookups]
+        return reshape(exc.errors(include_url=False), ("body",))
 
     def unwrap(self, value: Any) -> dict[str, Any]:
         return value.__dict__  # type: ignore[no-any-return]
@@ -221,22 +253,22 @@ def json_body_validator(spec: FieldSpec | None, embedded: Sequence[FieldSpec]) -
         body, is_json = raw
         if not body:
             return shape.empty()
-        try:
-            if is_json:
-                return unwrap(adapter.validate_json(body)), []
-            return unwrap(adapter.validate_python(body, from_attributes=True)), []
-        except ValidationError as exc:
-            errors = exc.errors(include_url=False)
-        if is_json and errors and errors[0]["type"] == "json_invalid":
-            # PERF: the stdlib parser runs only for invalid bodies, to report FastAPI's exact position/message.
-            parsed, decode_error = _json_or_error(body)
-            if decode_error is not None:
-                return {}, [decode_error]
+        payload: Any = body
+        if not is_json and shape.embedded:
+            return shape.empty()  # NOTE: a non-JSON body has no fields to look up; defaults or "missing" apply
+        if is_json:
             try:
-                return unwrap(adapter.validate_python(parsed, from_attributes=True)), []
-            except ValidationError as exc:
-                errors = exc.errors(include_url=False)
-        return {}, reshape(errors, ("body",), top_missing_input_none=shape.top_missing_input_none)
+                return unwrap(adapter.validate_json(body)), []
+            except ValidationError:
+                # NOTE: the error path re-validates like FastAPI (json.loads, then Python mode), whose messages
+                # differ from JSON mode's ("valid list" vs "valid array") and whose decode errors name a position.
+                payload, decode_error = _json_or_error(body)
+                if decode_error is not None:
+                    return {}, [decode_error]
+        try:
+            return unwrap(adapter.validate_python(payload, from_attributes=True)), []
+        except ValidationError as exc:
+            return {}, shape.errors(exc, payload)
 
     return Extractor("body", shape.keys, validate)
 

@@ -11,11 +11,13 @@ get a Python name (`in_`, `not_`, `ref`) and an alias; Pydantic fills them by al
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, with_config
+from pydantic import EmailStr as _PydanticEmailStr
 from typing_extensions import TypedDict
 
 __all__ = [
@@ -78,14 +80,10 @@ def _email_type() -> Any:
     `email-validator` is an optional dependency (`vivace[standard]`); the document models must still
     import without it, and the schema keeps `format: email` either way.
     """
-    try:
-        import email_validator  # noqa: F401 - only probing that it is installed
-    except ImportError:
+    if importlib.util.find_spec("email_validator") is None:
         email_schema = WithJsonSchema({"type": "string", "format": "email"})
         return Annotated[str, PlainValidator(_unchecked_email), email_schema]
-    from pydantic import EmailStr
-
-    return EmailStr
+    return _PydanticEmailStr
 
 
 if TYPE_CHECKING:

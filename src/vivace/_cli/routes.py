@@ -1,0 +1,76 @@
+"""`vivace routes`: the route table, and with `--plans` the compiled RoutePlan of every API route."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
+
+from vivace._cli.describe import callable_name, type_name
+from vivace._core.signature import Dependant
+from vivace.applications import Vivace
+from vivace.routing import APIRoute, APIWebSocketRoute
+
+__all__ = ["HEADERS", "plans_text", "render_table", "route_rows", "routes_text"]
+
+HEADERS = ("METHODS", "PATH", "NAME", "DEPENDENCIES", "RESPONSE MODEL")
+_EMPTY = "-"
+
+
+def _dependency_tree(nodes: Sequence[Dependant]) -> str:
+    """`get_db, get_user(oauth2_scheme)`: each dependency with its own dependencies in parentheses."""
+    parts = []
+    for node in nodes:
+        name = callable_name(node.call)
+        inner = _dependency_tree(node.dependencies)
+        parts.append(f"{name}({inner})" if inner else name)
+    return ", ".join(parts)
+
+
+def _methods(route: BaseRoute) -> str:
+    if isinstance(route, APIWebSocketRoute | WebSocketRoute):
+        return "WS"
+    if isinstance(route, Route):
+        methods = route.methods or set()
+        if "GET" in methods and not isinstance(route, APIRoute):
+            methods = methods - {"HEAD"}  # Starlette adds HEAD to every GET route; it is noise here
+        return ",".join(sorted(methods)) or _EMPTY
+    return "*"
+
+
+def _row(route: BaseRoute) -> tuple[str, str, str, str, str]:
+    path = str(getattr(route, "path", ""))
+    if isinstance(route, Mount):
+        path = path.rstrip("/") + "/*"
+    elif isinstance(route, Host):
+        path = f"host {route.host}"
+    name = str(getattr(route, "name", None) or _EMPTY)
+    dependant = getattr(route, "dependant", None)
+    deps = _dependency_tree(dependant.dependencies) if isinstance(dependant, Dependant) else ""
+    model = getattr(route, "response_model", None)
+    return (_methods(route), path or "/", name, deps or _EMPTY, type_name(model) if model is not None else _EMPTY)
+
+
+def route_rows(app: Vivace) -> list[tuple[str, str, str, str, str]]:
+    """One row per route, in declaration order (the order requests are matched in)."""
+    return [_row(route) for route in app.routes]
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
+    lines = [headers, ["-" * width for width in widths], *rows]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+                     for line in lines)
+
+
+def routes_text(app: Vivace) -> str:
+    return render_table(HEADERS, route_rows(app))
+
+
+def plans_text(app: Vivace) -> str:
+    """Every compiled RoutePlan's repr: what each request to that route will do, decided at startup."""
+    compiled = app.compile()
+    # NOTE: the compiled router keeps its plans by route id inside the matcher; there is no public accessor yet.
+    plans = compiled.matcher._targets
+    blocks = [repr(plans[id(route)]) for route in app.routes if id(route) in plans]
+    return "\n\n".join(blocks) if blocks else "(no API routes)"

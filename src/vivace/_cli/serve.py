@@ -1,0 +1,140 @@
+"""`vivace dev` and `vivace run`: check the port, print where the app is, hand over to uvicorn or granian."""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import inspect
+import socket
+import sys
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from vivace._cli.discover import LoadedApp, display_path
+from vivace._cli.errors import CLIError
+
+__all__ = ["ServeOptions", "ensure_port_free", "serve"]
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    command: str  # "dev" or "run", for the banner
+    host: str
+    port: int
+    reload: bool
+    workers: int = 1
+    root_path: str = ""
+    proxy_headers: bool = True
+    forwarded_allow_ips: str | None = None
+    server: str = "uvicorn"
+
+
+def _optional_module(name: str, install: str) -> ModuleType:
+    """Servers are optional dependencies: import them only when asked for, with an install hint if missing."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise CLIError(f"{name} is not installed, so it cannot serve the app", hint=f"install it: {install}") from exc
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail with a clear message before the server starts (and prints its own traceback) on a busy port."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise CLIError(f"Cannot resolve host {host!r}: {exc.strerror}", hint="pass --host with an IP address") from exc
+    with socket.socket(family, kind, proto) as probe:
+        # NOTE: SO_REUSEADDR as the servers set it, so a port left in TIME_WAIT is not reported as busy
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CLIError(
+                    f"Port {port} is already in use on {host}",
+                    hint=f"stop the program using it, or pick another port, e.g. --port {port + 1}",
+                ) from exc
+            raise CLIError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def _base_url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def banner(loaded: LoadedApp, options: ServeOptions) -> str:
+    """What the user needs before the server's own log starts: which app, its URL and its docs pages."""
+    url = _base_url(options.host, options.port)
+    app = loaded.app
+    lines = [
+        f"vivace {options.command}: serving {loaded.import_string} from {display_path(loaded.location.file)}",
+        f"  URL:      {url}",
+    ]
+    if app.openapi_url and app.docs_url:
+        lines.append(f"  Docs:     {url}{app.docs_url}")
+    if app.openapi_url and app.redoc_url:
+        lines.append(f"  ReDoc:    {url}{app.redoc_url}")
+    if options.reload:
+        lines.append(f"  Reload:   on, watching {display_path(loaded.location.root)}")
+    if options.workers > 1:
+        lines.append(f"  Workers:  {options.workers}")
+    if options.root_path:
+        lines.append(f"  Root path: {options.root_path}")
+    lines.append(f"  Server:   {options.server}")
+    return "\n".join(lines)
+
+
+def _serve_uvicorn(loaded: LoadedApp, options: ServeOptions) -> None:
+    uvicorn = _optional_module("uvicorn", "pip install 'vivace[standard]'")
+    # NOTE: reload and workers start new processes that import the app by name; otherwise the object already
+    # imported is served, so the user's module is not executed twice.
+    by_name = options.reload or options.workers > 1
+    uvicorn.run(
+        loaded.import_string if by_name else loaded.app,
+        host=options.host,
+        port=options.port,
+        reload=options.reload,
+        reload_dirs=[str(loaded.location.root)] if options.reload else None,
+        workers=options.workers if options.workers > 1 else None,
+        root_path=options.root_path,
+        proxy_headers=options.proxy_headers,
+        forwarded_allow_ips=options.forwarded_allow_ips,
+        factory=loaded.factory and by_name,
+        app_dir=str(loaded.location.root),
+    )
+
+
+def _serve_granian(loaded: LoadedApp, options: ServeOptions) -> None:
+    granian = _optional_module("granian", "pip install granian")
+    constants = importlib.import_module("granian.constants")
+    wanted: dict[str, Any] = {
+        "address": options.host,
+        "port": options.port,
+        "interface": constants.Interfaces.ASGI,
+        "workers": options.workers,
+        "reload": options.reload,
+        "factory": loaded.factory,
+        "working_dir": loaded.location.root,
+        "url_path_prefix": options.root_path or None,
+    }
+    # NOTE: granian's keyword arguments changed across releases; pass only those this version accepts.
+    accepted = inspect.signature(granian.Granian).parameters
+    kwargs = {key: value for key, value in wanted.items() if key in accepted}
+    if options.forwarded_allow_ips is not None:
+        print("note: --forwarded-allow-ips applies to uvicorn; configure proxies in granian instead", file=sys.stderr)
+    granian.Granian(loaded.import_string, **kwargs).serve()
+
+
+def serve(loaded: LoadedApp, options: ServeOptions) -> None:
+    """Start the chosen server in this process; returns when it stops."""
+    if options.server == "granian":
+        _optional_module("granian", "pip install granian")
+    ensure_port_free(options.host, options.port)
+    print(banner(loaded, options), flush=True)
+    if options.server == "granian":
+        _serve_granian(loaded, options)
+    else:
+        _serve_uvicorn(loaded, options)
