@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
+from pydantic import BaseModel, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.exceptions import WebSocketException as StarletteWebSocketException
 
@@ -15,12 +16,18 @@ __all__ = [
     "FastAPIError",
     "HTTPException",
     "PydanticV1NotSupportedError",
+    "RequestErrorModel",
     "RequestValidationError",
     "ResponseValidationError",
     "ValidationException",
+    "WebSocketErrorModel",
     "WebSocketException",
     "WebSocketRequestValidationError",
 ]
+
+# Empty models named like the connection kinds, as FastAPI exposes them (code that builds error models reads them).
+RequestErrorModel: type[BaseModel] = create_model("Request")
+WebSocketErrorModel: type[BaseModel] = create_model("WebSocket")
 
 
 class EndpointContext(TypedDict, total=False):

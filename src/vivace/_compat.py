@@ -1,0 +1,8 @@
+"""Version facts that code written for FastAPI reads from `fastapi._compat` (its tutorial tests among them)."""
+
+from pydantic.version import VERSION as PYDANTIC_VERSION
+
+__all__ = ["PYDANTIC_V2", "PYDANTIC_VERSION", "PYDANTIC_VERSION_MINOR_TUPLE"]
+
+PYDANTIC_VERSION_MINOR_TUPLE: tuple[int, ...] = tuple(int(part) for part in PYDANTIC_VERSION.split(".")[:2])
+PYDANTIC_V2 = PYDANTIC_VERSION_MINOR_TUPLE[0] == 2
