@@ -4,12 +4,9 @@ in reverse order when the application shuts down. A vivace addition; FastAPI has
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["AppScope"]
 

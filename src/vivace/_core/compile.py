@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import anyio
-from pydantic import BaseModel
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, Json, Tag, TypeAdapter
+from pydantic.fields import FieldInfo
 from starlette.datastructures import UploadFile
 
-from vivace._core import serialize, stream, validate
+from vivace._core import forms, limits, serialize, stream, validate
 from vivace._core.plan import ArgSource, BodyKind, DepStep, Extractor, RoutePlan
 from vivace._core.signature import (
     Dependant,
@@ -24,13 +27,13 @@ from vivace._core.signature import (
 )
 from vivace.datastructures import DefaultPlaceholder
 from vivace.encoders import jsonable_encoder
-from vivace.exceptions import DependencyScopeError
-from vivace.params import Body, File
+from vivace.exceptions import DependencyScopeError, FastAPIError
+from vivace.params import Body, File, Form
 from vivace.responses import JSONResponse
 from vivace.security.oauth2 import SecurityScopes
 from vivace.sse import EventSourceResponse
 
-__all__ = ["FormPlan", "StepGraph", "flatten", "is_async_callable", "is_gen_callable"]
+__all__ = ["StepGraph", "flatten", "is_async_callable", "is_gen_callable"]
 
 _SPECIAL_SOURCES = {
     Special.request: ArgSource.request,
@@ -186,46 +189,124 @@ def location_extractors(graph: StepGraph, location: Location) -> list[Extractor]
     return extractors
 
 
-@dataclass(frozen=True)
-class FormPlan:
-    """How to turn a parsed form into validated values."""
-
-    field_reads: tuple[tuple[str, bool, bool], ...]
-    validate_fields: Callable[[dict[str, Any]], tuple[dict[str, Any], list[dict[str, Any]]]] | None
-    groups: tuple[tuple[str, type[BaseModel], tuple[tuple[str, bool, bool], ...]], ...]
-    keys: tuple[str, ...]
-
-
 def _wants_bytes(param: ParamField) -> bool:
     annotation = param.annotation
     args = getattr(annotation, "__args__", ())
     return isinstance(param.field_info, File) and (annotation is bytes or bytes in args)
 
 
-def form_plan(entries: list[tuple[str, ParamField]]) -> FormPlan:
-    plain = [(key, p) for key, p in entries if p.model_group is None]
-    groups = []
-    for key, param in entries:
-        if param.model_group is not None:
-            reads = tuple(
-                (info.alias or name, is_sequence_annotation(info.annotation), False)
-                for name, info in param.model_group.model_fields.items()
-            )
-            groups.append((key, param.model_group, reads))
-    return FormPlan(
-        field_reads=tuple((_spec(k, p).lookup, p.is_sequence, _wants_bytes(p)) for k, p in plain),
-        validate_fields=validate.form_model([_spec(k, p) for k, p in plain]) if plain else None,
-        groups=tuple(groups),
-        keys=tuple(k for k, _ in entries),
+def _is_json(info: FieldInfo) -> bool:
+    return any(type(item) is Json for item in info.metadata)
+
+
+def _form_models(param: ParamField) -> list[type[BaseModel]]:
+    """The model(s) of a form group: `Model`, `Model | None`, or a union of several models; else none."""
+    if not isinstance(param.field_info, Form) or _is_json(param.field_info):
+        return []
+    if param.model_group is not None:
+        return [param.model_group]
+    base = _strip_annotated(param.annotation)
+    if get_origin(base) not in (Union, UnionType):
+        return []
+    members = [_strip_annotated(arg) for arg in get_args(base) if arg is not type(None)]
+    if len(members) < 2 or not all(isinstance(m, type) and issubclass(m, BaseModel) for m in members):
+        return []
+    return members
+
+
+def _model_reads(model: type[BaseModel]) -> tuple[forms.FieldRead, ...]:
+    """Each model field's names in FastAPI's preference order: its alias (or choices), then its name if allowed."""
+    config = model.model_config
+    by_name = config.get("validate_by_name", config.get("populate_by_name", False))
+    reads = []
+    for name, info in model.model_fields.items():
+        choices = info.validation_alias
+        if config.get("validate_by_alias") is False:
+            aliases = [name]
+        elif isinstance(choices, AliasChoices) and all(isinstance(c, str) for c in choices.choices):
+            aliases = [str(c) for c in choices.choices]
+        else:
+            aliases = [choices if isinstance(choices, str) else info.alias or name]
+        if by_name and name not in aliases:
+            aliases.append(name)
+        sequence = is_sequence_annotation(info.annotation) and not _is_json(info)
+        reads.append(forms.FieldRead(tuple(aliases), sequence))
+    return tuple(reads)
+
+
+def _tagged_union(annotation: Any, models: list[type[BaseModel]]) -> Any:
+    """Each member of a union form group reads its own fields from the form before validating (FastAPI's way);
+    a Tag per member keeps error locations readable (`["body", "Person", "name"]`)."""
+    choices: list[Any] = []
+    for choice in get_args(_strip_annotated(annotation)):
+        if choice is type(None):
+            choices.append(choice)
+            continue
+        model: Any = choice
+        metadata: list[Any] = []
+        if get_origin(choice) is Annotated:
+            model, *metadata = get_args(choice)
+        tag = next((m for m in reversed(metadata) if isinstance(m, Tag)), Tag(model.__name__))
+        normalize = BeforeValidator(functools.partial(forms.normalize_branch, reads=_model_reads(model)))
+        choices.append(Annotated[choice, normalize, tag])
+    return Union[tuple(choices)]  # noqa: UP007 - built from a runtime tuple
+
+
+def _form_group(key: str, param: ParamField, models: list[type[BaseModel]]) -> forms.FormGroup:
+    info = param.field_info
+    annotation = param.annotation
+    outer: list[Any] = []
+    if get_origin(annotation) is Annotated:
+        annotation, *outer = get_args(annotation)
+    if len(models) > 1:
+        annotation = _tagged_union(annotation, models)
+    metadata = [*outer, *info.asdict()["metadata"]]
+    if info.discriminator is not None:
+        metadata.append(Field(discriminator=info.discriminator))
+    target = validate.annotated(annotation, metadata)
+    names = {alias for model in models for read in _model_reads(model) for alias in read.aliases}
+    return forms.FormGroup(
+        key=key,
+        reads=_model_reads(models[0]) if len(models) == 1 else (),
+        own_names=frozenset(names),
+        takes_extra=any(m.model_config.get("extra") in ("allow", "forbid") for m in models),
+        optional=type(None) in get_args(_strip_annotated(param.annotation)),
+        adapter=TypeAdapter(target),
+        required=info.is_required(),
+        default=functools.partial(info.get_default, call_default_factory=True),
     )
 
 
-def body_setup(graph: StepGraph) -> tuple[BodyKind, Extractor | None, FormPlan | None, bool]:
+def form_plan(entries: list[tuple[str, ParamField]], route: Any) -> forms.FormPlan:
+    """Plain form fields validated together; model groups one by one; limits resolved once for the route."""
+    plain: list[tuple[str, ParamField]] = []
+    groups: list[forms.FormGroup] = []
+    order: list[str | int] = []
+    for key, param in entries:
+        models = _form_models(param)
+        if models:
+            order.append(len(groups))
+            groups.append(_form_group(key, param, models))
+        else:
+            plain.append((key, param))
+            order.append(_spec(key, param).lookup)
+    return forms.FormPlan(
+        fields=tuple(forms.FieldRead((_spec(k, p).lookup,), p.is_sequence, _wants_bytes(p)) for k, p in plain),
+        validate_fields=validate.form_model([_spec(k, p) for k, p in plain]) if plain else None,
+        groups=tuple(groups),
+        order=tuple(order),
+        keys=tuple(k for k, _ in entries),
+        limits=limits.form_limits(getattr(route, "max_body_size", None), getattr(route, "form_limits", None)),
+    )
+
+
+def body_setup(graph: StepGraph, route: Any) -> tuple[BodyKind, Extractor | None, forms.FormPlan | None, bool]:
     """Decide how the body is read: not at all, one JSON value, an embedded JSON object, or a form."""
-    forms = graph.fields.get(Location.form, [])
+    form_fields = graph.fields.get(Location.form, [])
     bodies = graph.fields.get(Location.body, [])
-    if forms:
-        return BodyKind.form, None, form_plan(forms + bodies), any(p.required for _, p in forms)
+    if form_fields:
+        plan = form_plan(form_fields + bodies, route)
+        return BodyKind.form, None, plan, any(p.required for _, p in form_fields)
     if not bodies:
         return BodyKind.none, None, None, False
     first = bodies[0][1]
@@ -267,6 +348,15 @@ def endpoint_context(call: Any, path: str, method: str) -> dict[str, Any]:
 
 def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
     """A RoutePlan for an APIRoute whose (override-aware) Dependant has been analysed."""
+    try:
+        return _compile_route(route, dependant)
+    except FastAPIError as exc:
+        methods = ",".join(sorted(getattr(route, "methods", None) or ["WEBSOCKET"]))
+        exc.add_note(f"while compiling the route {methods} {route.path} (endpoint {route.name!r})")
+        raise
+
+
+def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
     extra = dependant.dependencies[: len(route.dependencies)]
     root = Dependant(**{**dependant.__dict__, "dependencies": dependant.dependencies[len(route.dependencies):]})
     if not hasattr(route, "response_class"):  # a WebSocket route: no response handling at all
@@ -278,7 +368,7 @@ def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         *location_extractors(graph, Location.header),
         *location_extractors(graph, Location.cookie),
     ]
-    body_kind, body_extractor, forms, body_required = body_setup(graph)
+    body_kind, body_extractor, form_reads, body_required = body_setup(graph, route)
     response_class = route.response_class
     default_class = _is_default(response_class)
     context = endpoint_context(route.endpoint, route.path_format, sorted(route.methods)[0])
@@ -318,7 +408,7 @@ def compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         body_kind=body_kind,
         body_extractor=body_extractor,
         body_required=body_required,
-        form_extractor=forms,
+        form_extractor=form_reads,
         steps=steps,
         has_generators=any(step.is_generator for step in steps) or mode == "sse",
         needs_cookies=bool(graph.fields.get(Location.cookie)),

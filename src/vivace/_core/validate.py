@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, Field, PydanticSchemaGenerationError, TypeAdapter, ValidationError, create_model
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from vivace._core.errors import json_decode_error, missing_error, reshape
 from vivace._core.plan import Extractor
+from vivace.exceptions import FastAPIError
 
 __all__ = [
     "FieldSpec",
@@ -70,8 +71,21 @@ def _quiet_build(build: Callable[[], Any]) -> Any:
 
 def _location_model(name: str, specs: Sequence[FieldSpec]) -> type[BaseModel]:
     fields = {spec.key: _model_field(spec) for spec in specs}
-    config = ConfigDict(arbitrary_types_allowed=True)
-    return _quiet_build(lambda: create_model(name, __config__=config, **fields))  # type: ignore[call-overload,no-any-return]
+    try:
+        return _quiet_build(lambda: create_model(name, **fields))  # type: ignore[call-overload,no-any-return]
+    except PydanticSchemaGenerationError:
+        if len(specs) == 1:
+            _unusable(specs[0])
+        for spec in specs:  # NOTE: the error path only: find which parameter's type Pydantic cannot handle
+            _location_model(name, [spec])
+        raise
+
+
+def _unusable(spec: FieldSpec) -> NoReturn:
+    raise FastAPIError(
+        f"The parameter {spec.lookup!r} is annotated with {spec.annotation!r}, which Pydantic cannot validate. "
+        "Use a Pydantic model, a dataclass or a standard type, or give the class a `__get_pydantic_core_schema__`."
+    )
 
 
 def location_validator(location: str, specs: Sequence[FieldSpec], *, error_location: str | None = None) -> Extractor:
@@ -197,7 +211,10 @@ class _SingleBody:
             # NOTE: a discriminator is a FieldInfo attribute, not metadata; without it unions report per-member errors
             metadata.append(Field(discriminator=spec.field_info.discriminator))
         target = annotated(spec.annotation, metadata)
-        self.adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(target))
+        try:
+            self.adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(target))
+        except PydanticSchemaGenerationError:
+            _unusable(spec)
         self.keys = (spec.key,)
         self._info = spec.field_info
 
@@ -281,7 +298,8 @@ def form_model(specs: Sequence[FieldSpec]) -> Callable[[dict[str, Any]], Result]
         try:
             return model.model_validate(data).__dict__, []
         except ValidationError as exc:
-            return {}, reshape(exc.errors(include_url=False), ("body",))
+            errors = exc.errors(include_url=False)
+        return _valid_part(specs, data, errors), reshape(errors, ("body",))
 
     return validate
 
