@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 
 from vivace._core.errors import json_decode_error, missing_error, reshape
 from vivace._core.plan import Extractor
-from vivace.exceptions import FastAPIError
+from vivace.exceptions import FastAPIError, HTTPException
 
 __all__ = [
     "FieldSpec",
@@ -195,9 +195,8 @@ def _json_or_error(body: bytes) -> tuple[Any, dict[str, Any] | None]:
         return json.loads(body), None
     except json.JSONDecodeError as exc:
         return None, json_decode_error(exc)
-    except UnicodeDecodeError:
-        return None, {"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error", "input": {},
-                      "ctx": {"error": "Invalid UTF-8"}}
+    except Exception as exc:  # invalid UTF-8, or anything else the parser raises: FastAPI's 400, not a 500
+        raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
 
 
 class _SingleBody:
