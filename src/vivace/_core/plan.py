@@ -65,6 +65,7 @@ class DepStep:
     limiter: Any = None  # an anyio CapacityLimiter when max_concurrency is set
     app_scoped: bool = False  # Depends(scope="app"): one value for the whole application
     cache_key: Any = None  # the callable identity app-scoped values are stored under
+    arguments: Callable[[Any], dict[str, Any]] | None = None  # generated from `args` (see _core/arguments.py)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{name}<-{source.name}:{key}" for name, source, key in self.args)

@@ -99,7 +99,9 @@ def _special(ctx: Context, source: ArgSource) -> Any:
 
 
 def _arguments(step: DepStep, ctx: Context) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
+    if step.arguments is not None:
+        return step.arguments(ctx)
+    kwargs: dict[str, Any] = {}  # NOTE: steps built by hand (tests, extensions) have no generated builder
     values = ctx.values
     results = ctx.results
     for name, source, key in step.args:
