@@ -1,1 +1,1 @@
-"""The example application that `make run` serves: a small notes API written with vivace."""
+"""The example application that `make run` serves: a notes API on SQLite, written with vivace."""

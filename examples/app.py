@@ -1,10 +1,7 @@
-"""The notes API: `make run` serves `examples.app:app` on http://127.0.0.1:8000.
+"""The notes API that `make run` serves (`examples.app:app`): SQLite, users, notes, files, a live feed.
 
-Try it with one of the demo tokens (storage is in memory, so a restart starts empty):
-
-    curl -X POST localhost:8000/notes -H 'Authorization: Bearer alice-token' \\
-         -H 'Content-Type: application/json' -d '{"title": "Groceries", "tags": ["home"]}'
-    curl 'localhost:8000/notes?tag=home' -H 'Authorization: Bearer alice-token'
+Open http://127.0.0.1:8000/docs, press "Authorize", log in as `demo` / `demo-password`, and try it. The
+database is `.data/example.db` (set `VIVACE_EXAMPLE_DB` to move it); `settings.py` lists every setting.
 """
 
 from __future__ import annotations
@@ -13,33 +10,93 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import text
+
 from vivace import FastAPI, Request, status
-from vivace.responses import JSONResponse
+from vivace.middleware.cors import CORSMiddleware
+from vivace.responses import JSONResponse, RedirectResponse
 
-from . import notes, users
-from .deps import SettingsDep
-from .store import NoteStore
+from . import attachments, auth, changes, notes, users
+from .database import EngineDep
+from .feed import ChangeFeed
+from .notes import QuotaExceeded
+from .security import UNAUTHORIZED
+from .seed import DEMO_PASSWORD, DEMO_USERNAME
+from .settings import Settings
 
-__all__ = ["app"]
+__all__ = ["app", "create_app"]
+
+DESCRIPTION = f"""
+A notes service built with vivace: SQLite through SQLAlchemy's asyncio API, OAuth2 password login with JWT
+bearer tokens, notes with tags, filters and pages, file attachments, an audit log written by background tasks,
+and a live feed of changes as Server-Sent Events.
+
+**Try it:** press *Authorize* and log in as `{DEMO_USERNAME}` / `{DEMO_PASSWORD}`.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Sign up and log in."},
+    {"name": "notes", "description": "The signed-in user's notes."},
+    {"name": "attachments", "description": "Files attached to a note."},
+    {"name": "changes", "description": "The audit log, also as a live event stream."},
+    {"name": "meta", "description": "Service health."},
+]
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    """Create the store at startup; each request sees it as `request.state.store` (see `deps.get_store`)."""
-    yield {"store": NoteStore()}
+    """The live feed's hub; every request sees it as `request.state.feed` (see `feed.get_feed`).
+
+    The database needs no code here: `database.get_engine` is an app-scoped dependency, which vivace opens at
+    startup (creating and seeding the database) and closes at shutdown.
+    """
+    feed = ChangeFeed()
+    try:
+        yield {"feed": feed}
+    finally:
+        feed.close()
 
 
-app = FastAPI(title="vivace notes", version="0.1.0", lifespan=lifespan)
-app.include_router(notes.router, prefix="/notes", tags=["notes"])
-app.include_router(users.router, prefix="/users", tags=["users"])
-
-
-@app.exception_handler(notes.QuotaExceeded)
-async def quota_exceeded(request: Request, exc: notes.QuotaExceeded) -> JSONResponse:
+async def quota_exceeded(request: Request, exc: QuotaExceeded) -> JSONResponse:
+    """A domain error becomes an HTTP answer here, so `notes.py` need not know about status codes for it."""
     return JSONResponse({"detail": str(exc), "limit": exc.limit}, status_code=status.HTTP_409_CONFLICT)
 
 
-@app.get("/health", tags=["meta"])
-async def health(settings: SettingsDep) -> dict[str, str]:
-    """Liveness check; needs no token."""
-    return {"status": "ok", "app": settings.app_name}
+async def health(engine: EngineDep) -> dict[str, str]:
+    """Liveness and database check; needs no token."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    return {"status": "ok", "database": "ok"}
+
+
+async def home() -> RedirectResponse:
+    return RedirectResponse("/docs")
+
+
+def create_app() -> FastAPI:
+    """Build the application. CORS origins are read here, the rest of the settings at startup."""
+    app = FastAPI(title="vivace notes", version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(Settings.from_env().cors_origins),
+        allow_methods=["*"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        expose_headers=["Content-Disposition"],
+    )
+    app.include_router(auth.router, tags=["auth"])
+    app.include_router(users.router, prefix="/users", tags=["auth"])
+    app.include_router(notes.router, prefix="/notes", tags=["notes"], responses=UNAUTHORIZED)
+    app.include_router(
+        attachments.router,
+        prefix="/notes/{note_id}/attachments",
+        tags=["attachments"],
+        responses=UNAUTHORIZED | notes.NOTE_ERRORS,
+    )
+    app.include_router(changes.router, prefix="/changes", tags=["changes"], responses=UNAUTHORIZED)
+    app.add_exception_handler(QuotaExceeded, quota_exceeded)
+    app.add_api_route("/health", health, methods=["GET"], tags=["meta"])
+    app.add_api_route("/", home, methods=["GET"], include_in_schema=False)
+    return app
+
+
+app = create_app()

@@ -1,18 +1,32 @@
-"""`/notes`: create, list, read, change, delete and export the signed-in user's notes."""
+"""`/notes`: create, list (paginated and filtered), read, change, delete and export the user's notes."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from vivace import APIRouter, BackgroundTasks, Depends, HTTPException, Path, Query, status
 from vivace.responses import PlainTextResponse
 
-from .deps import CurrentUser, SettingsDep, StoreDep
-from .models import Note, NoteIn, NotePage, NotePatch, NoteQuery
+from .changelog import ChangeLogDep
+from .database import SessionDep
+from .schemas import NoteFilter, NoteIn, NoteOut, NotePage, NotePatch
+from .security import CurrentUser
+from .settings import SettingsDep
+from .tables import Note, Tag, utcnow
 
-__all__ = ["MarkdownResponse", "QuotaExceeded", "router"]
+__all__ = ["NOTE_ERRORS", "MarkdownResponse", "OwnedNote", "QuotaExceeded", "get_owned_note", "router"]
 
 router = APIRouter()
+
+_ORDERS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "created": (Note.created_at.asc(), Note.id.asc()),
+    "-created": (Note.created_at.desc(), Note.id.desc()),
+    "updated": (Note.updated_at.asc(), Note.id.asc()),
+    "-updated": (Note.updated_at.desc(), Note.id.desc()),
+    "title": (func.lower(Note.title).asc(), Note.id.asc()),
+}
 
 
 class QuotaExceeded(Exception):
@@ -27,65 +41,114 @@ class MarkdownResponse(PlainTextResponse):
     media_type = "text/markdown"
 
 
-def get_owned_note(note_id: Annotated[int, Path(ge=1)], user: CurrentUser, store: StoreDep) -> Note:
-    """The note `note_id` if the current user owns it. Someone else's note is a 404 too, so ids do not leak."""
-    note = store.get(note_id)
-    if note is None or note.owner != user.username:
+async def get_owned_note(note_id: Annotated[int, Path(ge=1)], user: CurrentUser, session: SessionDep) -> Note:
+    """The note `note_id`: 404 if there is none, 403 if it belongs to someone else."""
+    note = await session.get(Note, note_id)
+    if note is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Note not found")
+    if note.owner_id != user.id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Not your note")
     return note
 
 
 OwnedNote = Annotated[Note, Depends(get_owned_note)]
+# For the OpenAPI document of every route that takes an OwnedNote.
+NOTE_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The note belongs to someone else"},
+    404: {"description": "No such note"},
+}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create_note(
-    data: NoteIn, user: CurrentUser, store: StoreDep, settings: SettingsDep, background_tasks: BackgroundTasks
-) -> Note:
-    if store.count(user.username) >= settings.max_notes_per_user:
-        raise QuotaExceeded(settings.max_notes_per_user)
-    note = store.create(user.username, data)
-    # NOTE: runs after the response is sent, so logging never delays the client.
-    background_tasks.add_task(store.record, user.username, "created", note.id)
-    return note
+def _like(text: str) -> str:
+    """A LIKE pattern that finds `text` anywhere, with the wildcard characters in it taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _filtered(owner_id: int, query: NoteFilter) -> Select[Note]:
+    statement = select(Note).where(Note.owner_id == owner_id, Note.archived == query.archived)
+    if query.tag is not None:
+        statement = statement.where(Note.tag_links.any(Tag.name == query.tag.strip().lower()))
+    if query.q is not None:
+        pattern = _like(query.q)
+        statement = statement.where(or_(Note.title.ilike(pattern, escape="\\"), Note.body.ilike(pattern, escape="\\")))
+    return statement
 
 
 @router.get("")
 async def list_notes(
-    query: Annotated[NoteQuery, Query()], user: CurrentUser, store: StoreDep, settings: SettingsDep
+    query: Annotated[NoteFilter, Query()], user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> NotePage:
     """A page of the user's notes, filtered and ordered by the query; `limit` is capped by the settings."""
+    statement = _filtered(user.id, query)
+    total = await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     limit = min(query.limit, settings.max_page_size)
-    items, total = store.search(user.username, query, limit)
-    return NotePage(items=items, total=total, limit=limit, offset=query.offset)
+    page = await session.scalars(statement.order_by(*_ORDERS[query.order]).limit(limit).offset(query.offset))
+    return NotePage(
+        items=[NoteOut.model_validate(note) for note in page], total=total, limit=limit, offset=query.offset
+    )
 
 
-@router.get("/{note_id}")
-async def read_note(note: OwnedNote) -> Note:
-    return note
+@router.post("", status_code=status.HTTP_201_CREATED, responses={409: {"description": "Note limit reached"}})
+async def create_note(
+    data: NoteIn,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    log: ChangeLogDep,
+    background_tasks: BackgroundTasks,
+) -> NoteOut:
+    count = await session.scalar(select(func.count()).where(Note.owner_id == user.id)) or 0
+    if count >= settings.max_notes_per_user:
+        raise QuotaExceeded(settings.max_notes_per_user)
+    now = utcnow()
+    note = Note(owner_id=user.id, title=data.title, body=data.body, created_at=now, updated_at=now)
+    # NOTE: empty collections are set explicitly, so reading them after the commit needs no query.
+    note.tag_links, note.attachments = [], []
+    note.set_tags(data.tags)
+    session.add(note)
+    await session.commit()
+    # NOTE: runs after the response is sent, so the audit log never delays the client.
+    background_tasks.add_task(log.record, user.id, note.id, "created", note.title)
+    return NoteOut.model_validate(note)
 
 
-@router.patch("/{note_id}")
-async def update_note(patch: NotePatch, note: OwnedNote, store: StoreDep, background_tasks: BackgroundTasks) -> Note:
-    updated = store.update(note.id, patch.changes())
-    background_tasks.add_task(store.record, note.owner, "updated", note.id)
-    return updated
+@router.get("/{note_id}", responses=NOTE_ERRORS)
+async def read_note(note: OwnedNote) -> NoteOut:
+    return NoteOut.model_validate(note)
 
 
-@router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_note(note: OwnedNote, store: StoreDep, background_tasks: BackgroundTasks) -> None:
-    store.delete(note.id)
-    background_tasks.add_task(store.record, note.owner, "deleted", note.id)
+@router.patch("/{note_id}", responses=NOTE_ERRORS)
+async def update_note(
+    patch: NotePatch, note: OwnedNote, session: SessionDep, log: ChangeLogDep, background_tasks: BackgroundTasks
+) -> NoteOut:
+    """Change the fields present in the body; a field sent as null is left as it is."""
+    changes = patch.changes()
+    if "tags" in changes:
+        note.set_tags(changes.pop("tags"))
+    for name, value in changes.items():
+        setattr(note, name, value)
+    note.updated_at = utcnow()
+    await session.commit()
+    background_tasks.add_task(log.record, note.owner_id, note.id, "updated", note.title)
+    return NoteOut.model_validate(note)
 
 
-# A plain `def`: vivace runs it in the thread pool, so blocking work here (rendering now, a SQLite query
-# later) does not hold up the event loop.
-@router.get("/{note_id}/markdown", response_class=MarkdownResponse)
-def export_markdown(note: OwnedNote) -> str:
+@router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOTE_ERRORS)
+async def delete_note(
+    note: OwnedNote, session: SessionDep, log: ChangeLogDep, background_tasks: BackgroundTasks
+) -> None:
+    await session.delete(note)
+    await session.commit()
+    background_tasks.add_task(log.record, note.owner_id, note.id, "deleted", note.title)
+
+
+@router.get("/{note_id}/markdown", response_class=MarkdownResponse, responses=NOTE_ERRORS)
+async def export_markdown(note: OwnedNote) -> str:
+    """The note as a Markdown document; `response_class` makes the returned string `text/markdown`."""
     lines = [f"# {note.title}", ""]
     if note.tags:
         lines += [" ".join(f"#{tag}" for tag in note.tags), ""]
     if note.body:
         lines += [note.body, ""]
-    lines += [f"- [{'x' if item.done else ' '}] {item.text}" for item in note.checklist]
+    lines += [f"- attachment: {attachment.filename}" for attachment in note.attachments]
     return "\n".join(lines).rstrip() + "\n"

@@ -1,35 +1,63 @@
-"""Application settings, read once from `NOTES_*` environment variables and provided as a dependency."""
+"""Application settings, read from `VIVACE_EXAMPLE_*` environment variables once per application start."""
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-__all__ = ["ENV_PREFIX", "Settings", "get_settings"]
+from vivace import Depends
 
-ENV_PREFIX = "NOTES_"
+__all__ = ["ENV_PREFIX", "Settings", "SettingsDep", "get_settings"]
+
+ENV_PREFIX = "VIVACE_EXAMPLE_"
+
+
+def _split_commas(value: Any) -> Any:
+    """`VIVACE_EXAMPLE_CORS_ORIGINS=https://a.example,https://b.example` arrives as one string."""
+    return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
 
 
 class Settings(BaseModel):
-    """Everything an operator may tune; frozen so a request cannot change it for the next one."""
+    """Everything an operator may tune; frozen so that no request can change it for the next one.
 
-    model_config = ConfigDict(frozen=True)
+    Each field `name` is read from the variable `VIVACE_EXAMPLE_<NAME>`, e.g. `VIVACE_EXAMPLE_DB`.
+    """
 
-    app_name: str = "vivace notes"
-    max_notes_per_user: int = Field(default=500, ge=1)
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    db: Path = Field(default=Path(".data/example.db"), description="the SQLite file; created on first start")
+    # NOTE: without VIVACE_EXAMPLE_SECRET_KEY every start signs with a new key, so a restart logs everyone
+    # out, and several workers would not accept each other's tokens. Fine for a demo, not for production.
+    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32), min_length=32)
+    token_minutes: int = Field(default=60, ge=1)
+    cors_origins: Annotated[tuple[str, ...], BeforeValidator(_split_commas)] = (
+        "http://localhost:5173",
+        "http://127.0.0.1:5173",
+    )
+    max_upload_bytes: int = Field(default=1024 * 1024, ge=1)
     max_page_size: int = Field(default=50, ge=1)
+    max_notes_per_user: int = Field(default=500, ge=1)
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.db}"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        """Build from `NOTES_APP_NAME`, `NOTES_MAX_NOTES_PER_USER`, ...; unset variables keep their default."""
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build from the `VIVACE_EXAMPLE_*` variables; unset ones keep their default, bad ones raise."""
         env = os.environ if environ is None else environ
         found = {name: env[ENV_PREFIX + name.upper()] for name in cls.model_fields if ENV_PREFIX + name.upper() in env}
         return cls.model_validate(found)
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The dependency: one Settings for the process. Tests replace it with `app.dependency_overrides`."""
+async def get_settings() -> Settings:
+    """The settings of the running application: read once at startup (scope="app"), shared by every request."""
     return Settings.from_env()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings, scope="app")]
