@@ -26,6 +26,8 @@ from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack, deprecated
 
 from vivace._core.compile import compile_route
+from vivace._core.plan import RoutePlan
+from vivace._core.route_handler import RouteHandler, plan_handler
 from vivace._core.serialize import response_adapter
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
 from vivace._route_options import RouteOptions
@@ -108,7 +110,21 @@ class APIRoute(routing.Route):
         self.dependant = self.analyse()
         # compiled here, at declaration, so a route that cannot work fails where it is written (as in FastAPI)
         self.plan = compile_route(self, self.dependant)
+        self.served_plan: RoutePlan = self.plan  # the plan the app serves (recompiled with dependency overrides)
         self.app = _not_compiled
+
+    def get_route_handler(self) -> RouteHandler:
+        """The `request -> Response` handler; subclasses override this to wrap it, as in FastAPI.
+
+        Plain routes never call it: the compiled router serves their plan directly. A route class that overrides
+        it is served through the handler it returns (built once per compilation of the app).
+        """
+        return plan_handler(self.served_plan)
+
+    @property
+    def has_custom_handler(self) -> bool:
+        """True when the route class overrides `get_route_handler` (served through it, not the fast path)."""
+        return type(self).get_route_handler is not APIRoute.get_route_handler
 
     def _response_model(self, response_model: Any, endpoint: Callable[..., Any]) -> Any:
         if not isinstance(response_model, DefaultPlaceholder):
@@ -285,8 +301,9 @@ class APIRouter(routing.Router):
         )
         if options.get("max_body_size") is None and self.max_body_size is not None:
             merged["max_body_size"] = self.max_body_size
-        if options.get("form_limits") is None and self.form_limits is not None:
-            merged["form_limits"] = self.form_limits
+        if self.form_limits:
+            # NOTE: form limits merge key by key (FastAPI): a route's max_part_size keeps the router's max_fields
+            merged["form_limits"] = {**self.form_limits, **(options.get("form_limits") or {})}
         return merged
 
     def api_route(
@@ -469,7 +486,7 @@ class APIRouter(routing.Router):
                     self.strict_content_type,
                 ),
                 "max_body_size": _pick(route.max_body_size, max_body_size, self.max_body_size),
-                "form_limits": _pick(route.form_limits, form_limits, self.form_limits),
+                "form_limits": {**(self.form_limits or {}), **(form_limits or {}), **(route.form_limits or {})} or None,
             }
             self.add_api_route(
                 prefix + route.path, route.endpoint, methods=list(route.methods),

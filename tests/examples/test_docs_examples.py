@@ -63,10 +63,12 @@ def test_quoted_code_is_real(page: Path) -> None:
 
 
 def test_every_sample_is_quoted_and_tested() -> None:
-    """No sample file is orphaned: each is quoted by some page and loaded by a test in this module."""
+    """No sample file is orphaned: each is quoted by some page and loaded by a test in tests/examples/."""
     files = {path.stem for path in SAMPLES.glob("*.py")}
     quoted = {Path(m["path"]).stem for page in PAGES for m in QUOTE.finditer(page.read_text())}
-    tested = set(re.findall(r"(?:load|client_for|run_sample)\(\"(\w+)\"\)", Path(__file__).read_text()))
+    # NOTE: samples of newer pages are tested in their own files next to this one, with the same helpers
+    sources = "".join(path.read_text() for path in sorted(Path(__file__).parent.glob("test_*.py")))
+    tested = set(re.findall(r"(?:load|client_for|run_sample)\(\"(\w+)\"[,)]", sources))
     assert files == quoted
     assert files == tested
 
@@ -341,3 +343,144 @@ def test_alias_runs_unedited_fastapi_code() -> None:
     )
     proc = run_sample("migration_alias", check)
     assert (proc.returncode, proc.stderr) == (0, "")
+
+
+# -- app-scoped dependencies ------------------------------------------------------------------------------
+
+
+def test_app_scoped_settings_are_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """get_settings runs once, at startup, however many requests use it; it reads the environment."""
+    monkeypatch.setenv("PAGE_SIZE", "50")
+    module = load("app_scope_settings")
+    built: list[Any] = []
+    real_settings = module.Settings
+
+    def recording_settings(**fields: Any) -> Any:
+        built.append(real_settings(**fields))
+        return built[-1]
+
+    monkeypatch.setattr(module, "Settings", recording_settings)
+    with TestClient(module.app) as client:
+        assert len(built) == 1  # created at startup, before any request
+        for _ in range(3):
+            assert client.get("/info").json() == {"service": "notes", "page_size": 50}
+    assert len(built) == 1
+
+
+def test_app_scoped_settings_override() -> None:
+    """The page's own test passes: an override of an app-scoped dependency is used by every request."""
+    module = load("app_scope_settings")
+    module.test_small_pages()
+    assert module.app.dependency_overrides == {}
+
+
+def test_app_scoped_engine_shared_then_disposed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One engine serves every request's session; it is disposed of when the application shuts down."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'notes.db'}")
+    module = load("app_scope_database")
+    engines: list[Any] = []
+    disposed: list[Any] = []
+    real_create_engine = module.create_engine
+
+    def recording_create_engine(url: str) -> Any:
+        engine = real_create_engine(url)
+        real_dispose = engine.dispose
+        engine.dispose = lambda: (disposed.append(engine), real_dispose())
+        engines.append(engine)
+        return engine
+
+    monkeypatch.setattr(module, "create_engine", recording_create_engine)
+    with TestClient(module.app) as client:
+        assert client.post("/notes", json={"body": "first"}).json() == {"id": 1}
+        assert client.post("/notes", json={"body": "second"}).json() == {"id": 2}
+        assert client.get("/notes").json() == ["first", "second"]
+        assert disposed == []
+    assert len(engines) == 1
+    assert disposed == engines
+
+
+def test_app_scoped_http_client_overridden_in_tests() -> None:
+    """The endpoint uses the shared client; a test swaps in a mocked transport, and shutdown closes it."""
+    import httpx
+
+    module = load("app_scope_http")
+    clients: list[httpx.AsyncClient] = []
+
+    def rates(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/latest/EUR":
+            return httpx.Response(200, json={"rate": 0.5})
+        return httpx.Response(404)
+
+    async def mocked_client() -> Any:
+        async with httpx.AsyncClient(base_url="https://rates.test", transport=httpx.MockTransport(rates)) as client:
+            clients.append(client)
+            yield client
+
+    module.app.dependency_overrides[module.get_http_client] = mocked_client
+    with TestClient(module.app) as client:
+        assert client.get("/convert", params={"amount": 10, "currency": "EUR"}).json() == {"amount": 5.0}
+        response = client.get("/convert", params={"amount": 10, "currency": "XXX"})
+        assert (response.status_code, response.json()) == (502, {"detail": "The rates service did not answer"})
+        [shared] = clients
+        assert not shared.is_closed
+    assert shared.is_closed
+
+
+def test_app_scoped_http_client_factory() -> None:
+    """The sample's own get_http_client yields a client on the service's base URL and closes it afterwards."""
+    from contextlib import asynccontextmanager
+
+    import anyio
+
+    module = load("app_scope_http")
+
+    async def check() -> Any:
+        async with asynccontextmanager(module.get_http_client)() as client:
+            assert str(client.base_url) == "https://rates.example.com"
+            assert not client.is_closed
+        return client
+
+    assert anyio.run(check).is_closed
+
+
+def test_app_scoped_dependency_cannot_use_request_data() -> None:
+    """An app-scoped dependency that depends on a per-request one is rejected when the route is declared."""
+    from vivace.exceptions import DependencyScopeError
+
+    module = load("app_scope_errors")
+    with pytest.raises(DependencyScopeError, match='"user_preferences" has scope "app"'):
+        module.build_app()
+    assert module.user_preferences("ada") == {"user": "ada", "theme": "dark"}
+
+
+# -- deployment -------------------------------------------------------------------------------------------
+
+
+def test_deployment_sample_behind_a_proxy_prefix() -> None:
+    """With a root path (as a proxy serving the app under /api sets it), URLs and the docs carry the prefix."""
+    app = load("deployment").app
+    assert TestClient(app).get("/notes/3").json() == {"id": 3, "url": "http://testserver/notes/3"}
+    client = TestClient(app, root_path="/api")
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/notes/3").json() == {"id": 3, "url": "http://testserver/api/notes/3"}
+    assert client.get("/openapi.json").json()["servers"] == [{"url": "/api"}]
+    assert "url: '/api/openapi.json'" in client.get("/docs").text
+
+
+# -- command line -----------------------------------------------------------------------------------------
+
+
+def test_cli_check_sample(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI guide's sample serves its routes, and `vivace check` finds its shadowed route and blocking sleep."""
+    from vivace.cli import main
+
+    client = TestClient(load("cli_check").app)
+    assert client.get("/users/me").json() == {"id": "me"}  # answered by read_user: /users/me is shadowed
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the CLI puts docs/examples/ first on sys.path
+    try:
+        assert main(["check", str(SAMPLES / "cli_check.py")]) == 1
+    finally:
+        sys.modules.pop("cli_check", None)
+    out = capsys.readouterr().out
+    assert "[shadowed-route] GET /users/me is never reached" in out
+    assert "[blocking-call] `time.sleep()` blocks the event loop in async endpoint `build_report`" in out

@@ -21,6 +21,10 @@ from vivace._cli.errors import is_framework_frame
 
 __all__ = ["BlockingCall", "Scanner", "rule_for"]
 
+# `Path(...).read_text()`: file IO through a pathlib object built in the same expression
+_PATH_CLASSES = ("pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath")
+_PATH_IO = ("read_text", "read_bytes", "write_text", "write_bytes", "open")
+
 _SLEEP = "use `await asyncio.sleep(...)` (or `await anyio.sleep(...)`)"
 _HTTP = "use an async HTTP client such as `httpx.AsyncClient`"
 _FILE = "use `await anyio.open_file(...)` or `await anyio.Path(...).read_text()`"
@@ -31,6 +35,7 @@ _EXACT = {
     "time.sleep": _SLEEP,
     "urllib.request.urlopen": _HTTP,
     "builtins.open": _FILE,
+    **{f"pathlib.Path.{name}": _FILE for name in _PATH_IO},
     "sqlite3.connect": _DB,
     "psycopg2.connect": _DB,
     "pymysql.connect": _DB,
@@ -41,7 +46,7 @@ _EXACT = {
     **{f"httpx.{name}": _HTTP for name in ("get", "post", "put", "patch", "delete", "head", "options", "request",
                                             "stream", "Client")},
 }
-_PREFIXES = {"requests.": _HTTP}
+_PREFIXES = {"requests.": _HTTP, "urllib3.": _HTTP}
 # implementation modules that public names resolve to at runtime
 _ALIASES = (("_sqlite3.", "sqlite3."), ("posix.", "os."), ("nt.", "os."), ("io.open", "builtins.open"),
             ("httpx._api.", "httpx."), ("httpx._client.", "httpx."))
@@ -164,18 +169,32 @@ class Scanner:
             visitor.visit(statement)
         namespace: dict[str, Any] = getattr(function, "__globals__", {})
         for call in visitor.calls:
-            parts = _dotted(call.func)
-            if parts is None:
+            callee = _callee(call, namespace, visitor.imports)
+            if callee is None:
                 continue
-            name, target = _resolve(parts, namespace, visitor.imports)
+            written, name, target = callee
             hint = rule_for(name)
             if hint is not None:
-                yield BlockingCall(file, call.lineno, call.col_offset + 1, ".".join(parts), name, hint, via)
+                yield BlockingCall(file, call.lineno, call.col_offset + 1, written, name, hint, via)
             elif len(via) < _MAX_DEPTH and self._is_project_function(target) and target not in seen:
-                yield from self._scan(target, (*via, ".".join(parts)), seen)
+                yield from self._scan(target, (*via, written), seen)
 
 
 _MISSING = object()
+
+
+def _callee(call: ast.Call, namespace: dict[str, Any], imports: dict[str, str]) -> tuple[str, str, Any] | None:
+    """(as written, resolved dotted name, object if known) for `f()`, `mod.f()` and `Path(...).read_text()`."""
+    parts = _dotted(call.func)
+    if parts is not None:
+        return (".".join(parts), *_resolve(parts, namespace, imports))
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in _PATH_IO and isinstance(func.value, ast.Call)):
+        return None
+    built = _dotted(func.value.func)
+    if built is None or _resolve(built, namespace, imports)[0] not in _PATH_CLASSES:
+        return None
+    return f"{'.'.join(built)}(...).{func.attr}", f"pathlib.Path.{func.attr}", None
 
 
 def _resolve(parts: list[str], namespace: dict[str, Any], imports: dict[str, str]) -> tuple[str, Any]:

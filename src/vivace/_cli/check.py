@@ -7,6 +7,7 @@ source of `async def` functions.
 from __future__ import annotations
 
 import inspect
+import re
 import traceback
 import warnings
 from collections.abc import Iterator, Sequence
@@ -38,7 +39,8 @@ class Finding:
     hint: str
 
     def format(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.code}: {self.message}\n    hint: {self.hint}"
+        """`file:line: [code] message` and the hint on the next line (editors jump to `file:line`)."""
+        return f"{self.file}:{self.line}: [{self.code}] {self.message}\n    hint: {self.hint}"
 
 
 def _at(call: Any, code: str, message: str, hint: str) -> Finding:
@@ -48,6 +50,9 @@ def _at(call: Any, code: str, message: str, hint: str) -> Finding:
 
 
 def _label(route: BaseRoute) -> str:
+    """`GET,POST /items`, `WEBSOCKET /feed`, `the mount at /static`: a route as the messages name it."""
+    if isinstance(route, Mount):
+        return f"the mount at {route.path or '/'}"
     methods = getattr(route, "methods", None) or {"WEBSOCKET"}
     shown = sorted(methods - {"HEAD"}) if methods != {"HEAD"} else ["HEAD"]
     return f"{','.join(shown)} {getattr(route, 'path', '?')}"
@@ -112,28 +117,59 @@ def check_operation_ids(routes: Sequence[BaseRoute]) -> Iterator[Finding]:
             )
 
 
+_PARAM = re.compile(r"\{\w+(?::(\w+))?\}")
+
+
+def _segment_kind(segment: str) -> str | None:
+    """The convertor of a segment that is exactly one parameter (`str` by default), None for literal text."""
+    found = _PARAM.fullmatch(segment)
+    return (found.group(1) or "str") if found else None
+
+
+def _pattern_covers(earlier: str, later: str) -> bool:
+    """Does the earlier path match every path the later one matches? Decided segment by segment, conservatively:
+    equal literals; a `{str}` segment covers any one segment (literal or parameter); `{x:path}` covers the rest."""
+    mine, theirs = earlier.split("/"), later.split("/")
+    for index, segment in enumerate(mine):
+        kind = _segment_kind(segment)
+        if kind == "path" and index == len(mine) - 1:
+            return len(theirs) >= len(mine)
+        if index >= len(theirs):
+            return False
+        other = theirs[index]
+        other_kind = _segment_kind(other)
+        if segment == other or (kind == "str" and other_kind != "path") or (kind and kind == other_kind):
+            continue
+        return False
+    return len(mine) == len(theirs)
+
+
 def _shadows(earlier: BaseRoute, route: Route) -> set[str]:
     """The methods of `route` that `earlier` answers first (both are matched in declaration order)."""
     methods = route.methods or set()
     if isinstance(earlier, Mount):
         prefix = earlier.path.rstrip("/")
         return methods if route.path == prefix or route.path.startswith(prefix + "/") else set()
-    if isinstance(earlier, Route) and earlier.path_regex.match(route.path):
-        return methods & (earlier.methods or set())
-    return set()
+    if not isinstance(earlier, Route):
+        return set()
+    if route.param_convertors:
+        covered = _pattern_covers(earlier.path, route.path)
+    else:
+        covered = earlier.path_regex.match(route.path) is not None
+    return methods & (earlier.methods or set()) if covered else set()
 
 
 def _where(route: BaseRoute) -> str:
     if isinstance(route, Mount):
-        return " (a mount)"
+        return ""
     file, line = source_location(route.endpoint) if isinstance(route, Route) else ("<unknown>", 0)
     return " (added by the app itself)" if is_framework_frame(file) else f" ({file}:{line})"
 
 
 def check_shadowing(routes: Sequence[BaseRoute]) -> Iterator[Finding]:
-    """A static path declared after a pattern that already matches it is never reached for those methods."""
+    """A path declared after a pattern that already matches it is never reached for those methods."""
     for index, route in enumerate(routes):
-        if not isinstance(route, Route) or route.param_convertors:
+        if not isinstance(route, Route):
             continue
         for earlier in routes[:index]:
             overlap = _shadows(earlier, route)
@@ -177,19 +213,39 @@ def check_path_params(routes: Sequence[BaseRoute]) -> Iterator[Finding]:
                     )
 
 
-def _adapter_error(model: Any) -> str | None:
+def _unserializable(schema: Any, seen: set[int]) -> str | None:
+    """The first class in a core schema that Pydantic accepts (arbitrary types) but has no JSON serializer for."""
+    if isinstance(schema, list | tuple):
+        return next((found for item in schema if (found := _unserializable(item, seen)) is not None), None)
+    if not isinstance(schema, dict) or id(schema) in seen or "serialization" in schema:
+        return None  # NOTE: a custom serializer (field_serializer, PlainSerializer...) handles what is below it
+    seen.add(id(schema))
+    if schema.get("type") in ("is-instance", "is-subclass", "callable"):
+        return type_name(schema.get("cls", "callable"))
+    return _unserializable(list(schema.values()), seen)
+
+
+def _model_problem(model: Any) -> str | None:
+    """Why `model` fails as a response model at request time (serialization) or on /docs (JSON Schema)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            TypeAdapter(model)
+            adapter = TypeAdapter(model)
     except Exception as exc:  # Pydantic raises several error kinds for a type it cannot handle
-        return str(exc).splitlines()[0]
+        return f"Pydantic cannot build it: {str(exc).splitlines()[0]}"
+    culprit = _unserializable(adapter.core_schema, set())
+    if culprit is not None:
+        return f"{culprit} has no JSON serializer, so every response fails with a 500"
+    try:
+        adapter.json_schema(mode="serialization")
+    except Exception as exc:  # PydanticInvalidForJsonSchema and friends: the OpenAPI document cannot be built
+        return f"it has no JSON Schema, so /openapi.json and /docs fail: {str(exc).splitlines()[0]}"
     return None
 
 
 _MODEL_HINT = (
-    "use a Pydantic model, dataclass, TypedDict or standard type; for a return annotation that is not meant as a "
-    "response model, set `response_model=None`"
+    "use a Pydantic model, dataclass, TypedDict or standard type (or add a serializer such as "
+    "`@field_serializer`); for a return annotation that is not meant as a response model, set `response_model=None`"
 )
 
 
@@ -198,11 +254,11 @@ def check_response_models(routes: Sequence[BaseRoute]) -> Iterator[Finding]:
         if not isinstance(route, APIRoute) or route.response_model is None:
             continue
         model = route.response_model
-        error = _adapter_error(model)
-        if error is not None:
+        problem = _model_problem(model)
+        if problem is not None:
             yield _at(
                 route.endpoint, "response-model",
-                f"the response model {type_name(model)} of {_label(route)} cannot be serialized: {error}",
+                f"the response model {type_name(model)} of {_label(route)} cannot be serialized: {problem}",
                 _MODEL_HINT,
             )
 

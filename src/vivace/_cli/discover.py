@@ -1,9 +1,9 @@
 """Find the user's application: the file, the importable module name, and the app object inside it.
 
-The rules follow FastAPI's CLI so a project moves over unchanged: without a PATH the first of `main.py`,
-`app.py`, `api.py`, `app/main.py`, `app/__init__.py` is used; a file inside packages is imported by its dotted
-name with the directory above the top package on `sys.path`; the app is the variable `app` or `api` (or any
-app found in the module), `--app NAME` picks another, and `--factory` calls a function that builds it.
+The rules follow FastAPI's CLI so a project moves over unchanged: without a PATH the first file of
+`DEFAULT_FILES` that exists is used; a file inside packages is imported by its dotted name with the directory
+above the top package on `sys.path`; the app is the variable `app` or `api` (or any app found in the module),
+`--app NAME` picks another, and `--factory` calls a function that builds it.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from vivace._cli.errors import CLIError, UserCodeError
 from vivace.applications import Vivace
 
 __all__ = ["DEFAULT_FILES", "LoadedApp", "ModuleLocation", "display_path", "load_app", "locate"]
 
-DEFAULT_FILES = ("main.py", "app.py", "api.py", "app/main.py", "app/__init__.py")
+DEFAULT_FILES = ("main.py", "app.py", "api.py", "app/main.py", "app/app.py", "app/api.py", "app/__init__.py")
 _APP_NAMES = ("app", "api")
 _FACTORY_NAME = "create_app"
 
@@ -92,10 +93,33 @@ def locate(path: str | None) -> ModuleLocation:
     return ModuleLocation(file=file, module=".".join(parts), root=directory)
 
 
+def _forget_stale(location: ModuleLocation) -> None:
+    """Drop an already imported module of the same name that comes from another directory.
+
+    NOTE: only matters when `load_app` runs more than once in a process (tests, notebooks): two projects both
+    have a `main`, and `import_module` would return the first one from `sys.modules`.
+    """
+    top = location.module.split(".")[0]
+    if top in sys.stdlib_module_names:
+        raise CLIError(
+            f"{display_path(location.file)} would be imported as {top!r}, the name of a standard library module",
+            hint="rename the file (or its package)",
+        )
+    cached = sys.modules.get(top)
+    origin = getattr(cached, "__file__", None)
+    if cached is None or (origin is not None and Path(origin).resolve().is_relative_to(location.root)):
+        return
+    for name in [name for name in sys.modules if name == top or name.startswith(top + ".")]:
+        del sys.modules[name]
+
+
 def _import(location: ModuleLocation) -> ModuleType:
     root = str(location.root)
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)  # first, so the project's `main` wins over any other module of that name
+    _forget_stale(location)
+    importlib.invalidate_caches()  # a file created since the last import would otherwise be missed
     try:
         return importlib.import_module(location.module)
     except Exception as exc:
@@ -107,6 +131,17 @@ def _import(location: ModuleLocation) -> ModuleType:
 
 def _apps_in(module: ModuleType) -> list[str]:
     return [name for name, value in vars(module).items() if isinstance(value, Vivace)]
+
+
+_FOREIGN_HINT = (
+    "the module builds its app with the `fastapi` package: import FastAPI from vivace instead "
+    "(`from vivace import FastAPI`), or call `vivace.compat.install()` before importing fastapi"
+)
+
+
+def _is_foreign_app(value: Any) -> bool:
+    """A FastAPI or Starlette application object (not vivace's): a common slip when migrating."""
+    return type(value).__module__.split(".")[0] in ("fastapi", "starlette") and hasattr(value, "router")
 
 
 def _pick_name(module: ModuleType, location: ModuleLocation, name: str | None, factory: bool) -> str:
@@ -128,9 +163,15 @@ def _pick_name(module: ModuleType, location: ModuleLocation, name: str | None, f
         if isinstance(getattr(module, candidate, None), Vivace):
             return candidate
     hint = "name the variable `app`, or pass --app NAME"
-    if inspect.isfunction(getattr(module, "app", None)) or hasattr(module, _FACTORY_NAME):
+    if any(_is_foreign_app(value) for value in vars(module).values()):
+        hint = _FOREIGN_HINT
+    elif inspect.isfunction(getattr(module, "app", None)) or hasattr(module, _FACTORY_NAME):
         hint += " (add --factory if a function builds the app)"
-    raise CLIError(f"No vivace app found in {display_path(location.file)}", hint=hint)
+    raise CLIError(
+        f"No vivace app found in {display_path(location.file)} (module {location.module!r}): looked for a variable "
+        f"named {' or '.join(map(repr, _APP_NAMES))} and for any vivace/FastAPI app among its variables",
+        hint=hint,
+    )
 
 
 def load_app(path: str | None, *, name: str | None = None, factory: bool = False) -> LoadedApp:
@@ -149,5 +190,6 @@ def load_app(path: str | None, *, name: str | None = None, factory: bool = False
             raise UserCodeError(f"The app factory {where}() raised:", exc) from exc
     if not isinstance(value, Vivace):
         hint = "pass --factory if it is a function that builds the app" if inspect.isfunction(value) else None
+        hint = _FOREIGN_HINT if _is_foreign_app(value) else hint
         raise CLIError(f"{where} is a {type(value).__name__}, not a vivace (FastAPI) app", hint=hint)
     return LoadedApp(app=value, location=location, attr=attr, factory=factory)

@@ -16,7 +16,10 @@ def _build(app: Vivace) -> dict[str, Any]:
     try:
         document = app.openapi()
     except Exception as exc:  # the document reads every user model, so any of them can fail here
-        raise UserCodeError("Building the OpenAPI document failed:", exc) from exc
+        raise UserCodeError(
+            "Building the OpenAPI document failed:", exc,
+            hint="`vivace check` names the routes whose response model has no JSON Schema",
+        ) from exc
     # NOTE: a JSON round trip leaves only plain types, which YAML can dump without Python-specific tags.
     plain: dict[str, Any] = json.loads(json.dumps(document))
     return plain

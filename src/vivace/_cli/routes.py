@@ -17,14 +17,13 @@ HEADERS = ("METHODS", "PATH", "NAME", "DEPENDENCIES", "RESPONSE MODEL")
 _EMPTY = "-"
 
 
-def _dependency_tree(nodes: Sequence[Dependant]) -> str:
-    """`get_db, get_user(oauth2_scheme)`: each dependency with its own dependencies in parentheses."""
-    parts = []
-    for node in nodes:
-        name = callable_name(node.call)
-        inner = _dependency_tree(node.dependencies)
-        parts.append(f"{name}({inner})" if inner else name)
-    return ", ".join(parts)
+def _dependency_names(nodes: Sequence[Dependant]) -> str:
+    """`get_db, get_user`: the route's direct dependencies, each once (`--plans` shows the whole graph).
+
+    NOTE: nested dependencies are left out on purpose: in a real app (a session inside a user inside an
+    ownership check) the full tree makes a row hundreds of characters wide.
+    """
+    return ", ".join(dict.fromkeys(callable_name(node.call) for node in nodes))
 
 
 def _methods(route: BaseRoute) -> str:
@@ -46,7 +45,7 @@ def _row(route: BaseRoute) -> tuple[str, str, str, str, str]:
         path = f"host {route.host}"
     name = str(getattr(route, "name", None) or _EMPTY)
     dependant = getattr(route, "dependant", None)
-    deps = _dependency_tree(dependant.dependencies) if isinstance(dependant, Dependant) else ""
+    deps = _dependency_names(dependant.dependencies) if isinstance(dependant, Dependant) else ""
     model = getattr(route, "response_model", None)
     return (_methods(route), path or "/", name, deps or _EMPTY, type_name(model) if model is not None else _EMPTY)
 
@@ -68,9 +67,6 @@ def routes_text(app: Vivace) -> str:
 
 
 def plans_text(app: Vivace) -> str:
-    """Every compiled RoutePlan's repr: what each request to that route will do, decided at startup."""
-    compiled = app.compile()
-    # NOTE: the compiled router keeps its plans by route id inside the matcher; there is no public accessor yet.
-    plans = compiled.matcher._targets
-    blocks = [repr(plans[id(route)]) for route in app.routes if id(route) in plans]
+    """Every API route's RoutePlan repr: what each request to that route will do, decided at declaration."""
+    blocks = [repr(route.plan) for route in app.routes if isinstance(route, APIRoute | APIWebSocketRoute)]
     return "\n\n".join(blocks) if blocks else "(no API routes)"

@@ -5,16 +5,20 @@ from __future__ import annotations
 import errno
 import importlib
 import inspect
+import os
 import socket
-import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from vivace._cli import granian_entry
 from vivace._cli.discover import LoadedApp, display_path
 from vivace._cli.errors import CLIError
 
-__all__ = ["ServeOptions", "ensure_port_free", "serve"]
+__all__ = ["SERVERS", "ServeOptions", "banner", "ensure_port_free", "require_server", "serve"]
+
+SERVERS = ("uvicorn", "granian")
+_INSTALL = {"uvicorn": "pip install 'vivace[standard]'", "granian": "pip install granian"}
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,14 @@ class ServeOptions:
     server: str = "uvicorn"
 
 
-def _optional_module(name: str, install: str) -> ModuleType:
+def require_server(name: str) -> ModuleType:
     """Servers are optional dependencies: import them only when asked for, with an install hint if missing."""
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise CLIError(f"{name} is not installed, so it cannot serve the app", hint=f"install it: {install}") from exc
+        raise CLIError(
+            f"{name} is not installed, so it cannot serve the app", hint=f"install it: {_INSTALL[name]}"
+        ) from exc
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -65,14 +71,22 @@ def _base_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+# the addresses meaning "every interface", and the loopback address to open in a browser instead
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1"}
+
+
 def banner(loaded: LoadedApp, options: ServeOptions) -> str:
     """What the user needs before the server's own log starts: which app, its URL and its docs pages."""
     url = _base_url(options.host, options.port)
     app = loaded.app
-    lines = [
-        f"vivace {options.command}: serving {loaded.import_string} from {display_path(loaded.location.file)}",
-        f"  URL:      {url}",
-    ]
+    lines = [f"vivace {options.command}: serving {loaded.import_string} from {display_path(loaded.location.file)}"]
+    if options.host in _WILDCARDS:
+        # NOTE: 0.0.0.0 is where the server listens, not an address a browser can open; give a local one too
+        local = _base_url(_WILDCARDS[options.host], options.port)
+        lines.append(f"  URL:      {url} (every interface; on this machine: {local})")
+        url = local
+    else:
+        lines.append(f"  URL:      {url}")
     if app.openapi_url and app.docs_url:
         lines.append(f"  Docs:     {url}{app.docs_url}")
     if app.openapi_url and app.redoc_url:
@@ -88,7 +102,7 @@ def banner(loaded: LoadedApp, options: ServeOptions) -> str:
 
 
 def _serve_uvicorn(loaded: LoadedApp, options: ServeOptions) -> None:
-    uvicorn = _optional_module("uvicorn", "pip install 'vivace[standard]'")
+    uvicorn = require_server("uvicorn")
     # NOTE: reload and workers start new processes that import the app by name; otherwise the object already
     # imported is served, so the user's module is not executed twice.
     by_name = options.reload or options.workers > 1
@@ -108,30 +122,34 @@ def _serve_uvicorn(loaded: LoadedApp, options: ServeOptions) -> None:
 
 
 def _serve_granian(loaded: LoadedApp, options: ServeOptions) -> None:
-    granian = _optional_module("granian", "pip install granian")
+    granian = require_server("granian")
     constants = importlib.import_module("granian.constants")
+    root = loaded.location.root
+    # NOTE: the proxies uvicorn trusts by default, so --proxy-headers means the same with either server
+    trusted = (options.forwarded_allow_ips or "127.0.0.1") if options.proxy_headers else None
+    os.environ.update(
+        granian_entry.environment(loaded.import_string, root=str(root), factory=loaded.factory, trusted=trusted)
+    )
     wanted: dict[str, Any] = {
         "address": options.host,
         "port": options.port,
         "interface": constants.Interfaces.ASGI,
         "workers": options.workers,
         "reload": options.reload,
-        "factory": loaded.factory,
-        "working_dir": loaded.location.root,
+        "reload_paths": [root],
+        "factory": True,  # granian_entry.build is the factory, whether or not the user's app has one
+        "working_dir": root,
         "url_path_prefix": options.root_path or None,
     }
     # NOTE: granian's keyword arguments changed across releases; pass only those this version accepts.
     accepted = inspect.signature(granian.Granian).parameters
     kwargs = {key: value for key, value in wanted.items() if key in accepted}
-    if options.forwarded_allow_ips is not None:
-        print("note: --forwarded-allow-ips applies to uvicorn; configure proxies in granian instead", file=sys.stderr)
-    granian.Granian(loaded.import_string, **kwargs).serve()
+    granian.Granian(granian_entry.TARGET, **kwargs).serve()
 
 
 def serve(loaded: LoadedApp, options: ServeOptions) -> None:
     """Start the chosen server in this process; returns when it stops."""
-    if options.server == "granian":
-        _optional_module("granian", "pip install granian")
+    require_server(options.server)
     ensure_port_free(options.host, options.port)
     print(banner(loaded, options), flush=True)
     if options.server == "granian":

@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from starlette.datastructures import UploadFile
 
 from vivace._core import forms, limits, serialize, stream, validate
+from vivace._core.arguments import build_arguments
 from vivace._core.plan import ArgSource, BodyKind, DepStep, Extractor, RoutePlan
 from vivace._core.signature import (
     Dependant,
@@ -130,6 +131,7 @@ def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
         call=call,
         name=getattr(call, "__name__", type(call).__name__),
         args=tuple(args),
+        arguments=build_arguments(args),
         is_async=is_async_callable(call),
         is_generator=is_gen and not is_endpoint,
         is_async_generator=is_async_gen_callable(call),
@@ -277,6 +279,10 @@ def _form_group(key: str, param: ParamField, models: list[type[BaseModel]]) -> f
     )
 
 
+def _keyed_spec(key: str, param: ParamField) -> validate.FieldSpec:
+    return validate.FieldSpec(key, key, param.annotation, param.field_info, param.is_sequence)
+
+
 def form_plan(entries: list[tuple[str, ParamField]], route: Any) -> forms.FormPlan:
     """Plain form fields validated together; model groups one by one; limits resolved once for the route."""
     plain: list[tuple[str, ParamField]] = []
@@ -291,8 +297,9 @@ def form_plan(entries: list[tuple[str, ParamField]], route: Any) -> forms.FormPl
             plain.append((key, param))
             order.append(_spec(key, param).lookup)
     return forms.FormPlan(
-        fields=tuple(forms.FieldRead((_spec(k, p).lookup,), p.is_sequence, _wants_bytes(p)) for k, p in plain),
-        validate_fields=validate.form_model([_spec(k, p) for k, p in plain]) if plain else None,
+        fields=tuple(forms.FieldRead((_spec(k, p).lookup,), p.is_sequence, _wants_bytes(p), k) for k, p in plain),
+        # NOTE: validated under value keys, not form names: two parameters may read the same form field
+        validate_fields=validate.form_model([_keyed_spec(k, p) for k, p in plain]) if plain else None,
         groups=tuple(groups),
         order=tuple(order),
         keys=tuple(k for k, _ in entries),

@@ -6,13 +6,23 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, cookie_parser
 from starlette.types import Receive, Scope
 
+from vivace._core import limits
 from vivace.exceptions import HTTPException
 
-__all__ = ["MappingSource", "cookies", "form_values", "headers", "is_json_content", "query", "read_body"]
+__all__ = [
+    "MappingSource",
+    "body_parse_error",
+    "cookies",
+    "headers",
+    "is_json_content",
+    "limit_receive",
+    "query",
+    "read_body",
+]
 
 
 class MappingSource:
@@ -112,14 +122,28 @@ def is_json_content(value: str | None, *, strict: bool) -> bool:
     return maintype == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
-async def read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive, scope: Scope, max_body_size: int | None = None) -> bytes:
+    """The whole body of a route that parses it (JSON), bounded while it streams in.
+
+    The limit is the route's `max_body_size`, else vivace's default (`limits.MAX_BODY_SIZE`); the declared
+    Content-Length is checked before reading, the running total of a chunked body on every chunk. Any failure
+    but a size limit (a client that disconnects) is FastAPI's 400.
+    """
+    limit = limits.MAX_BODY_SIZE if max_body_size is None else max_body_size
+    declared = limits.content_length(scope)
+    if declared is not None and declared > limit:
+        raise _body_too_large(limit, max_body_size)
     chunks: list[bytes] = []
+    seen = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
+            raise body_parse_error() from ClientDisconnect()
         chunk = message.get("body", b"")
         if chunk:
+            seen += len(chunk)
+            if seen > limit:
+                raise _body_too_large(limit, max_body_size)
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
@@ -127,33 +151,15 @@ async def read_body(receive: Receive) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _is_empty_file(value: Any) -> bool:
-    return isinstance(value, UploadFile) and not value.filename and not value.size
+def _body_too_large(limit: int, max_body_size: int | None) -> HTTPException:
+    return limits.body_too_large(limit) if max_body_size is None else limits.too_large(limits.CONTENT_TOO_LARGE)
 
 
-async def _as_bytes(value: Any) -> Any:
-    if isinstance(value, UploadFile):
-        return await value.read()
-    return value
-
-
-async def form_values(
-    form: FormData, specs: Iterable[tuple[str, bool, bool]]
-) -> dict[str, Any]:
-    """Values of the form fields `(name, is_sequence, wants_bytes)`, empty strings and empty files as missing."""
-    data: dict[str, Any] = {}
-    for name, is_sequence, wants_bytes in specs:
-        if is_sequence:
-            items = [item for item in form.getlist(name) if not _is_empty_file(item)]
-            if not items:
-                continue
-            data[name] = [await _as_bytes(item) for item in items] if wants_bytes else items
-            continue
-        value = form.get(name)
-        if value is None or value == "" or _is_empty_file(value):
-            continue
-        data[name] = await _as_bytes(value) if wants_bytes else value
-    return data
+def limit_receive(scope: Scope, receive: Receive, max_body_size: int | None) -> Receive:
+    """`receive` bounded by an explicit `max_body_size` (bodies the endpoint reads itself count too)."""
+    if max_body_size is None:
+        return receive
+    return limits.LimitedReceive(scope, receive, max_body_size)
 
 
 def body_parse_error() -> HTTPException:

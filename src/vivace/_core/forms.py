@@ -1,53 +1,239 @@
-"""Form and file bodies: parsed with python-multipart, then validated in one call per group."""
+"""Form and file bodies: parse (streaming, bounded), read each parameter's value, validate, close the files.
+
+A form route's `FormPlan` (built by compile.py) lists plain fields, validated together in one call, and form
+groups: a Pydantic model, or a union of models, whose fields are read one by one from the form (`Annotated[Profile,
+Form()]`). Values are read as FastAPI reads them: an empty string or an empty file counts as missing, a list
+field takes every value of its name, and a `bytes` file parameter gets the file's content.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import FormData, UploadFile
 
 from vivace._core import extract
-from vivace._core.errors import reshape
+from vivace._core.errors import missing_error, reshape
+from vivace._core.form_parser import parse_form
+from vivace._core.limits import FormLimits
 from vivace._core.plan import RoutePlan
 from vivace._core.resolve import Context
 from vivace.exceptions import HTTPException
 
-__all__ = ["validate_form"]
+__all__ = ["FieldRead", "FormGroup", "FormPlan", "close_form", "normalize_branch", "validate_form"]
 
 Result = tuple[dict[str, Any], list[dict[str, Any]]]
-_adapters: dict[type[Any], TypeAdapter[Any]] = {}
+Grouped = dict[str, list[Any]]
 
 
-def _adapter(model: type[Any]) -> TypeAdapter[Any]:
-    adapter = _adapters.get(model)
-    if adapter is None:
-        adapter = _adapters[model] = TypeAdapter(model)
-    return adapter
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRead:
+    """How one value is read from the form: under which names (first found wins), as a list, as bytes."""
+
+    aliases: tuple[str, ...]
+    is_sequence: bool = False
+    wants_bytes: bool = False
+    key: str = ""  # a plain field's value key: two parameters may read the same form field
+
+
+@dataclass(frozen=True, slots=True)
+class FormGroup:
+    """A parameter that is a model (or a union of models) filled from the form's fields."""
+
+    key: str
+    reads: tuple[FieldRead, ...]  # the model's fields; empty for a union (each branch reads its own)
+    own_names: frozenset[str]  # every name a field of any member model answers to
+    takes_extra: bool  # a member model has extra="allow" or "forbid": any form field counts as supplied
+    optional: bool  # `Model | None`: absent when none of its fields was sent
+    adapter: TypeAdapter[Any]
+    required: bool
+    default: Callable[[], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FormPlan:
+    """How a form route turns the parsed form into validated values, and the limits its parse enforces."""
+
+    fields: tuple[FieldRead, ...]  # plain Form()/File() parameters, validated under their value keys
+    validate_fields: Callable[[dict[str, Any]], Result] | None
+    groups: tuple[FormGroup, ...]
+    order: tuple[str | int, ...]  # declaration order (a field's alias or a group's index), for FastAPI's error order
+    keys: tuple[str, ...]
+    limits: FormLimits
 
 
 async def validate_form(plan: RoutePlan, ctx: Context) -> Result:
-    form_plan = plan.form_extractor
-    request = ctx.request
+    form_plan: FormPlan = plan.form_extractor
     try:
-        form = await request.form()
+        form = await parse_form(ctx.scope, ctx.receive, form_plan.limits)
     except HTTPException:
         raise
-    except Exception as exc:
+    except Exception as exc:  # a client that disconnected mid-body, or a body the parser cannot read
         raise extract.body_parse_error() from exc
-    # NOTE: uploaded files are closed when the request ends, like FastAPI's file stack.
-    if ctx.request_stack is not None:
-        ctx.request_stack.push_async_callback(form.close)
+    # NOTE: `await request.form()` in the endpoint returns this same form, as in FastAPI; close_form closes it.
+    ctx.request._form = form
+    grouped = _grouped(form)
     values: dict[str, Any] = {}
-    errors: list[dict[str, Any]] = []
+    field_errors: list[dict[str, Any]] = []
     if form_plan.validate_fields is not None:
-        data = await extract.form_values(form, form_plan.field_reads)
-        found, bad = form_plan.validate_fields(data)
+        data = await _read_fields(grouped, form_plan.fields)
+        found, field_errors = form_plan.validate_fields(data)
         values.update(found)
-        errors.extend(bad)
-    for key, model, reads in form_plan.groups:
-        data = await extract.form_values(form, reads)
-        try:
-            values[key] = _adapter(model).validate_python(data)
-        except ValidationError as exc:
-            errors.extend(reshape(exc.errors(include_url=False), ("body",), top_missing_input_none=False))
-    return values, errors
+        _name_fields(field_errors, form_plan.fields)
+    group_errors = [_validate_group(group, grouped, values) for group in form_plan.groups]
+    if not field_errors and not any(group_errors):
+        return values, []
+    return values, _in_declaration_order(form_plan.order, field_errors, group_errors)
+
+
+async def close_form(ctx: Context) -> None:
+    """Close the uploaded files once the response (and its background tasks) is done, as FastAPI does."""
+    form = ctx.request._form
+    if form is not None:
+        await form.close()
+
+
+def _grouped(form: FormData) -> Grouped:
+    grouped: Grouped = {}
+    for name, value in form.multi_items():
+        values = grouped.get(name)
+        if values is None:
+            grouped[name] = [value]
+        else:
+            values.append(value)
+    return grouped
+
+
+def _is_empty_file(value: Any) -> bool:
+    # NOTE: a browser sends an empty part with an empty filename for a file input left blank.
+    return isinstance(value, UploadFile) and value.filename == "" and value.size == 0
+
+
+def _pick(grouped: Grouped, read: FieldRead) -> tuple[str, Any]:
+    """(name found, value) of one field, or (first name, MISSING)."""
+    for alias in read.aliases:
+        values = grouped.get(alias)
+        if not values:
+            continue
+        if read.is_sequence:
+            items = [item for item in values if not _is_empty_file(item)]
+            if items:
+                return alias, items
+            continue
+        value = values[-1]
+        if not (isinstance(value, str) and value == "") and not _is_empty_file(value):
+            return alias, value
+    return read.aliases[0], MISSING
+
+
+async def _file_bytes(value: Any) -> Any:
+    if not isinstance(value, UploadFile):
+        return value
+    # NOTE: reading must not consume a file another parameter may also receive, so the position is restored.
+    position = value.file.tell()
+    try:
+        return await value.read()
+    finally:
+        await value.seek(position)
+
+
+async def _read_fields(grouped: Grouped, reads: tuple[FieldRead, ...]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for read in reads:
+        _, value = _pick(grouped, read)
+        if value is MISSING:
+            continue
+        if read.wants_bytes:
+            value = [await _file_bytes(v) for v in value] if read.is_sequence else await _file_bytes(value)
+        data[read.key] = value
+    return data
+
+
+def _name_fields(errors: list[dict[str, Any]], reads: tuple[FieldRead, ...]) -> None:
+    """Errors of plain fields name the form field (`["body", "the-note"]`), not the internal value key."""
+    if not errors:
+        return
+    names = {read.key: read.aliases[0] for read in reads}
+    for error in errors:
+        loc = error["loc"]
+        if len(loc) > 1 and loc[1] in names:
+            error["loc"] = (loc[0], names[loc[1]], *loc[2:])
+
+
+def _read_model(grouped: Grouped, reads: tuple[FieldRead, ...]) -> dict[str, Any]:
+    """A model's fields by the name found, then every other form field (the model's `extra` policy decides)."""
+    data: dict[str, Any] = {}
+    used: set[str] = set()
+    for read in reads:
+        for alias in read.aliases:
+            used.add(alias)
+            _, value = _pick(grouped, FieldRead((alias,), read.is_sequence))
+            if value is not MISSING:
+                data[alias] = value
+                break  # NOTE: names after the one found stay extras, as in FastAPI
+    for name, values in grouped.items():
+        if name not in used:
+            data[name] = values[0] if len(values) == 1 else values
+    return data
+
+
+def normalize_branch(value: Any, reads: tuple[FieldRead, ...]) -> Any:
+    """Before-validator of one member of a union form group: read that member's fields from the raw form."""
+    if not isinstance(value, dict):
+        return value
+    grouped = {name: item if isinstance(item, list) else [item] for name, item in value.items()}
+    data = _read_model(grouped, reads)
+    for name, item in value.items():
+        if item is None or item == []:
+            data[name] = item
+    return data
+
+
+def _group_input(group: FormGroup, grouped: Grouped) -> Any:
+    if group.optional and not (
+        group.own_names.intersection(grouped) or (group.takes_extra and grouped)
+    ):
+        return MISSING
+    return _read_model(grouped, group.reads)
+
+
+def _validate_group(group: FormGroup, grouped: Grouped, values: dict[str, Any]) -> list[dict[str, Any]]:
+    data = _group_input(group, grouped)
+    if data is MISSING:
+        if group.required:
+            return [missing_error(("body",))]
+        values[group.key] = group.default()
+        return []
+    try:
+        values[group.key] = group.adapter.validate_python(data)
+    except ValidationError as exc:
+        return reshape(exc.errors(include_url=False), ("body",), top_missing_input_none=False)
+    return []
+
+
+def _in_declaration_order(
+    order: tuple[str | int, ...], field_errors: list[dict[str, Any]], group_errors: list[list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """FastAPI validates parameters one by one, so its errors follow the declaration order."""
+    by_alias: dict[Any, list[dict[str, Any]]] = {}
+    for error in field_errors:
+        by_alias.setdefault(error["loc"][1] if len(error["loc"]) > 1 else None, []).append(error)
+    ordered: list[dict[str, Any]] = []
+    for slot in order:
+        ordered.extend(group_errors[slot] if isinstance(slot, int) else by_alias.pop(slot, []))
+    for rest in by_alias.values():
+        ordered.extend(rest)
+    return ordered

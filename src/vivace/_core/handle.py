@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from vivace._core import extract
-from vivace._core.forms import validate_form
+from vivace._core.forms import close_form, validate_form
 from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context, run_steps, run_steps_skipping
 from vivace._core.send import body_allowed, send_bytes
@@ -27,7 +27,17 @@ __all__ = ["handle"]
 
 
 async def handle(plan: RoutePlan, scope: Scope, receive: Receive, send: Send) -> None:
-    ctx = Context(scope, receive, send)
+    ctx = Context(scope, extract.limit_receive(scope, receive, plan.max_body_size), send)
+    if plan.body_kind is BodyKind.form:
+        try:
+            await _handle(plan, ctx)
+        finally:
+            await close_form(ctx)  # NOTE: uploaded files stay open until the response and background tasks end
+        return
+    await _handle(plan, ctx)
+
+
+async def _handle(plan: RoutePlan, ctx: Context) -> None:
     errors = await validate_request(plan, ctx)
     if errors:
         await reject(plan, ctx, errors)
@@ -69,10 +79,7 @@ def _source(location: str, scope: Scope) -> Any:
 async def _validate_body(plan: RoutePlan, ctx: Context) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if plan.body_kind is BodyKind.form:
         return await validate_form(plan, ctx)
-    try:
-        ctx.body = await extract.read_body(ctx.receive)
-    except Exception as exc:
-        raise extract.body_parse_error() from exc
+    ctx.body = await extract.read_body(ctx.receive, ctx.scope, plan.max_body_size)
     is_json = extract.is_json_content(extract.content_type(ctx.scope), strict=plan.strict_content_type)
     assert plan.body_extractor is not None
     return plan.body_extractor.validate((ctx.body, is_json))

@@ -1,0 +1,287 @@
+"""Form bodies parsed as they stream in, every limit checked on the way (python-multipart does the tokenising).
+
+Nothing waits for the whole body: each chunk goes to the parser as it arrives, text fields are bounded one by one
+and in total, and file bytes go to a `SpooledTemporaryFile` that moves to disk past `SPOOL_SIZE`. When anything
+fails (a limit, bad data, a client that disconnects) every file opened so far is closed before the error leaves.
+The 400 messages are the ones FastAPI sends (Starlette's), so clients see the same errors.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Awaitable, Callable
+from tempfile import SpooledTemporaryFile
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
+
+from python_multipart import MultipartParser, QuerystringParser
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import parse_options_header
+from starlette.datastructures import FormData, Headers
+from starlette.datastructures import UploadFile as StarletteUploadFile
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope
+
+from vivace._core import limits
+from vivace._core.limits import FormLimits
+from vivace.datastructures import UploadFile
+from vivace.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+
+__all__ = ["parse_form"]
+
+FormItems = list[tuple[str, str | StarletteUploadFile]]
+
+
+def _bad_form(message: str) -> HTTPException:
+    return HTTPException(status_code=400, detail=message)
+
+
+def _content_type(scope: Scope) -> bytes:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return bytes(value)
+    return b""
+
+
+async def parse_form(scope: Scope, receive: Receive, form_limits: FormLimits) -> FormData:
+    """The request's form: multipart or urlencoded; any other content type is an empty form (as in FastAPI)."""
+    content_type, options = parse_options_header(_content_type(scope))
+    if content_type == b"multipart/form-data":
+        return await _MultipartReader(options, form_limits).read(scope, receive)
+    if content_type == b"application/x-www-form-urlencoded":
+        return await _UrlencodedReader(form_limits).read(scope, receive)
+    return FormData()
+
+
+async def _stream(
+    scope: Scope,
+    receive: Receive,
+    limit: int,
+    error: Callable[[int], HTTPException],
+    consume: Callable[[bytes], Awaitable[None]],
+) -> None:
+    """Hand each body chunk to `consume`; the declared length is checked first, the running total on the way."""
+    declared = limits.content_length(scope)
+    if declared is not None and declared > limit:
+        raise error(limit)
+    seen = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        more = message.get("more_body", False)
+        seen += len(chunk)
+        if seen > limit:
+            raise error(limit)
+        if chunk:
+            await consume(chunk)
+
+
+def _decode(data: bytes | bytearray, charset: str) -> str:
+    try:
+        return data.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        return data.decode("latin-1")
+
+
+class _Part:
+    __slots__ = ("data", "file", "headers", "name")
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.data = bytearray()
+        self.file: UploadFile | None = None
+
+
+class _MultipartReader:
+    """One multipart body: python-multipart calls the `_on_*` methods; file writes are awaited between chunks."""
+
+    def __init__(self, options: dict[bytes, bytes], form_limits: FormLimits) -> None:
+        self._boundary = options.get(b"boundary")
+        self._charset = _charset(options.get(b"charset", b"utf-8"))
+        self._limits = form_limits
+        self._items: FormItems = []
+        self._files: list[UploadFile] = []
+        self._part = _Part()
+        self._header_name = bytearray()
+        self._header_value = bytearray()
+        self._fields = 0
+        self._text_bytes = 0
+        self._file_bytes = 0
+        # NOTE: the parser's callbacks are synchronous; file bytes queue here and are written (possibly in a
+        # thread, once the spool is on disk) after each chunk, so the event loop never blocks on disk I/O.
+        self._writes: list[tuple[UploadFile, bytes]] = []
+        self._finished: list[UploadFile] = []
+
+    async def read(self, scope: Scope, receive: Receive) -> FormData:
+        if self._boundary is None:
+            raise _bad_form("Missing boundary in multipart.")
+        parser = MultipartParser(self._boundary, self._callbacks())
+
+        async def consume(chunk: bytes) -> None:
+            parser.write(chunk)
+            await self._flush()
+
+        try:
+            await _stream(scope, receive, self._limits.max_body, self._limits.body_error, consume)
+            parser.finalize()
+            await self._flush()
+        except BaseException as exc:
+            for upload in self._files:
+                upload.file.close()
+            if isinstance(exc, FormParserError):
+                raise _bad_form("Invalid multipart data.") from exc
+            raise
+        return FormData(self._items)
+
+    def _callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self._on_part_begin,
+            "on_part_data": self._on_part_data,
+            "on_part_end": self._on_part_end,
+            "on_header_field": self._on_header_field,
+            "on_header_value": self._on_header_value,
+            "on_header_end": self._on_header_end,
+            "on_headers_finished": self._on_headers_finished,
+        }
+
+    async def _flush(self) -> None:
+        for upload, data in self._writes:
+            await upload.write(data)
+        self._writes.clear()
+        for upload in self._finished:
+            await upload.seek(0)
+        self._finished.clear()
+
+    def _on_part_begin(self) -> None:
+        self._part = _Part()
+
+    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _on_header_end(self) -> None:
+        self._part.headers.append((bytes(self._header_name.lower()), bytes(self._header_value)))
+        self._header_name = bytearray()
+        self._header_value = bytearray()
+
+    def _on_headers_finished(self) -> None:
+        part = self._part
+        disposition = next((value for name, value in part.headers if name == b"content-disposition"), b"")
+        _, options = parse_options_header(disposition)
+        if b"name" not in options:
+            raise _bad_form('The Content-Disposition header field "name" must be provided.')
+        part.name = _decode(options[b"name"], self._charset)
+        if b"filename" in options:
+            self._open_file(part, _decode(options[b"filename"], self._charset))
+            return
+        self._fields += 1
+        if self._fields > self._limits.max_fields:
+            raise _bad_form(f"Too many fields. Maximum number of fields is {self._limits.max_fields}.")
+
+    def _open_file(self, part: _Part, filename: str) -> None:
+        if len(self._files) >= self._limits.max_files:
+            raise _bad_form(f"Too many files. Maximum number of files is {self._limits.max_files}.")
+        self._file_bytes = 0
+        # NOTE: closed by close_form after the response, or by read() when the parse fails.
+        spool = SpooledTemporaryFile(max_size=limits.SPOOL_SIZE)  # noqa: SIM115 - outlives this function
+        upload_file: Any = spool  # a SpooledTemporaryFile is the binary file UploadFile expects
+        part.file = UploadFile(file=upload_file, size=0, filename=filename, headers=Headers(raw=part.headers))
+        self._files.append(part.file)
+
+    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        part = self._part
+        size = end - start
+        if part.file is not None:
+            self._file_bytes += size
+            max_file_size = self._limits.max_file_size
+            if max_file_size is not None and self._file_bytes > max_file_size:
+                raise limits.file_too_large(part.name, max_file_size)
+            self._writes.append((part.file, data[start:end]))
+            return
+        if len(part.data) + size > self._limits.max_part_size:
+            raise _bad_form(f"Part exceeded maximum size of {int(self._limits.max_part_size / 1024)}KB.")
+        self._text_bytes += size
+        if self._text_bytes > self._limits.max_memory:
+            raise self._memory_error()
+        part.data += data[start:end]
+
+    def _memory_error(self) -> HTTPException:
+        if self._limits.explicit_body:
+            return self._limits.body_error(self._limits.max_memory)
+        return limits.fields_too_large(self._limits.max_memory)
+
+    def _on_part_end(self) -> None:
+        part = self._part
+        if part.file is None:
+            self._items.append((part.name, _decode(part.data, self._charset)))
+        else:
+            self._items.append((part.name, part.file))
+            self._finished.append(part.file)
+
+
+def _charset(value: bytes | str) -> str:
+    name = value.decode("latin-1") if isinstance(value, bytes) else value
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return "latin-1"
+
+
+class _UrlencodedReader:
+    """An `application/x-www-form-urlencoded` body: fields are counted and bounded as they are parsed."""
+
+    def __init__(self, form_limits: FormLimits) -> None:
+        self._limits = form_limits
+        self._items: FormItems = []
+        self._name = bytearray()
+        self._value = bytearray()
+        self._size = 0
+
+    async def read(self, scope: Scope, receive: Receive) -> FormData:
+        parser = QuerystringParser(
+            {
+                "on_field_start": self._on_field_start,
+                "on_field_name": self._on_field_name,
+                "on_field_data": self._on_field_data,
+                "on_field_end": self._on_field_end,
+            }
+        )
+
+        async def consume(chunk: bytes) -> None:
+            parser.write(chunk)
+
+        await _stream(scope, receive, self._limits.max_memory, self._limits.body_error, consume)
+        parser.finalize()
+        return FormData(self._items)
+
+    def _on_field_start(self) -> None:
+        self._name = bytearray()
+        self._value = bytearray()
+        self._size = 0
+
+    def _grow(self, size: int) -> None:
+        self._size += size
+        if self._size > self._limits.max_part_size:
+            raise _bad_form(f"Field exceeded maximum size of {int(self._limits.max_part_size / 1024)}KB.")
+
+    def _on_field_name(self, data: bytes, start: int, end: int) -> None:
+        self._grow(end - start)
+        self._name += data[start:end]
+
+    def _on_field_data(self, data: bytes, start: int, end: int) -> None:
+        self._grow(end - start)
+        self._value += data[start:end]
+
+    def _on_field_end(self) -> None:
+        if len(self._items) >= self._limits.max_fields:
+            raise _bad_form(f"Too many fields. Maximum number of fields is {self._limits.max_fields}.")
+        self._items.append((unquote_plus(self._name.decode("latin-1")), unquote_plus(self._value.decode("latin-1"))))
