@@ -18,7 +18,6 @@ from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
@@ -28,6 +27,7 @@ from vivace._core.app import CompiledRouter, ExceptionHandlers
 from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
 from vivace._core.resolve import Context, warm_app_scoped
+from vivace._core.route_handler import HandlerTarget
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default
 from vivace.exception_handlers import (
@@ -36,11 +36,13 @@ from vivace.exception_handlers import (
     websocket_request_validation_exception_handler,
 )
 from vivace.exceptions import FastAPIDeprecationWarning, RequestValidationError, WebSocketRequestValidationError
+from vivace.middleware.http import HTTPMiddleware
 from vivace.openapi._setup import install_docs
 from vivace.openapi.utils import get_openapi
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
 from vivace.routing import APIRoute, APIRouter, APIWebSocketRoute
+from vivace.telemetry._install import telemetry_runtime
 from vivace.utils import generate_unique_id
 
 __all__ = ["FastAPI", "Vivace"]
@@ -166,7 +168,8 @@ class Vivace(Starlette):
         if root_path:
             warnings.warn(
                 "`root_path` on the application is deprecated: configure the server's root path instead "
-                "(for example `vivace run --root-path /api/v1` or uvicorn's `--root-path`).",
+                "(for example `vivace run --root-path /api/v1`, `fastapi run --root-path /api/v1` or uvicorn's "
+                "`--root-path`).",
                 FastAPIDeprecationWarning,
                 stacklevel=2,
             )
@@ -195,6 +198,7 @@ class Vivace(Starlette):
         )
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.middleware_stack: ASGIApp | None = None
+        self._telemetry = telemetry_runtime(telemetry)  # None: no telemetry layer, plain plans
         self.setup()
 
     # -- configuration ------------------------------------------------------------------------------------
@@ -234,16 +238,23 @@ class Vivace(Starlette):
         """Analyse and compile every route (with the current dependency overrides) into a CompiledRouter."""
         overrides = dict(self._dependency_overrides) or None
         plans: dict[int, Any] = {}
+        targets: dict[int, Any] = {}
         for route in self.router.routes:
             if isinstance(route, APIRoute | APIWebSocketRoute):
-                plans[id(route)] = compile_route(route, route.analyse(overrides)) if overrides else route.plan
+                plan = compile_route(route, route.analyse(overrides)) if overrides else route.plan
+                plans[id(route)] = targets[id(route)] = plan
+                if isinstance(route, APIRoute) and route.has_custom_handler:
+                    route.served_plan = plan
+                    targets[id(route)] = HandlerTarget(route, route.get_route_handler())
         handlers = ExceptionHandlers(
             {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
         )
-        server_errors = None if self.user_middleware else self._server_error_layer()
+        server_errors = self._server_error_layer()
         self._plans = plans
+        if self._telemetry is not None:
+            targets = self._telemetry.instrument(self.router.routes, targets)
         self._compiled = CompiledRouter(
-            list(self.router.routes), plans, handlers, self.router.redirect_slashes, server_errors
+            list(self.router.routes), targets, handlers, self.router.redirect_slashes, server_errors
         )
         self._dirty = False
         return self._compiled
@@ -253,13 +264,19 @@ class Vivace(Starlette):
         return ServerErrorMiddleware(app or self._route, handler=error_handler, debug=self.debug)
 
     def build_middleware_stack(self) -> ASGIApp:
+        """Built once, on the first request or at startup: user middleware around the compiled router.
+
+        The compiled router answers an unhandled exception with the 500 itself, so that response passes through
+        every user middleware; the outer ServerErrorMiddleware only answers errors raised by middleware.
+        """
         if not self.user_middleware:
-            # PERF: the compiled router handles 500s itself; no ServerErrorMiddleware layer per request
-            return self._route
+            # PERF: no middleware layer at all; the compiled router answers every request directly
+            return self._route if self._telemetry is None else self._telemetry.wrap(self._route)
         app: ASGIApp = self._route
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        return self._server_error_layer(app)
+        stack = self._server_error_layer(app)
+        return stack if self._telemetry is None else self._telemetry.wrap(stack)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         compiled = self._compiled
@@ -271,8 +288,13 @@ class Vivace(Starlette):
         if self.root_path:
             scope["root_path"] = self.root_path
         scope["app"] = self
+        if "router" not in scope:
+            # NOTE: as Starlette's router does: `request.url_for` resolves names from the outermost app's routes,
+            # so a mounted sub-application's URLs carry the mount prefix
+            scope["router"] = self.router
         if scope["type"] == "lifespan":
-            await self._lifespan(scope, receive, send)
+            lifespan = self._lifespan if self._telemetry is None else self._telemetry.lifespan(self._lifespan)
+            await lifespan(scope, receive, send)
             return
         stack = self.middleware_stack
         if stack is None:
@@ -415,7 +437,6 @@ class Vivace(Starlette):
 
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
         super().add_middleware(middleware_class, *args, **kwargs)
-        self._routes_changed()  # the compiled router answers 500s itself only while there is no user middleware
 
     def exception_handler(
         self, exc_class_or_status_code: int | type[Exception]
@@ -436,7 +457,7 @@ class Vivace(Starlette):
         assert middleware_type == "http", 'Currently only middleware("http") is supported.'
 
         def decorator(func: DecoratedCallable) -> DecoratedCallable:
-            self.add_middleware(BaseHTTPMiddleware, dispatch=func)
+            self.add_middleware(HTTPMiddleware, dispatch=func)
             return func
 
         return decorator

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.exceptions import WebSocketException
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -25,15 +26,25 @@ from vivace._core.match import Matcher
 from vivace._core.plan import RoutePlan
 from vivace._core.websocket import handle_websocket
 
-__all__ = ["CompiledRouter", "ExceptionHandlers"]
+__all__ = ["SERVER_ERROR_KEY", "CompiledRouter", "ExceptionHandlers"]
+
+#: set in the scope just before the 500 for an unhandled exception is sent, so `@app.middleware("http")` can raise
+#: the exception from `call_next` (as FastAPI does) instead of returning that response
+SERVER_ERROR_KEY = "vivace.server_error"
 
 Handler = Callable[..., Any]
+
+
+async def close_websocket(websocket: WebSocket, exc: WebSocketException) -> None:
+    """The default handler for `WebSocketException`: close the connection with the exception's code and reason."""
+    await websocket.close(code=exc.code, reason=exc.reason)
 
 
 class ExceptionHandlers:
     """Handlers by status code (for HTTP exceptions) or by exception class, looked up along the MRO."""
 
     def __init__(self, handlers: dict[Any, Handler]) -> None:
+        handlers = {WebSocketException: close_websocket, **handlers}
         self._by_status = {k: v for k, v in handlers.items() if isinstance(k, int)}
         self._by_class = {k: v for k, v in handlers.items() if isinstance(k, type)}
 
@@ -60,7 +71,8 @@ class CompiledRouter:
         self.matcher = Matcher(routes, plans)
         self.handlers = handlers
         self.redirect_slashes = redirect_slashes
-        # PERF: without user middleware the router answers unhandled errors with a 500 itself, sparing a layer
+        # NOTE: the router answers an unhandled error with the 500 itself, innermost, so the 500 passes through
+        # every user middleware (CORS headers on 500s) before the exception is raised again for the server
         self.server_errors = server_errors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -95,6 +107,7 @@ class CompiledRouter:
     ) -> None:
         """What Starlette's ServerErrorMiddleware answers: the 500 handler, a debug page, or a plain 500."""
         request = Request(scope)
+        scope[SERVER_ERROR_KEY] = exc
         handler: Any = layer.handler
         if layer.debug:
             response = layer.debug_response(request, exc)
