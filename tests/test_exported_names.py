@@ -77,6 +77,11 @@ NOT_MIRRORED_MODULES = {
 # Public-looking FastAPI names that vivace deliberately does not provide, and why.
 NOT_MIRRORED_NAMES = {
     ("fastapi.utils", "create_model_field"): "builds FastAPI's private `_compat.ModelField`",
+    **{
+        ("fastapi.routing", name): "FastAPI's per-request handler machinery over its private Dependant and "
+        "ModelField; vivace runs compiled plans (`APIRoute.get_route_handler()` still returns a handler)"
+        for name in ("get_request_handler", "get_websocket_app", "run_endpoint_function", "serialize_response")
+    },
 }
 
 # Importing these warns by design (Starlette deprecated the class they re-export), in both frameworks.

@@ -22,6 +22,9 @@ from typing import Any, TypeVar, get_args, get_origin
 
 from starlette import routing
 from starlette.routing import BaseRoute, Match, compile_path
+from starlette.routing import Mount as Mount
+from starlette.routing import request_response as request_response
+from starlette.routing import websocket_session as websocket_session
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack, deprecated
 
@@ -30,6 +33,7 @@ from vivace._core.plan import RoutePlan
 from vivace._core.route_handler import RouteHandler, plan_handler
 from vivace._core.serialize import response_adapter
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
+from vivace._route_context import RouteContext, iter_route_contexts
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default, DefaultPlaceholder
 from vivace.params import Depends
@@ -37,7 +41,16 @@ from vivace.responses import JSONResponse, Response
 from vivace.sse import EventSourceResponse, ServerSentEvent
 from vivace.utils import generate_unique_id, get_path_param_names, is_body_allowed_for_status_code
 
-__all__ = ["APIRoute", "APIRouter", "APIWebSocketRoute"]
+__all__ = [
+    "APIRoute",
+    "APIRouter",
+    "APIWebSocketRoute",
+    "Mount",
+    "RouteContext",
+    "iter_route_contexts",
+    "request_response",
+    "websocket_session",
+]
 
 DecoratedCallable = TypeVar("DecoratedCallable", bound=Callable[..., Any])
 
