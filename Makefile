@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit conformance conformance-floor bench clean
+.PHONY: run test lint typecheck unit conformance conformance-floor bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ conformance-floor: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The documentation site, into site/ (MkDocs + Material, strict: a warning such as a broken link fails the build).
+# NO_MKDOCS_2_WARNING silences Material's end-of-life banner, which is not about this project.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) .cache
