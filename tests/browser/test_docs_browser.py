@@ -7,7 +7,6 @@ application declaring the same operation.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -95,17 +94,9 @@ def vivace_app() -> ASGIApp:
 
 
 APPS = {"standin": docs_app, "vivace": vivace_app}
-# NOTE: the real-app run switches itself on once vivace's OpenAPI generator exists.
-NO_GENERATOR = importlib.util.find_spec("vivace.openapi.utils") is None
-APP_PARAMS = [
-    pytest.param("standin"),
-    pytest.param(
-        "vivace", marks=pytest.mark.skipif(NO_GENERATOR, reason="vivace.openapi.utils not written yet")
-    ),
-]
 
 
-@pytest.fixture(scope="module", params=APP_PARAMS)
+@pytest.fixture(scope="module", params=list(APPS))
 def base_url(
     request: pytest.FixtureRequest, live_server: Callable[[ASGIApp], AbstractContextManager[str]]
 ) -> Iterator[str]:

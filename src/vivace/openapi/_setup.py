@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,10 +16,29 @@ if TYPE_CHECKING:
 __all__ = ["install_docs"]
 
 
+class _EncodedDocument:
+    """The document last served and its JSON bytes, so that an unchanged document is encoded only once."""
+
+    __slots__ = ("body", "document")
+
+    def __init__(self) -> None:
+        self.document: object = None
+        self.body = b""
+
+    def encode(self, document: dict[str, Any]) -> bytes:
+        # NOTE: keyed on identity: `app.openapi()` returns its cached dict until something (a new root path,
+        # a user's override) builds another one. The bytes are JSONResponse's own, as FastAPI sends them.
+        if document is not self.document:
+            self.body = bytes(JSONResponse(document).body)
+            self.document = document
+        return self.body
+
+
 def install_docs(app: Vivace) -> None:
     if not app.openapi_url:
         return
     openapi_url = app.openapi_url
+    encoded = _EncodedDocument()
 
     async def openapi(request: Request) -> Response:
         root_path = request.scope.get("root_path", "").rstrip("/")
@@ -27,7 +46,7 @@ def install_docs(app: Vivace) -> None:
         if app.root_path_in_servers and root_path and root_path not in server_urls:
             app.servers.insert(0, {"url": root_path})
             app.openapi_schema = None
-        return JSONResponse(app.openapi())
+        return Response(encoded.encode(app.openapi()), media_type="application/json")
 
     app.add_route(openapi_url, openapi, include_in_schema=False)
     config = DocsConfig(

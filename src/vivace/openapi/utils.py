@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute
 from vivace._core.signature import Dependant
 from vivace.encoders import jsonable_encoder
 from vivace.exceptions import FastAPIDeprecationWarning
+from vivace.openapi._downgrade import downgrade_document, is_openapi_30
 from vivace.openapi._schema_fields import (
     FieldMapping,
     SchemaField,
@@ -461,9 +462,13 @@ def get_openapi(
     separate_input_output_schemas: bool = True,
     external_docs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI document of `routes` (and `webhooks`), as a JSON-compatible dict."""
+    """The OpenAPI document of `routes` (and `webhooks`), as a JSON-compatible dict.
+
+    The document is OpenAPI 3.1, as FastAPI's; an `openapi_version` of "3.0.x" (say "3.0.3") converts it
+    to a valid OpenAPI 3.0 document for tools that read nothing newer (`nullable` instead of type lists, ...).
+    """
     output: dict[str, Any] = {
-        "openapi": openapi_version,
+        "openapi": "3.1.0" if is_openapi_30(openapi_version) else openapi_version,
         "info": _info(title, version, summary, description, terms_of_service, contact, license_info),
     }
     if servers:
@@ -489,6 +494,8 @@ def get_openapi(
     if external_docs:
         output["externalDocs"] = external_docs
     document: dict[str, Any] = jsonable_encoder(OpenAPI(**output), by_alias=True, exclude_none=True)
+    if is_openapi_30(openapi_version):
+        return downgrade_document(document, openapi_version)
     return document
 
 
