@@ -108,6 +108,8 @@ def _error_body(plan: RoutePlan, ctx: Context) -> Any:
     if extract.is_json_content(extract.content_type(ctx.scope), strict=plan.strict_content_type):
         try:
             return json.loads(ctx.body)
+        except json.JSONDecodeError as exc:
+            return exc.doc  # NOTE: FastAPI exposes the undecodable JSON document as text
         except ValueError:
             return ctx.body
     return ctx.body
