@@ -5,39 +5,26 @@ The samples live in docs/examples/; the Markdown pages quote them (see `test_quo
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from samples import ROOT, SAMPLES, client_for, load
 
 from vivace.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "docs" / "examples"
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 # A sample is quoted as `<!-- sample: docs/examples/NAME.py -->` right before a fenced Python block.
 QUOTE = re.compile(r"<!-- sample: (?P<path>\S+) -->\n```python\n(?P<code>.*?)```", re.DOTALL)
 PYTHON_BLOCK = re.compile(r"^```python$", re.MULTILINE)
 
 
-def load(name: str) -> ModuleType:
-    """Import docs/examples/<name>.py as a fresh module, so module-level state starts clean in each test."""
-    spec = importlib.util.spec_from_file_location(f"docs_example_{name}", SAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-def client_for(name: str) -> TestClient:
-    app = load(name).app
-    return TestClient(app)
 
 
 def error_of(response: Any) -> tuple[list[Any], str]:

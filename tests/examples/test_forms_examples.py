@@ -1,22 +1,12 @@
 """The samples of docs/guide/forms-and-files.md run and do what the page says."""
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
-from vivace.testclient import TestClient
+from samples import client_for
 
-SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 MIB = 1024 * 1024
 
 
-def client_for(name: str) -> TestClient:
-    """A client on docs/examples/<name>.py's app, imported fresh."""
-    spec = importlib.util.spec_from_file_location(f"docs_example_{name}", SAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return TestClient(module.app)
 
 
 def error_of(response: Any) -> tuple[list[Any], str]:

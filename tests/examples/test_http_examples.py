@@ -1,25 +1,12 @@
 """The middleware and WebSocket guide samples (docs/examples/middleware_*.py, websockets_*.py) do what the pages say."""
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 
 import anyio
 import pytest
+from samples import load
 from starlette.websockets import WebSocketDisconnect
 
 from vivace.testclient import TestClient
-
-SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-
-
-def load(name: str) -> ModuleType:
-    """Import docs/examples/<name>.py as a fresh module."""
-    spec = importlib.util.spec_from_file_location(f"docs_example_{name}", SAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_function_middleware_tags_and_times_requests() -> None:

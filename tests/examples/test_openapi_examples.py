@@ -1,25 +1,13 @@
 """The samples of docs/guide/openapi.md run and produce the documents and pages the page describes."""
 
-import importlib.util
 import re
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from openapi_spec_validator import OpenAPIV30SpecValidator
+from samples import load
 
 from vivace.testclient import TestClient
-
-SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-
-
-def load(name: str) -> ModuleType:
-    """docs/examples/<name>.py imported as a fresh module."""
-    spec = importlib.util.spec_from_file_location(f"docs_example_{name}", SAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def errors_30(document: dict[str, Any]) -> list[str]:

@@ -1,23 +1,10 @@
 """The samples of docs/guide/telemetry.md run and record what the page says."""
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 
 from opentelemetry.trace import SpanKind
+from samples import load
 
 from vivace.testclient import TestClient
-
-SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-
-
-def load(name: str) -> ModuleType:
-    """docs/examples/<name>.py, imported fresh so each test gets its own provider and exporter."""
-    spec = importlib.util.spec_from_file_location(f"docs_example_{name}", SAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_provider_sample_records_server_and_operation_spans() -> None:
