@@ -1,8 +1,8 @@
 """`RouteContext`: a route as tools that walk an application's routes see it (OpenAPI generators, CLIs).
 
 FastAPI 0.165 resolves included routers lazily and hands such tools a context per effective route. vivace's
-`include_router` copies routes when it is called, so every route already is its effective self and a context
-simply wraps it.
+`include_router` copies routes into the including router (also those added later), so every route already is
+its effective self and a context simply wraps it.
 """
 
 from __future__ import annotations

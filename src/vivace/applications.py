@@ -12,7 +12,8 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from enum import Enum
-from typing import Any, TypeVar
+from os import PathLike
+from typing import Any, Literal, TypeVar
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
@@ -28,6 +29,7 @@ from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
 from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.route_handler import HandlerTarget
+from vivace._frontend import Fallback, FrontendTable, wants_check
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default
 from vivace.exception_handlers import (
@@ -253,8 +255,9 @@ class Vivace(Starlette):
         self._plans = plans
         if self._telemetry is not None:
             targets = self._telemetry.instrument(self.router.routes, targets)
+        frontends = FrontendTable(self.router._frontends, overrides, APIRoute) if self.router._frontends else None
         self._compiled = CompiledRouter(
-            list(self.router.routes), targets, handlers, self.router.redirect_slashes, server_errors
+            list(self.router.routes), targets, handlers, self.router.redirect_slashes, server_errors, frontends
         )
         self._dirty = False
         return self._compiled
@@ -410,6 +413,18 @@ class Vivace(Starlette):
     def include_router(self, router: APIRouter, **options: Any) -> None:
         """Add `router`'s operations (see `APIRouter.include_router` for the options)."""
         self.router.include_router(router, **options)
+
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: str | PathLike[str],
+        fallback: Fallback = "auto",
+        check_dir: bool | Literal["auto"] = "auto",
+    ) -> None:
+        """Serve a static frontend build under `path`, behind every API route (see `APIRouter.frontend`)."""
+        checked = wants_check(directory, check_dir, stacklevel=2)
+        self.router.frontend(path, directory=directory, fallback=fallback, check_dir=checked)
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         self.router.mount(path, app=app, name=name)

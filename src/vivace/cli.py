@@ -8,6 +8,7 @@ with exit status 2, never as a vivace traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -142,6 +143,8 @@ def _serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips=args.forwarded_allow_ips, server=getattr(args, "server", "uvicorn"),
     )
     require_server(options.server)  # NOTE: before importing the app, so a missing server fails fast
+    if args.command == "dev":
+        os.environ.setdefault("FASTAPI_ENV", "development")  # NOTE: before the import: app.frontend() reads it
     serve(_load(args), options)
     return 0
 

@@ -12,13 +12,16 @@ from collections.abc import (
     AsyncIterable,
     AsyncIterator,
     Callable,
+    Collection,
     Generator,
     Iterable,
     Iterator,
     Sequence,
 )
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any, TypeVar, get_args, get_origin
+from os import PathLike
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from starlette import routing
 from starlette.routing import BaseRoute, Match, compile_path
@@ -33,6 +36,7 @@ from vivace._core.plan import RoutePlan
 from vivace._core.route_handler import RouteHandler, plan_handler
 from vivace._core.serialize import response_adapter
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
+from vivace._frontend import Fallback, Frontend, FrontendFiles, join_paths, normalize_path, wants_check
 from vivace._route_context import RouteContext, iter_route_contexts
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default, DefaultPlaceholder
@@ -271,12 +275,40 @@ class APIRouter(routing.Router):
         self.form_limits = form_limits
         self.lifespan_context_user = lifespan
         self._version = 0
+        self._frontends: list[Frontend] = []  # served after every route missed; see vivace/_frontend.py
+        # NOTE: the routers (or app routers) this one was included into, with the options of each inclusion:
+        # a route added here later is copied into each of them, as FastAPI keeps included routers live
+        self._included_into: list[tuple[APIRouter, _Inclusion]] = []
 
     def _changed(self) -> None:
         self._version += 1
         provider = self.dependency_overrides_provider
         if provider is not None and hasattr(provider, "_routes_changed"):
             provider._routes_changed()
+
+    def _added(self, route: BaseRoute) -> None:
+        """A route was appended: copy it into every router this one is included into (they recurse upwards)."""
+        self._changed()
+        for parent, inclusion in self._included_into:
+            parent._include_one(route, inclusion)
+
+    def _is_included_in(self, other: APIRouter) -> bool:
+        return any(parent is other or parent._is_included_in(other) for parent, _ in self._included_into)
+
+    def add_route(
+        self, path: str, endpoint: Callable[..., Any], methods: Collection[str] | None = None,
+        name: str | None = None, include_in_schema: bool = True,
+    ) -> None:
+        super().add_route(path, endpoint, methods=methods, name=name, include_in_schema=include_in_schema)
+        self._added(self.routes[-1])
+
+    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], name: str | None = None) -> None:
+        super().add_websocket_route(path, endpoint, name=name)
+        self._added(self.routes[-1])
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        super().mount(path, app=app, name=name)
+        self._added(self.routes[-1])
 
     def add_api_route(
         self,
@@ -295,7 +327,7 @@ class APIRouter(routing.Router):
             dependency_overrides_provider=self.dependency_overrides_provider, **merged,
         )
         self.routes.append(route)
-        self._changed()
+        self._added(route)
 
     def _merge_options(self, options: RouteOptions) -> RouteOptions:
         merged: RouteOptions = dict(options)  # type: ignore[assignment]
@@ -376,7 +408,7 @@ class APIRouter(routing.Router):
             dependency_overrides_provider=self.dependency_overrides_provider,
         )
         self.routes.append(route)
-        self._changed()
+        self._added(route)
 
     def websocket(
         self, path: str, name: str | None = None, *, dependencies: Sequence[Depends] | None = None
@@ -405,6 +437,44 @@ class APIRouter(routing.Router):
 
         return decorator
 
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: str | PathLike[str],
+        fallback: Fallback = "auto",
+        check_dir: bool | Literal["auto"] = "auto",
+    ) -> None:
+        """Serve the static frontend build in `directory` under `path`, behind every API route.
+
+        `fallback` picks what answers a path with no file: "auto" (`404.html` if present, else `index.html`
+        for browser navigations), "index.html", "404.html" or None. `check_dir` checks at declaration that the
+        directory (and an explicit fallback file) exists; "auto" skips it under `FASTAPI_ENV=development`.
+        """
+        self._add_frontend(path, directory, fallback, wants_check(directory, check_dir, stacklevel=2))
+
+    def _add_frontend(self, path: str, directory: str | PathLike[str], fallback: Fallback, check_dir: bool) -> None:
+        files = FrontendFiles(directory=directory, fallback=fallback, check_dir=check_dir)
+        full_path = join_paths(self.prefix, normalize_path(path))
+        own = sum(1 for f in self._frontends if f.depth == 0)
+        # NOTE: a router's own frontends come before the included ones: they win between equal prefixes
+        frontend = Frontend(full_path, files, tuple(self.dependencies), 0, self.dependency_overrides_provider)
+        self._frontends.insert(own, frontend)
+        self._frontend_added(frontend)
+
+    def _frontend_added(self, frontend: Frontend) -> None:
+        self._changed()
+        for parent, inclusion in self._included_into:
+            parent._include_frontend(frontend, inclusion)
+
+    def _include_frontend(self, frontend: Frontend, inclusion: _Inclusion) -> None:
+        copy = frontend.included(
+            self.prefix + inclusion.prefix, [*self.dependencies, *inclusion.dependencies],
+            self.dependency_overrides_provider,
+        )
+        self._frontends.append(copy)
+        self._frontend_added(copy)
+
     def include_router(
         self,
         router: APIRouter,
@@ -422,7 +492,12 @@ class APIRouter(routing.Router):
         max_body_size: int | None = None,
         form_limits: dict[str, int | None] | None = None,
     ) -> None:
-        """Copy `router`'s operations into this one, under `prefix` and with the given shared settings."""
+        """Add `router`'s operations to this one, under `prefix` and with the given shared settings.
+
+        The routes are copied now, and the link stays: a route added to `router` later is copied here too.
+        """
+        assert router is not self, "A router cannot include itself"
+        assert not self._is_included_in(router), "A router cannot include a router it is already included in"
         if prefix:
             assert prefix.startswith("/"), "A path prefix must start with '/'"
             assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
@@ -433,12 +508,16 @@ class APIRouter(routing.Router):
                     raise Exception(
                         f"Prefix and path cannot be both empty (path operation: {getattr(r, 'name', 'unknown')})"
                     )
-        for route in router.routes:
-            self._include_one(
-                route, prefix, tags or [], list(dependencies or []), default_response_class, responses or {},
-                callbacks or [], deprecated, include_in_schema, generate_unique_id_function, strict_content_type,
-                router, max_body_size, form_limits,
-            )
+        inclusion = _Inclusion(
+            router, prefix, list(tags or []), list(dependencies or []), default_response_class, dict(responses or {}),
+            list(callbacks or []), deprecated, include_in_schema, generate_unique_id_function, strict_content_type,
+            max_body_size, form_limits,
+        )
+        for route in list(router.routes):
+            self._include_one(route, inclusion)
+        for frontend in list(router._frontends):
+            self._include_frontend(frontend, inclusion)
+        router._included_into.append((self, inclusion))
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
         self._included_lifespans: list[Any] = [
@@ -447,68 +526,17 @@ class APIRouter(routing.Router):
             *getattr(router, "_included_lifespans", []),
         ]
 
-    def _include_one(
-        self,
-        route: BaseRoute,
-        prefix: str,
-        tags: list[str | Enum],
-        dependencies: list[Depends],
-        default_response_class: Any,
-        responses: dict[int | str, dict[str, Any]],
-        callbacks: list[BaseRoute],
-        deprecated: bool | None,
-        include_in_schema: bool,
-        generate_unique_id_function: Any,
-        strict_content_type: Any,
-        router: APIRouter,
-        max_body_size: int | None,
-        form_limits: dict[str, int | None] | None,
-    ) -> None:
+    def _include_one(self, route: BaseRoute, inclusion: _Inclusion) -> None:
+        prefix = inclusion.prefix
         if isinstance(route, APIRoute):
-            options: RouteOptions = {
-                "response_model": route.response_model,
-                "status_code": route.status_code,
-                "tags": [*tags, *route.tags],
-                "dependencies": [*dependencies, *route.dependencies],
-                "summary": route.summary,
-                "description": route.description,
-                "response_description": route.response_description,
-                "responses": {**responses, **route.responses},
-                "deprecated": route.deprecated or deprecated or self.deprecated,
-                "operation_id": route.operation_id,
-                "response_model_include": route.response_model_include,
-                "response_model_exclude": route.response_model_exclude,
-                "response_model_by_alias": route.response_model_by_alias,
-                "response_model_exclude_unset": route.response_model_exclude_unset,
-                "response_model_exclude_defaults": route.response_model_exclude_defaults,
-                "response_model_exclude_none": route.response_model_exclude_none,
-                "include_in_schema": route.include_in_schema and self.include_in_schema and include_in_schema,
-                "response_class": _first_set(
-                    route.response_class, router.default_response_class, default_response_class,
-                    self.default_response_class,
-                ),
-                "name": route.name,
-                "callbacks": [*callbacks, *(route.callbacks or [])] or None,
-                "openapi_extra": route.openapi_extra,
-                "generate_unique_id_function": _first_set(
-                    route.generate_unique_id_function, router.generate_unique_id_function,
-                    generate_unique_id_function, self.generate_unique_id_function,
-                ),
-                "strict_content_type": _first_set(
-                    route.strict_content_type, router.strict_content_type, strict_content_type,
-                    self.strict_content_type,
-                ),
-                "max_body_size": _pick(route.max_body_size, max_body_size, self.max_body_size),
-                "form_limits": {**(self.form_limits or {}), **(form_limits or {}), **(route.form_limits or {})} or None,
-            }
             self.add_api_route(
                 prefix + route.path, route.endpoint, methods=list(route.methods),
-                route_class_override=type(route), **options,
+                route_class_override=type(route), **self._included_options(route, inclusion),
             )
         elif isinstance(route, APIWebSocketRoute):
             self.add_api_websocket_route(
                 prefix + route.path, route.endpoint, name=route.name,
-                dependencies=[*dependencies, *route.dependencies],
+                dependencies=[*inclusion.dependencies, *route.dependencies],
             )
         elif isinstance(route, routing.Route):
             methods = list(route.methods or [])
@@ -516,13 +544,53 @@ class APIRouter(routing.Router):
                 prefix + route.path, route.endpoint, methods=methods, include_in_schema=route.include_in_schema,
                 name=route.name,
             )
-            self._changed()
         elif isinstance(route, routing.WebSocketRoute):
             self.add_websocket_route(prefix + route.path, route.endpoint, name=route.name)
-            self._changed()
         elif isinstance(route, routing.Mount):
             self.routes.append(routing.Mount(prefix + route.path, app=route.app, name=route.name))
-            self._changed()
+            self._added(self.routes[-1])
+
+    def _included_options(self, route: APIRoute, inclusion: _Inclusion) -> RouteOptions:
+        """The options of `route`'s copy: the inclusion's and this router's settings merged with the route's."""
+        router = inclusion.router
+        return {
+            "response_model": route.response_model,
+            "status_code": route.status_code,
+            "tags": [*inclusion.tags, *route.tags],
+            "dependencies": [*inclusion.dependencies, *route.dependencies],
+            "summary": route.summary,
+            "description": route.description,
+            "response_description": route.response_description,
+            "responses": {**inclusion.responses, **route.responses},
+            "deprecated": route.deprecated or inclusion.deprecated or self.deprecated,
+            "operation_id": route.operation_id,
+            "response_model_include": route.response_model_include,
+            "response_model_exclude": route.response_model_exclude,
+            "response_model_by_alias": route.response_model_by_alias,
+            "response_model_exclude_unset": route.response_model_exclude_unset,
+            "response_model_exclude_defaults": route.response_model_exclude_defaults,
+            "response_model_exclude_none": route.response_model_exclude_none,
+            "include_in_schema": route.include_in_schema and self.include_in_schema and inclusion.include_in_schema,
+            "response_class": _first_set(
+                route.response_class, router.default_response_class, inclusion.default_response_class,
+                self.default_response_class,
+            ),
+            "name": route.name,
+            "callbacks": [*inclusion.callbacks, *(route.callbacks or [])] or None,
+            "openapi_extra": route.openapi_extra,
+            "generate_unique_id_function": _first_set(
+                route.generate_unique_id_function, router.generate_unique_id_function,
+                inclusion.generate_unique_id_function, self.generate_unique_id_function,
+            ),
+            "strict_content_type": _first_set(
+                route.strict_content_type, router.strict_content_type, inclusion.strict_content_type,
+                self.strict_content_type,
+            ),
+            "max_body_size": _pick(route.max_body_size, inclusion.max_body_size, self.max_body_size),
+            "form_limits": {
+                **(self.form_limits or {}), **(inclusion.form_limits or {}), **(route.form_limits or {})
+            } or None,
+        }
 
     def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
         assert event_type in ("startup", "shutdown")
@@ -538,6 +606,25 @@ class APIRouter(routing.Router):
             return func
 
         return decorator
+
+
+@dataclass(frozen=True)
+class _Inclusion:
+    """One `include_router` call: the included router and the options given, kept to copy later routes too."""
+
+    router: APIRouter
+    prefix: str
+    tags: list[str | Enum]
+    dependencies: list[Depends]
+    default_response_class: Any
+    responses: dict[int | str, dict[str, Any]]
+    callbacks: list[BaseRoute]
+    deprecated: bool | None
+    include_in_schema: bool
+    generate_unique_id_function: Any
+    strict_content_type: Any
+    max_body_size: int | None
+    form_limits: dict[str, int | None] | None
 
 
 _STREAM_ORIGINS = (AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator)

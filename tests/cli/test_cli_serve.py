@@ -250,6 +250,20 @@ def test_dev_without_reload(project: Project, vivace: Runner, uvicorn_calls: lis
     assert options["reload"] is False
 
 
+@pytest.mark.parametrize(("command", "expected"), [("dev", "development"), ("run", None)])
+def test_dev_sets_fastapi_env_before_import(
+    project: Project, vivace: Runner, uvicorn_calls: list[Any], monkeypatch: pytest.MonkeyPatch,
+    command: str, expected: str | None,
+) -> None:
+    """`vivace dev` sets FASTAPI_ENV=development before importing the app (app.frontend() reads it); run does not."""
+    monkeypatch.setenv("FASTAPI_ENV", "unset")  # recorded, so the test's change is undone afterwards
+    monkeypatch.delenv("FASTAPI_ENV")
+    project.write("main.py", HELLO_APP + "\nimport os\n\nSEEN = os.environ.get('FASTAPI_ENV')\n")
+    assert vivace(command, "--no-reload" if command == "dev" else "--workers=1", "--port", str(free_port())).code == 0
+    seen = sys.modules["main"].SEEN
+    assert seen == expected
+
+
 def test_missing_granian_is_a_clear_error(
     project: Project, vivace: Runner, monkeypatch: pytest.MonkeyPatch, uvicorn_calls: list[Any]
 ) -> None:

@@ -21,10 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Apps whose documents are known to differ, with the reason. Like a strict xfail: an app listed here that
 # starts to match fails the test too, so that this list only ever shrinks.
-KNOWN_DIFFERENCES = {
-    f"docs_src.frontend.tutorial00{n}": "`app.frontend()` / `router.frontend()` (single-page apps) is not in vivace"
-    for n in range(1, 7)
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 # FastAPI 0.165 builds 357 of the 362 tutorial app modules here (the others need psycopg or pydantic.v1
 # models, or fail on purpose); many fewer would mean the comparison silently lost apps.
 MIN_BUILT = 350

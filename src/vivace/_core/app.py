@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
@@ -33,6 +33,12 @@ __all__ = ["SERVER_ERROR_KEY", "CompiledRouter", "ExceptionHandlers"]
 SERVER_ERROR_KEY = "vivace.server_error"
 
 Handler = Callable[..., Any]
+
+
+class Frontends(Protocol):
+    """What the router asks when no route matched: serve the request (True) or leave it a 404 (False)."""
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> bool: ...
 
 
 async def close_websocket(websocket: WebSocket, exc: WebSocketException) -> None:
@@ -67,8 +73,11 @@ class CompiledRouter:
         handlers: ExceptionHandlers,
         redirect_slashes: bool,
         server_errors: ServerErrorMiddleware | None = None,
+        frontends: Frontends | None = None,
     ) -> None:
         self.matcher = Matcher(routes, plans)
+        # NOTE: low-priority routes (`app.frontend()`), consulted only on the 404 path: after every route missed
+        self.frontends = frontends
         self.handlers = handlers
         self.redirect_slashes = redirect_slashes
         # NOTE: the router answers an unhandled error with the 500 itself, innermost, so the 500 passes through
@@ -148,6 +157,8 @@ class CompiledRouter:
                 redirect_scope = {**scope, "path": path.rstrip("/") if path.endswith("/") else path + "/"}
                 await RedirectResponse(url=str(URL(scope=redirect_scope)))(scope, receive, send)
                 return
+        if self.frontends is not None and await self.frontends.serve(scope, receive, send):
+            return
         raise StarletteHTTPException(status_code=404)
 
     async def _respond_with(self, handler: Handler, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
