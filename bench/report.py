@@ -10,7 +10,8 @@ from scenarios import Scenario
 
 LABELS = {"vivace": "vivace", "fastapi": "FastAPI", "raw": "raw ASGI"}
 COLORS = {"vivace": "#2a9d8f", "fastapi": "#e76f51", "raw": "#8d99ae"}  # fixed, so charts compare at a glance
-NOT_SERVED = "-"  # the framework has no such scenario (raw answers /hello only)
+NUMERIC_COLUMNS = frozenset({1, 2, 3, 5, 6})  # right-aligned in the table: the rates and the ratios
+NOT_SERVED = "-"  # the framework has no such scenario (raw serves only a few)
 MISSING = "n/a"  # the framework was not run, or failed the scenario
 
 
@@ -24,29 +25,53 @@ def _rate_cell(results: Results, framework: str, scenario: Scenario) -> str:
 def _ratio_cell(results: Results, scenario: Scenario, over: str) -> str:
     if over not in scenario.frameworks:
         return NOT_SERVED
+    value = ratio(results, scenario, over)
+    return MISSING if value is None else f"{value:.2f}x"
+
+
+def ratio(results: Results, scenario: Scenario, over: str) -> float | None:
     top, bottom = results.rate("vivace", scenario.name), results.rate(over, scenario.name)
-    return MISSING if top is None or bottom is None else f"{top / bottom:.2f}x"
+    return None if top is None or bottom is None else top / bottom
+
+
+def target_cell(scenario: Scenario) -> str:
+    raw = f", >= {scenario.target_raw:.2f}x raw" if scenario.target_raw is not None else ""
+    return f">= {scenario.target_fastapi:.1f}x FastAPI{raw}"
+
+
+def target_met(results: Results, scenario: Scenario) -> bool | None:
+    """Whether every target of the scenario is met; None when a ratio it needs is missing."""
+    checks = [(ratio(results, scenario, "fastapi"), scenario.target_fastapi)]
+    if scenario.target_raw is not None:
+        checks.append((ratio(results, scenario, "raw"), scenario.target_raw))
+    if any(value is None for value, _ in checks):
+        return None
+    return all(value is not None and value >= target for value, target in checks)
 
 
 def table_rows(results: Results, scenarios: tuple[Scenario, ...]) -> list[list[str]]:
-    rows = [["scenario", "vivace req/s", "FastAPI req/s", "raw req/s", "vivace/FastAPI", "vivace/raw"]]
+    rows = [["scenario", "vivace", "FastAPI", "raw", "unit", "vivace/FastAPI", "vivace/raw", "target", "met"]]
     for s in scenarios:
         rates = [_rate_cell(results, fw, s) for fw in ("vivace", "fastapi", "raw")]
-        rows.append([s.name, *rates, _ratio_cell(results, s, "fastapi"), _ratio_cell(results, s, "raw")])
+        met = {True: "yes", False: "**no**", None: MISSING}[target_met(results, s)]
+        ratios = [_ratio_cell(results, s, "fastapi"), _ratio_cell(results, s, "raw")]
+        rows.append([s.name, *rates, s.unit, *ratios, target_cell(s), met])
     return rows
 
 
 def markdown_table(rows: list[list[str]]) -> str:
-    """A pipe table (text left, numbers right), padded so it also reads well as plain text."""
+    """A pipe table (numbers right, text left), padded so it also reads well as plain text."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    numeric = [i in NUMERIC_COLUMNS for i in range(len(rows[0]))]
 
     def line(cells: list[str]) -> str:
         padded = [
-            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+            cell.rjust(w) if numeric[i] else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
         ]
         return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join(("-" * (w + 2)) if i == 0 else ("-" * (w + 1) + ":") for i, w in enumerate(widths)) + "|"
+    rule = "|" + "|".join(("-" * (w + 1) + ":") if numeric[i] else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|"
     return "\n".join([line(rows[0]), rule, *(line(row) for row in rows[1:])])
 
 
@@ -58,13 +83,28 @@ def error_lines(results: Results) -> list[str]:
     return [f"{LABELS.get(fw, fw)} / {', '.join(names)}: {error}" for (fw, error), names in grouped.items()]
 
 
-def write_json(path: Path, results: Results, meta: dict[str, Any]) -> None:
+def write_json(path: Path, results: Results, meta: dict[str, Any], scenarios: tuple[Scenario, ...]) -> None:
+    targets = {
+        s.name: {
+            "unit": s.unit,
+            "vivace_over_fastapi": ratio(results, s, "fastapi"),
+            "vivace_over_raw": ratio(results, s, "raw"),
+            "target_over_fastapi": s.target_fastapi,
+            "target_over_raw": s.target_raw,
+            "met": target_met(results, s),
+        }
+        for s in scenarios
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**meta, "results": results.as_dict()}, indent=2) + "\n")
+    path.write_text(json.dumps({**meta, "results": results.as_dict(), "targets": targets}, indent=2) + "\n")
 
 
 def write_chart(path: Path, results: Results, scenarios: tuple[Scenario, ...]) -> str:
-    """Render grouped bars (req/s per scenario and framework); returns what happened, for the log."""
+    """Two panels: vivace/FastAPI per scenario against its target, and every rate on a log scale.
+
+    Returns what happened, for the log. NOTE: the rates span three orders of magnitude (a 1 MiB upload
+    against an SSE event), so on a linear axis most bars would be invisible.
+    """
     try:
         # NOTE: imported by name so matplotlib stays optional and the type checker needs no stubs for it.
         matplotlib: Any = importlib.import_module("matplotlib")
@@ -72,21 +112,39 @@ def write_chart(path: Path, results: Results, scenarios: tuple[Scenario, ...]) -
         return "matplotlib is not installed: chart skipped"
     matplotlib.use("Agg")
     pyplot: Any = importlib.import_module("matplotlib.pyplot")
-    frameworks = [fw for fw in ("vivace", "fastapi", "raw") if fw in results.frameworks]
-    width = 0.8 / max(len(frameworks), 1)
-    figure, axes = pyplot.subplots(figsize=(10, 4.5), dpi=120)
-    for i, fw in enumerate(frameworks):
-        rates = [results.rate(fw, s.name) or 0.0 for s in scenarios]
-        xs = [x + (i - (len(frameworks) - 1) / 2) * width for x in range(len(scenarios))]
-        bars = axes.bar(xs, rates, width, label=LABELS[fw], color=COLORS[fw])
-        axes.bar_label(bars, labels=[f"{r:,.0f}" if r else "" for r in rates], fontsize=7, padding=2)
-    axes.set_xticks(range(len(scenarios)), [s.name for s in scenarios])
-    axes.set_ylabel("requests / second (higher is better)")
-    axes.set_title("uvicorn + uvloop + httptools, 1 worker on 1 core")
-    axes.legend()
-    axes.grid(axis="y", alpha=0.3)
+    figure, (ratios, rates) = pyplot.subplots(2, 1, figsize=(11, 8), dpi=110)
+    _ratio_panel(ratios, results, scenarios)
+    _rate_panel(rates, results, scenarios)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
     pyplot.close(figure)
     return f"chart written to {path}"
+
+
+def _ratio_panel(axes: Any, results: Results, scenarios: tuple[Scenario, ...]) -> None:
+    values = [ratio(results, s, "fastapi") or 0.0 for s in scenarios]
+    xs = range(len(scenarios))
+    bars = axes.bar(xs, values, 0.6, color=COLORS["vivace"], label="vivace / FastAPI")
+    axes.bar_label(bars, labels=[f"{v:.2f}x" if v else "n/a" for v in values], fontsize=8, padding=2)
+    axes.scatter(xs, [s.target_fastapi for s in scenarios], marker="_", s=900, color="black", label="target")
+    axes.axhline(1.0, color=COLORS["fastapi"], linewidth=1, linestyle="--")
+    axes.set_xticks(xs, [s.name for s in scenarios], fontsize=8)
+    axes.set_ylabel("vivace / FastAPI (higher is better)")
+    axes.set_title("Same run, uvicorn + uvloop + httptools, 1 worker pinned to 1 core")
+    axes.legend(loc="upper right")
+    axes.grid(axis="y", alpha=0.3)
+
+
+def _rate_panel(axes: Any, results: Results, scenarios: tuple[Scenario, ...]) -> None:
+    frameworks = [fw for fw in ("vivace", "fastapi", "raw") if fw in results.frameworks]
+    width = 0.8 / max(len(frameworks), 1)
+    for i, fw in enumerate(frameworks):
+        rates = [results.rate(fw, s.name) or 0.0 for s in scenarios]
+        xs = [x + (i - (len(frameworks) - 1) / 2) * width for x in range(len(scenarios))]
+        axes.bar(xs, rates, width, label=LABELS[fw], color=COLORS[fw])
+    axes.set_yscale("log")
+    axes.set_xticks(range(len(scenarios)), [f"{s.name}\n({s.unit})" for s in scenarios], fontsize=8)
+    axes.set_ylabel("per second, log scale")
+    axes.legend(loc="upper left", fontsize=8, ncol=3)
+    axes.grid(axis="y", alpha=0.3, which="both")

@@ -1,8 +1,9 @@
 """Benchmark vivace against FastAPI and a raw ASGI app in one run: `make bench` or `python bench/run.py -h`.
 
 Each framework serves bench/app.py under uvicorn (uvloop, httptools, 1 worker, no access log) pinned to one
-CPU; wrk runs on another. Per scenario: one checked request, a warm-up, then a timed measurement. Rounds
-alternate the frameworks so slow drift on the machine affects all of them alike; the best round counts.
+CPU; the load generator (wrk, or bench/stream_client.py for WebSocket and SSE) runs on another. Per scenario:
+one checked request, a warm-up, then a timed measurement. Rounds alternate the frameworks so slow drift on
+the machine affects all of them alike; the best round counts.
 Every option can also be set through the environment variable named in its help.
 """
 
@@ -26,7 +27,7 @@ from load import DRIVERS, LoadError, LoadSettings
 from report import error_lines, markdown_table, table_rows, write_chart, write_json
 from results import Results
 from scenarios import ALL_FRAMEWORKS, Scenario, select
-from servers import Server, ServerError, taskset_prefix
+from servers import LOG_DIR, Server, ServerError, taskset_prefix
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -156,7 +157,9 @@ def measure_round(server: Server, scenario: Scenario, config: Config, results: R
     server.check_alive()
     results.outcome(framework, name).rounds.append(m)
     latency = f"mean {m.latency_ms_mean:.2f} ms, p99 {m.latency_ms_p99:.2f} ms"
-    log(f"  {framework:<8} round {round_number}  {m.requests_per_s:>10,.0f} req/s  {latency}")
+    if m.socket_errors:
+        latency += f", {m.socket_errors} socket errors"
+    log(f"  {framework:<8} round {round_number}  {m.requests_per_s:>10,.0f} {scenario.unit}  {latency}")
 
 
 def start_servers(config: Config, results: Results, stack: contextlib.ExitStack) -> dict[str, Server]:
@@ -176,7 +179,9 @@ def run_scenario(scenario: Scenario, servers: dict[str, Server], config: Config,
     """All rounds of one scenario, the frameworks taking turns; a server that dies is dropped from the run."""
     log(f"{scenario.name}: {scenario.description}")
     for round_number in range(1, config.rounds + 1):
-        for framework, server in list(servers.items()):
+        # NOTE: every other round runs the frameworks in reverse, so none is always measured first (or last).
+        order = list(servers.items()) if round_number % 2 else list(servers.items())[::-1]
+        for framework, server in order:
             if framework not in scenario.frameworks or results.failed(framework, scenario.name):
                 continue
             try:
@@ -204,7 +209,18 @@ def run(config: Config) -> Results:
                     if not results.outcome(framework, scenario.name).rounds:
                         results.fail(framework, scenario.name, "server died earlier in the run")
     compare_answers(results, config.scenarios)
+    note_server_errors(results, config.frameworks)
     return results
+
+
+def note_server_errors(results: Results, frameworks: tuple[str, ...]) -> None:
+    """A server that logged errors (say, on client disconnects) is noted: its numbers may hide failures."""
+    for framework in frameworks:
+        path = LOG_DIR / f"{framework}.log"
+        with contextlib.suppress(OSError):
+            errors = sum(line.startswith("ERROR:") for line in path.read_text(errors="replace").splitlines())
+            if errors:
+                results.notes.append(f"{framework}: the server logged {errors} errors (see {path})")
 
 
 def compare_answers(results: Results, scenarios: tuple[Scenario, ...]) -> None:
@@ -251,6 +267,8 @@ def metadata_for(config: Config) -> dict[str, Any]:
         "uvicorn",
         "uvloop",
         "httptools",
+        "websockets",
+        "python-multipart",
     )
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -272,7 +290,7 @@ def metadata_for(config: Config) -> dict[str, Any]:
             "server_cpu": config.server_cpu,
             "client_cpu": config.load.cpu,
             "quick": config.quick,
-            "server": "uvicorn --loop uvloop --http httptools --no-access-log, 1 worker",
+            "server": "uvicorn --loop uvloop --http httptools --ws websockets-sansio --no-access-log, 1 worker",
         },
     }
 
@@ -300,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     preflight(config)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     per_round = sum(len([fw for fw in config.frameworks if fw in s.frameworks]) for s in config.scenarios)
-    estimate = per_round * config.rounds * (config.warmup + config.duration)
+    estimate = per_round * (config.warmup + config.rounds * config.duration)  # warm-up in round 1 only
     log(f"scenarios: {', '.join(s.name for s in config.scenarios)}; about {estimate} s of load")
     started = time.monotonic()
     meta = metadata_for(config)  # before the run, so the load average is the machine's, not ours
@@ -308,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(table_rows(results, config.scenarios)))
     for line in [*error_lines(results), *results.notes]:
         print(f"- {line}")
-    write_json(config.json_path, results, meta)
+    write_json(config.json_path, results, meta, config.scenarios)
     log(f"JSON written to {config.json_path}; {time.monotonic() - started:.0f} s in all")
     if config.chart_path is not None:
         log(write_chart(config.chart_path, results, config.scenarios))

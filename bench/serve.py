@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         loop="uvloop",
         http="httptools",
         workers=1,
+        ws="websockets-sansio",
         access_log=False,
         log_level="warning",
     )
