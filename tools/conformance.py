@@ -1,18 +1,22 @@
-"""vivace's compatibility yardstick: FastAPI 0.165.0's own tutorial tests, run against vivace.
+"""vivace's compatibility yardstick: FastAPI 0.165.0's own tests, run against vivace.
 
-    .venv/bin/python tools/conformance.py report [--section test_body] [--failures test_body|all]
-    .venv/bin/python tools/conformance.py check [--raise]     # the ratchet used by `make test`
-    .venv/bin/python tools/conformance.py baseline            # rerun the suite on the real FastAPI
-    .venv/bin/python tools/conformance.py show [--failures SECTION]   # reprint the last run, no rerun
+    .venv/bin/python tools/conformance.py report [--suite tutorial|core] [--section S] [--failures S|all]
+    .venv/bin/python tools/conformance.py check [--raise]     # the ratchet used by `make test` (tutorial)
+    .venv/bin/python tools/conformance.py baseline [--suite tutorial|core]   # rerun a suite on the real FastAPI
+    .venv/bin/python tools/conformance.py show [--suite tutorial|core] [--failures S]   # reprint, no rerun
 
-FastAPI's sdist is downloaded once into .cache/conformance/ (gitignored). Its `tests/test_tutorial/` runs in
+Two suites (tools/conformance_suites.py): `tutorial` (the default) is `tests/test_tutorial/`; `core` is the
+rest of FastAPI's tests/ (edge cases), without benchmarks and modules needing packages not installed here.
+
+FastAPI's sdist is downloaded once into .cache/conformance/ (gitignored). The chosen suite runs in
 a fresh copy of the sdist's tests, tutorial apps and pyproject.toml (without its `fastapi/` package), with the
 sdist's own pytest settings (warnings are errors, 20 s per-test timeout), two xdist workers, and the plugin
 tools/vivace_conformance_plugin.py, which installs the `fastapi` -> vivace alias in every process before
 collection, records each outcome, and reports which `fastapi` each process really imported.
 
-B is the number of tests that pass on the real FastAPI in this venv (cached per machine and package set);
-P is how many of those B pass on vivace. `check` fails when P drops below tools/conformance-floor.txt.
+B is the number of the suite's tests that pass on the real FastAPI in this venv (cached per suite, machine and
+package set); P is how many of those B pass on vivace. `check` fails when the tutorial suite's P drops below
+tools/conformance-floor.txt; the core suite has no floor yet.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from conformance_suites import SUITES, TUTORIAL, Suite, runnable_sections
+
 VERSION = "0.165.0"
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "tools"
@@ -48,10 +54,7 @@ SDIST_ROOT = CACHE / f"fastapi-{VERSION}"  # pristine, never run in
 WORK_TREE = CACHE / "work"  # reset from SDIST_ROOT before each run; pytest runs here
 # No `fastapi/` in the work tree: it must never shadow the framework under test.
 WORK_ITEMS = ("docs", "docs_src", "tests", "pyproject.toml")
-BASELINE_FILE = CACHE / f"baseline-{VERSION}.json"
-LAST_RUN_FILE = CACHE / "last-run.json"
 FLOOR_FILE = TOOLS / "conformance-floor.txt"
-SUITE = "tests/test_tutorial"
 PLUGIN = "vivace_conformance_plugin"
 FAILED_OUTCOMES = frozenset({"failed", "error"})
 MESSAGE_LINES = 6
@@ -161,6 +164,15 @@ class Options:
     workers: int = 2
     max_seconds: float = 900.0
     sections: list[str] = field(default_factory=list)
+    suite: Suite = TUTORIAL
+
+
+def baseline_file(suite: Suite) -> Path:
+    return CACHE / suite.cache_name("baseline", f"-{VERSION}.json")
+
+
+def last_run_file(suite: Suite) -> Path:
+    return CACHE / suite.cache_name("last-run", ".json")
 
 
 def _phase_outcome(outcome: str, xfail: bool) -> str:
@@ -230,27 +242,28 @@ _CONFTEST_PATTERNS = (
 )
 
 
-def broken_section(log_text: str, tree: Path) -> str | None:
+def broken_section(log_text: str, tree: Path, suite: Suite) -> str | None:
     """The section whose conftest.py failed to import and so aborted pytest, if that is what happened."""
     for pattern in _CONFTEST_PATTERNS:
         match = pattern.search(log_text)
         if match:
             with contextlib.suppress(ValueError):
-                parts = Path(match.group(1)).resolve().relative_to(tree.resolve() / SUITE).parts
-                return parts[0] if len(parts) > 1 else None
+                parts = Path(match.group(1)).resolve().relative_to(tree.resolve() / suite.root).parts
+                return suite.section_of_conftest(parts)
     return None
 
 
 def suite_targets(tree: Path, options: Options, ignored: list[str]) -> list[str]:
-    """The directories pytest is asked to run.
+    """The paths pytest is asked to run.
 
     NOTE: once a section is dropped, the others are named one by one: pytest imports the conftest.py of every
     `test*` directory just below each path it is given, before and regardless of `--ignore`.
     """
-    if not ignored and not options.sections:
-        return [SUITE]
-    sections = options.sections or sorted(p.name for p in (tree / SUITE).iterdir() if p.is_dir())
-    return [f"{SUITE}/{section}" for section in sections if section not in ignored]
+    suite = options.suite
+    if not ignored and not options.sections and suite.runs_whole_root():
+        return [suite.root]
+    sections = options.sections or runnable_sections(suite, tree)[0]
+    return [suite.target(tree, section) for section in sections if section not in ignored]
 
 
 def pytest_command(targets: list[str], options: Options) -> list[str]:
@@ -289,10 +302,11 @@ def invoke(command: list[str], env: dict[str, str], log: Path, max_seconds: floa
 
 
 def run_suite(mode: str, options: Options) -> Run:
-    """Run the tutorial suite once in `mode` ("vivace" or "fastapi") and collect every outcome."""
+    """Run the chosen suite once in `mode` ("vivace" or "fastapi") and collect every outcome."""
     tree = prepare_work_tree()
+    suite = options.suite
     run = Run(mode)
-    run_dir = CACHE / f"run-{mode}"
+    run_dir = CACHE / suite.cache_name("run", f"-{mode}")
     ignored: list[str] = []
     cut = False
     started = time.monotonic()
@@ -304,14 +318,14 @@ def run_suite(mode: str, options: Options) -> Run:
         remaining = options.max_seconds - (time.monotonic() - started)
         run.returncode, cut = invoke(command, pytest_environment(mode, run_dir), run.log, remaining)
         log_text = run.log.read_text(encoding="utf-8", errors="replace")
-        broken = broken_section(log_text, tree) if run.returncode == 4 else None
+        broken = broken_section(log_text, tree, suite) if run.returncode == 4 else None
         if broken is None or broken in ignored:
             break
         # NOTE: a conftest that fails to import aborts the whole pytest session, so rerun without its
         # section and count the tests in it as failed instead.
         ignored.append(broken)
         why = "conftest failed to import: " + _first_error_lines(log_text)
-        run.broken_conftests[f"{SUITE}/{broken}"] = Outcome("conftest-error", why)
+        run.broken_conftests[f"{suite.root}/{broken}"] = Outcome("conftest-error", why)
         if not suite_targets(tree, options, ignored):
             break
     run.seconds = time.monotonic() - started
@@ -350,8 +364,9 @@ def run_baseline(options: Options) -> dict[str, Any]:
         installed = "none"
     if installed != VERSION:
         raise SystemExit(f"baseline needs fastapi=={VERSION} installed in this venv (found {installed})")
-    print(f"baseline: running FastAPI {VERSION}'s tutorial tests on FastAPI itself ...", flush=True)
-    run = run_suite("fastapi", Options(options.workers, options.max_seconds))
+    suite = options.suite
+    print(f"baseline: running FastAPI {VERSION}'s {suite.title} on FastAPI itself ...", flush=True)
+    run = run_suite("fastapi", Options(options.workers, options.max_seconds, suite=suite))
     if run.problems:
         raise SystemExit("baseline run is not trustworthy:\n  " + "\n  ".join(run.problems))
     counts = collections.Counter(result.outcome for result in run.tests.values())
@@ -367,15 +382,16 @@ def run_baseline(options: Options) -> dict[str, Any]:
         "collection_errors": {nodeid: vars(failure) for nodeid, failure in run.collect_errors.items()},
         "passing": passing,
     }
-    BASELINE_FILE.write_text(json.dumps(baseline, indent=1) + "\n", encoding="utf-8")
+    baseline_file(suite).write_text(json.dumps(baseline, indent=1) + "\n", encoding="utf-8")
     print(f"baseline: B = {len(passing)} passing on FastAPI ({dict(counts)}) in {run.seconds:.1f} s", flush=True)
     return baseline
 
 
 def load_baseline(options: Options, force: bool = False) -> dict[str, Any]:
     """The cached baseline, rerun when forced, missing, or made with a different set of packages."""
-    if not force and BASELINE_FILE.is_file():
-        baseline: dict[str, Any] = json.loads(BASELINE_FILE.read_text(encoding="utf-8"))
+    path = baseline_file(options.suite)
+    if not force and path.is_file():
+        baseline: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         if baseline.get("fingerprint") == environment_fingerprint():
             return baseline
         print("baseline: installed packages changed since the cached baseline; rerunning", flush=True)
@@ -385,10 +401,9 @@ def load_baseline(options: Options, force: bool = False) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- comparison
 
 
-def section_of(nodeid: str) -> str:
-    """`tests/test_tutorial/test_body/test_tutorial001.py::test_x` -> `test_body`."""
-    parts = nodeid.split("::")[0].split("/")
-    return parts[2] if len(parts) > 3 else parts[-1]
+def suite_of(result: dict[str, Any]) -> Suite:
+    """The suite a saved result is about (results saved before suites existed are the tutorial's)."""
+    return SUITES[result.get("suite", TUTORIAL.name)]
 
 
 def _covers(prefix: str, nodeid: str) -> bool:
@@ -413,6 +428,7 @@ def _test_entry(result: Outcome, in_baseline: bool) -> dict[str, Any]:
 
 def compare(baseline: dict[str, Any], run: Run, options: Options) -> dict[str, Any]:
     """Everything `report`, `check` and `show` print, as one JSON-able dict (saved as last-run.json)."""
+    section_of = options.suite.section_of
     in_scope = [i for i in baseline["passing"] if not options.sections or section_of(i) in options.sections]
     tests: dict[str, dict[str, Any]] = {}
     sections: dict[str, dict[str, int]] = {}
@@ -425,11 +441,13 @@ def compare(baseline: dict[str, Any], run: Run, options: Options) -> dict[str, A
     for nodeid, result in run.tests.items():
         tests.setdefault(nodeid, _test_entry(result, in_baseline=False))
     return {
+        "suite": options.suite.name,
         "fastapi_version": VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(run.seconds, 1),
         "baseline_seconds": baseline.get("seconds"),
         "sections_run": options.sections or None,
+        "left_out": runnable_sections(options.suite, WORK_TREE)[1],
         "passed": sum(t["passed"] for t in sections.values()),
         "baseline": len(in_scope),
         "problems": run.problems,
@@ -444,10 +462,10 @@ def run_vivace(options: Options) -> dict[str, Any]:
     """Baseline (cached), then vivace's run; saves and returns the comparison."""
     with exclusive_lock():
         baseline = load_baseline(options)
-        print(f"running FastAPI {VERSION}'s tutorial tests on vivace ...", flush=True)
+        print(f"running FastAPI {VERSION}'s {options.suite.title} on vivace ...", flush=True)
         run = run_suite("vivace", options)
-    result = compare(baseline, run, options)
-    LAST_RUN_FILE.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        result = compare(baseline, run, options)
+    last_run_file(options.suite).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return result
 
 
@@ -457,9 +475,11 @@ def run_vivace(options: Options) -> dict[str, Any]:
 def print_summary(result: dict[str, Any]) -> None:
     passed, total = result["passed"], result["baseline"]
     scope = f" (sections: {', '.join(result['sections_run'])})" if result["sections_run"] else ""
-    print(f"\nvivace on FastAPI {result['fastapi_version']}'s tutorial tests{scope}")
+    print(f"\nvivace on FastAPI {result['fastapi_version']}'s {suite_of(result).title}{scope}")
     print(f"{passed} passed of {total}")
     print(f"vivace run {result['seconds']} s; baseline run {result['baseline_seconds']} s (cached per machine)")
+    for section, packages in result.get("left_out", {}).items():
+        print(f"not run: {section} (needs {', '.join(packages)}, not installed here)")
     for problem in result["problems"]:
         print(f"WARNING: {problem}")
 
@@ -469,14 +489,21 @@ def print_sections(result: dict[str, Any]) -> None:
         name, tally = item
         return (tally["passed"] / tally["total"], tally["passed"] - tally["total"], name)
 
+    sections = sorted(result["sections"].items(), key=worst_first)
+    if suite_of(result).name != TUTORIAL.name:
+        # NOTE: the core suite has ~240 one-module sections; only those with failures are worth a row.
+        complete = [item for item in sections if item[1]["passed"] == item[1]["total"]]
+        sections = [item for item in sections if item[1]["passed"] < item[1]["total"]]
+        print(f"\n{len(complete)} sections pass in full")
     print(f"\n{'section':<48} {'passed':>7} / B")
-    for name, tally in sorted(result["sections"].items(), key=worst_first):
+    for name, tally in sections:
         share = 100 * tally["passed"] / tally["total"]
         print(f"{name:<48} {tally['passed']:>7} / {tally['total']:<5} {share:5.1f} %")
 
 
 def failing(result: dict[str, Any], section: str = "all") -> list[tuple[str, dict[str, Any]]]:
     """Baseline tests that did not pass on vivace, optionally only in one section."""
+    section_of = suite_of(result).section_of
     return [
         (nodeid, test)
         for nodeid, test in result["tests"].items()
@@ -519,7 +546,7 @@ def print_result(result: dict[str, Any], failures: list[str]) -> None:
     for section in failures:
         print_failures(result, section)
     print_summary(result)
-    print(f"\nfull results: {LAST_RUN_FILE}   pytest output: {result['log']}")
+    print(f"\nfull results: {last_run_file(suite_of(result))}   pytest output: {result['log']}")
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -533,15 +560,16 @@ def read_floor() -> int:
     return int(FLOOR_FILE.read_text(encoding="utf-8").split()[0])
 
 
-def unknown_sections(names: list[str]) -> list[str]:
-    suite = ensure_sdist() / SUITE
-    return [name for name in names if not (suite / name).is_dir()]
+def unknown_sections(suite: Suite, names: list[str]) -> list[str]:
+    known = suite.sections(ensure_sdist())
+    return [name for name in names if name not in known]
 
 
 def cmd_report(args: argparse.Namespace, options: Options) -> int:
-    unknown = unknown_sections(options.sections)
+    unknown = unknown_sections(options.suite, options.sections)
     if unknown:
-        print(f"no such section: {', '.join(unknown)} (see the directories in {SDIST_ROOT / SUITE})")
+        where = SDIST_ROOT / options.suite.root
+        print(f"no such section in the {options.suite.name} suite: {', '.join(unknown)} (see {where})")
         return 2
     result = run_vivace(options)
     print_result(result, args.failures)
@@ -549,10 +577,11 @@ def cmd_report(args: argparse.Namespace, options: Options) -> int:
 
 
 def cmd_show(args: argparse.Namespace, options: Options) -> int:
-    if not LAST_RUN_FILE.is_file():
-        print("no previous run: use `report` first", file=sys.stderr)
+    path = last_run_file(options.suite)
+    if not path.is_file():
+        print(f"no previous run of the {options.suite.name} suite: use `report` first", file=sys.stderr)
         return 2
-    print_result(json.loads(LAST_RUN_FILE.read_text(encoding="utf-8")), args.failures)
+    print_result(json.loads(path.read_text(encoding="utf-8")), args.failures)
     return 0
 
 
@@ -587,20 +616,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (0: no xdist)")
     parser.add_argument("--max-seconds", type=float, default=900.0, help="hard limit for one suite run")
     commands = parser.add_subparsers(dest="command", required=True)
+    suite_help = "which tests: tutorial (default) or core (the rest of tests/)"
     report = commands.add_parser("report", help="run on vivace; print P of B and a per-section table")
+    report.add_argument("--suite", choices=sorted(SUITES), default=TUTORIAL.name, help=suite_help)
     report.add_argument("--section", action="append", default=[], help="run only this section (repeatable)")
     report.add_argument("--failures", action="append", default=[], metavar="SECTION", help="list failures")
     show = commands.add_parser("show", help="print the last run again, without running anything")
+    show.add_argument("--suite", choices=sorted(SUITES), default=TUTORIAL.name, help=suite_help)
     show.add_argument("--failures", action="append", default=[], metavar="SECTION", help="list failures")
     check = commands.add_parser("check", help="report, then fail if P is below the floor")
     check.add_argument("--raise", dest="raise_floor", action="store_true", help="write P as the new floor")
-    commands.add_parser("baseline", help="rerun the suite on the real FastAPI and cache B")
+    baseline = commands.add_parser("baseline", help="rerun the suite on the real FastAPI and cache B")
+    baseline.add_argument("--suite", choices=sorted(SUITES), default=TUTORIAL.name, help=suite_help)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    options = Options(args.workers, args.max_seconds, getattr(args, "section", []))
+    # NOTE: `check` has no --suite: the floor is the tutorial suite's.
+    suite = SUITES[getattr(args, "suite", TUTORIAL.name)]
+    options = Options(args.workers, args.max_seconds, getattr(args, "section", []), suite)
     handlers = {"report": cmd_report, "show": cmd_show, "check": cmd_check, "baseline": cmd_baseline}
     return handlers[args.command](args, options)
 

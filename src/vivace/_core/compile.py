@@ -317,12 +317,16 @@ def body_setup(graph: StepGraph, route: Any) -> tuple[BodyKind, Extractor | None
     if not bodies:
         return BodyKind.none, None, None, False
     first = bodies[0][1]
-    embed = len(bodies) > 1 or (isinstance(first.field_info, Body) and bool(first.field_info.embed))
+    required = any(p.required for _, p in bodies)
+    # NOTE: FastAPI embeds by distinct parameter *names*: the same name declared by the endpoint and by a
+    # dependency (or by two dependencies) is still one body, which each of them receives whole.
+    names = {param.name for _, param in bodies}
+    embed = len(names) > 1 or (isinstance(first.field_info, Body) and bool(first.field_info.embed))
     if embed:
         extractor = validate.json_body_validator(None, [_spec(k, p) for k, p in bodies])
-        return BodyKind.json_embedded, extractor, None, any(p.required for _, p in bodies)
-    extractor = validate.json_body_validator(_spec(*bodies[0]), [])
-    return BodyKind.json, extractor, None, first.required
+        return BodyKind.json_embedded, extractor, None, required
+    whole = [validate.json_body_validator(_spec(key, param), []) for key, param in bodies]
+    return BodyKind.json, validate.merged(whole), None, required
 
 
 def upload_in(annotation: Any) -> bool:

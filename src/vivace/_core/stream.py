@@ -3,14 +3,16 @@ handed to an explicit streaming `response_class` — FastAPI 0.165's three strea
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import anyio
-from anyio.abc import ObjectReceiveStream
+from anyio.streams.memory import MemoryObjectReceiveStream
 from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
@@ -61,6 +63,20 @@ def sse_item_serializer(data: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
     return encode
 
 
+@asynccontextmanager
+async def _closing(source: Any) -> AsyncIterator[None]:
+    """Close the endpoint's generator on the way out, so its `finally` blocks run even when it is suspended at a
+    `yield` (the producer waiting on a full buffer) when the client leaves."""
+    try:
+        yield
+    finally:
+        if hasattr(source, "aclose"):
+            with anyio.CancelScope(shield=True):
+                await source.aclose()
+        elif hasattr(source, "close"):
+            source.close()
+
+
 def _aiter(source: Any) -> AsyncIterator[Any]:
     return source.__aiter__() if hasattr(source, "__aiter__") else iterate_in_threadpool(source)
 
@@ -76,44 +92,59 @@ def _jsonl_sync(source: Iterator[Any], encode: Callable[[Any], bytes]) -> Iterat
         yield encode(item) + b"\n"
 
 
-@asynccontextmanager
-async def _sse_events(source: Any, encode: Callable[[Any], bytes]) -> AsyncIterator[ObjectReceiveStream[bytes]]:
-    """A producer task pulls events from the generator; a relay inserts keep-alive pings when it is idle.
+# PERF: the producer may run this many events ahead of the socket, so the response takes events as they are
+# ready; a slow client still holds the generator back once the buffer is full.
+_SSE_BUFFER = 32
 
-    NOTE: entered on the request's exit stack, so the task group is torn down by structured exit after the
-    response, never by a GeneratorExit thrown into a suspended async generator.
+
+@asynccontextmanager
+async def _sse_events(source: Any, encode: Callable[[Any], bytes]) -> AsyncIterator[MemoryObjectReceiveStream[bytes]]:
+    """A producer task pulls events from the generator into a bounded buffer that the response drains; a pinger
+    task adds a keep-alive comment whenever nothing was sent for the ping interval.
+
+    PERF: the ping is a timer beside the stream, not a timeout around every receive (which cost a cancel scope
+    per event). NOTE: entered on the request's exit stack, so the task group is torn down by structured exit
+    after the response, never by a GeneratorExit thrown into a suspended async generator.
     """
-    events_in, events_out = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
-    relay_in, relay_out = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
+    events_in, events_out = anyio.create_memory_object_stream[bytes](max_buffer_size=_SSE_BUFFER)
+    pings_in = events_in.clone()
+    pinger = anyio.CancelScope()
+    last_sent = time.monotonic()
 
     async def produce() -> None:
-        async with events_in:
-            async for item in _aiter(source):
-                await events_in.send(encode(item))
+        nonlocal last_sent
+        try:
+            async with events_in, _closing(source):
+                async for item in _aiter(source):
+                    await events_in.send(encode(item))
+                    last_sent = time.monotonic()
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            return  # NOTE: the client went away and the response stopped reading; nothing is left to do
+        finally:
+            pinger.cancel()  # the stream ends once the pinger's sender is closed too
 
-    async def relay() -> None:
-        async with relay_in, events_out:
-            while True:
-                try:
-                    with anyio.fail_after(sse._PING_INTERVAL):
-                        event = await events_out.receive()
-                except TimeoutError:
-                    event = sse.KEEPALIVE_COMMENT
-                except anyio.EndOfStream:
-                    return
-                await relay_in.send(event)
+    async def ping() -> None:
+        nonlocal last_sent
+        with pinger, contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            async with pings_in:
+                while True:
+                    idle = time.monotonic() - last_sent
+                    if idle < sse._PING_INTERVAL:
+                        await anyio.sleep(sse._PING_INTERVAL - idle)
+                        continue
+                    await pings_in.send(sse.KEEPALIVE_COMMENT)
+                    last_sent = time.monotonic()
 
     async with anyio.create_task_group() as group:
         group.start_soon(produce)
-        group.start_soon(relay)
-        yield relay_out
+        group.start_soon(ping)
+        yield events_out
         group.cancel_scope.cancel()
 
 
-async def _drain(stream: ObjectReceiveStream[bytes]) -> AsyncIterator[bytes]:
+async def _drain(stream: MemoryObjectReceiveStream[bytes]) -> AsyncIterator[bytes]:
     async for chunk in stream:
         yield chunk
-        await anyio.sleep(0)
 
 
 async def streaming_response(
