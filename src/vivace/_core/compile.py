@@ -45,23 +45,49 @@ _SPECIAL_SOURCES = {
 }
 
 
-def _unwrap(call: Any) -> Any:
-    if inspect.isroutine(call) or inspect.isclass(call):
-        return inspect.unwrap(call)
-    dunder = getattr(call, "__call__", None)  # noqa: B004 - callable instances: inspect their __call__
-    return inspect.unwrap(dunder) if dunder is not None else call
+def _strip_partials(call: Any) -> Any:
+    while isinstance(call, functools.partial):
+        call = call.func
+    return call
+
+
+def _layers(call: Any) -> list[Any]:
+    """The callables whose kind decides how `call` is run: the callable itself and what `functools.wraps` chains
+    wrap, then the `__call__` of each (for callable instances, and wrappers around them).
+
+    NOTE: any layer counts, as in FastAPI: an async wrapper around a sync function is awaited, and a sync
+    `functools.wraps` wrapper around an async callable instance is awaited too.
+    """
+    outer = _strip_partials(call)
+    inner = inspect.unwrap(outer)
+    layers = [outer, inner]
+    for owner in (outer, inner):
+        dunder = getattr(owner, "__call__", None)  # noqa: B004 - callable instances: inspect their __call__
+        if dunder is not None:
+            dunder = _strip_partials(dunder)
+            layers += [dunder, inspect.unwrap(dunder)]
+    return layers
+
+
+def _is_kind(call: Any, check: Callable[[Any], bool]) -> bool:
+    layers = _layers(call)
+    if check(layers[0]):
+        return True  # an async wrapper, even around a class
+    if inspect.isclass(layers[1]):
+        return False  # NOTE: a class dependency is called to build an instance, whatever its __call__ is
+    return any(check(layer) for layer in layers[1:])
 
 
 def is_async_callable(call: Any) -> bool:
-    return not inspect.isclass(call) and inspect.iscoroutinefunction(_unwrap(call))
+    return _is_kind(call, inspect.iscoroutinefunction)
 
 
 def is_gen_callable(call: Any) -> bool:
-    return not inspect.isclass(call) and inspect.isgeneratorfunction(_unwrap(call))
+    return _is_kind(call, inspect.isgeneratorfunction)
 
 
 def is_async_gen_callable(call: Any) -> bool:
-    return not inspect.isclass(call) and inspect.isasyncgenfunction(_unwrap(call))
+    return _is_kind(call, inspect.isasyncgenfunction)
 
 
 @dataclass
