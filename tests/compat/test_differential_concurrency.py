@@ -149,3 +149,39 @@ def test_client_disconnect_runs_every_exit(fw: Any) -> None:
 
     assert anyio.run(stream_until_disconnect, app, "/stream") == 2
     assert events == ["inner exit", "outer exit"]
+
+
+def test_max_concurrency_is_shared_by_every_use_of_one_declaration(fw: Any) -> None:
+    """One `Depends(..., max_concurrency=N)` declaration used by two routes limits both together."""
+    gauge = Gauge()
+    app = fw.FastAPI()
+
+    async def limited() -> str:
+        gauge.enter()
+        await anyio.sleep(0.02)
+        gauge.leave()
+        return "ok"
+
+    shared = fw.Depends(limited, max_concurrency=1)
+
+    @app.get("/one")
+    async def one(value: Annotated[str, shared]) -> str:
+        return value
+
+    @app.get("/two")
+    async def two(value: Annotated[str, shared]) -> str:
+        return value
+
+    async def both() -> list[int]:
+        async with anyio.create_task_group() as group:
+            results: list[list[int]] = []
+
+            async def run(path: str) -> None:
+                results.append(await hammer(app, path))
+
+            group.start_soon(run, "/one")
+            group.start_soon(run, "/two")
+        return [status for statuses in results for status in statuses]
+
+    assert anyio.run(both) == [200] * (2 * REQUESTS)
+    assert gauge.peak == 1

@@ -90,6 +90,19 @@ def is_async_gen_callable(call: Any) -> bool:
     return _is_kind(call, inspect.isasyncgenfunction)
 
 
+def _limiter(node: Dependant) -> anyio.Semaphore:
+    """The limiter of the node's `Depends(..., max_concurrency=N)`, one per declaration: every route (and every
+    override) using the same declaration shares it, as in FastAPI."""
+    declaration = node.declaration
+    limiter: anyio.Semaphore | None = getattr(declaration, "_vivace_limiter", None)
+    if limiter is None:
+        # NOTE: a semaphore, not a CapacityLimiter: one request may hold it twice (use_cache=False, nested uses)
+        limiter = anyio.Semaphore(node.max_concurrency or 1)
+        if declaration is not None:
+            object.__setattr__(declaration, "_vivace_limiter", limiter)  # NOTE: Depends is a frozen dataclass
+    return limiter
+
+
 @dataclass
 class StepGraph:
     """The flattened graph: steps in execution order and the parameters they read, grouped by location."""
@@ -163,7 +176,7 @@ def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
         is_async_generator=is_async_gen_callable(call),
         exit_before_response=node.scope == "function",
         needs=frozenset(needs),
-        limiter=anyio.CapacityLimiter(node.max_concurrency) if node.max_concurrency else None,
+        limiter=_limiter(node) if node.max_concurrency else None,
         app_scoped=node.scope == "app",
         cache_key=node.call,
     )

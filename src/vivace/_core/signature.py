@@ -106,6 +106,8 @@ class Dependant:
     security_scopes: list[str] = field(default_factory=list)
     is_security: bool = False
     max_concurrency: int | None = None
+    #: the `Depends(...)` this node comes from: its max_concurrency limit is shared by every use of it
+    declaration: Any = None
     #: the callable as declared, before `dependency_overrides` replaced it (OpenAPI reads security from it)
     original_call: Callable[..., Any] | None = None
 
@@ -406,6 +408,7 @@ def _analyse_sub(
         max_concurrency=depends.max_concurrency, overrides=overrides, _stack=stack,
     )
     sub.original_call = original
+    sub.declaration = depends
     return sub
 
 
