@@ -1,6 +1,6 @@
 """`Depends(max_concurrency=N)` and client disconnects behave alike on vivace and FastAPI."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Annotated, Any
 
 import anyio
@@ -25,6 +25,17 @@ class Gauge:
     def leave(self) -> None:
         self.now -= 1
 
+    def hold_for(self, seconds: float) -> Callable[[], Awaitable[str]]:
+        """An async dependency that stays inside the gauge for `seconds`."""
+
+        async def limited() -> str:
+            self.enter()
+            await anyio.sleep(seconds)
+            self.leave()
+            return "ok"
+
+        return limited
+
 
 async def hammer(app: Any, path: str) -> list[int]:
     """Send REQUESTS concurrent GETs through the ASGI interface and return their statuses."""
@@ -45,12 +56,7 @@ def test_max_concurrency_caps_a_dependency(fw: Any) -> None:
     """At most N executions of a limited dependency run at once; the others wait and then succeed."""
     gauge = Gauge()
     app = fw.FastAPI()
-
-    async def limited() -> str:
-        gauge.enter()
-        await anyio.sleep(0.02)
-        gauge.leave()
-        return "ok"
+    limited = gauge.hold_for(0.02)
 
     @app.get("/limited")
     async def endpoint(value: Annotated[str, fw.Depends(limited, max_concurrency=LIMIT)]) -> str:
@@ -155,12 +161,7 @@ def test_max_concurrency_is_shared_by_every_use_of_one_declaration(fw: Any) -> N
     """One `Depends(..., max_concurrency=N)` declaration used by two routes limits both together."""
     gauge = Gauge()
     app = fw.FastAPI()
-
-    async def limited() -> str:
-        gauge.enter()
-        await anyio.sleep(0.02)
-        gauge.leave()
-        return "ok"
+    limited = gauge.hold_for(0.02)
 
     shared = fw.Depends(limited, max_concurrency=1)
 
