@@ -196,20 +196,53 @@ def flatten(root: Dependant, extra: list[Dependant]) -> StepGraph:
     return graph
 
 
-def _spec(key: str, param: ParamField) -> validate.FieldSpec:
+def _declared_validation_alias(param: ParamField) -> Any:
+    """The parameter's validation alias; for an inferred parameter, the one of a plain `Field()` in `Annotated`."""
     validation_alias = param.field_info.validation_alias
+    if validation_alias is None and get_origin(param.annotation) is Annotated:
+        for item in reversed(get_args(param.annotation)[1:]):
+            if isinstance(item, FieldInfo) and isinstance(item.validation_alias, AliasChoices):
+                return item.validation_alias
+    return validation_alias
+
+
+def _spec(key: str, param: ParamField) -> validate.FieldSpec:
+    validation_alias = _declared_validation_alias(param)
+    if isinstance(validation_alias, AliasChoices) and all(isinstance(c, str) for c in validation_alias.choices):
+        choices = tuple(str(c) for c in validation_alias.choices)
+        if param.location is Location.path and param.alias not in choices:
+            # NOTE: the route's path always holds the parameter's own name (or alias); FastAPI falls back to it
+            choices = (*choices, param.alias)
+        return validate.FieldSpec(key, choices[0], param.annotation, param.field_info, param.is_sequence, choices)
     lookup = validation_alias if isinstance(validation_alias, str) else param.alias
     return validate.FieldSpec(key, lookup, param.annotation, param.field_info, param.is_sequence)
 
 
-def _group_lookups(model: type[BaseModel], location: Location, param: ParamField) -> list[tuple[str, str, bool]]:
+def _declared_names(info: FieldInfo) -> set[str]:
+    """The input names a model field declares itself: its alias, validation alias or string alias choices."""
+    names = {info.alias} if info.alias else set()
+    chosen = info.validation_alias
+    if isinstance(chosen, str):
+        names.add(chosen)
+    elif isinstance(chosen, AliasChoices):
+        names |= {c for c in chosen.choices if isinstance(c, str)}
+    return names
+
+
+def _group_lookups(model: type[BaseModel], location: Location, param: ParamField) -> list[validate.GroupRead]:
+    """Per model field: the (input name, external name) pairs to try in FastAPI's order, and whether it is a list."""
     lookups = []
     convert = getattr(param.field_info, "convert_underscores", True)
-    for name, info in model.model_fields.items():
-        external = info.alias or name
-        if location is Location.header and convert and not info.alias:
-            external = name.replace("_", "-")
-        lookups.append((info.alias or name, external, is_sequence_annotation(info.annotation)))
+    for (name, info), read in zip(model.model_fields.items(), _model_reads(model), strict=True):
+        declared = _declared_names(info)
+        pairs = []
+        for alias in read.aliases:
+            external = alias
+            # NOTE: only the field's own name gets the header spelling; declared aliases are read as written
+            if location is Location.header and convert and alias == name and name not in declared:
+                external = name.replace("_", "-")
+            pairs.append((alias, external))
+        lookups.append(validate.GroupRead(tuple(pairs), is_sequence_annotation(info.annotation)))
     return lookups
 
 
@@ -322,6 +355,12 @@ def _keyed_spec(key: str, param: ParamField) -> validate.FieldSpec:
     return validate.FieldSpec(key, key, param.annotation, param.field_info, param.is_sequence)
 
 
+def _form_names(key: str, param: ParamField) -> tuple[str, ...]:
+    """The form field names a plain form parameter reads, first found wins (its alias choices, in order)."""
+    spec = _spec(key, param)
+    return spec.choices or (spec.lookup,)
+
+
 def form_plan(entries: list[tuple[str, ParamField]], route: Any) -> forms.FormPlan:
     """Plain form fields validated together; model groups one by one; limits resolved once for the route."""
     plain: list[tuple[str, ParamField]] = []
@@ -336,7 +375,7 @@ def form_plan(entries: list[tuple[str, ParamField]], route: Any) -> forms.FormPl
             plain.append((key, param))
             order.append(_spec(key, param).lookup)
     return forms.FormPlan(
-        fields=tuple(forms.FieldRead((_spec(k, p).lookup,), p.is_sequence, _wants_bytes(p), k) for k, p in plain),
+        fields=tuple(forms.FieldRead(_form_names(k, p), p.is_sequence, _wants_bytes(p), k) for k, p in plain),
         # NOTE: validated under value keys, not form names: two parameters may read the same form field
         validate_fields=validate.form_model([_keyed_spec(k, p) for k, p in plain]) if plain else None,
         groups=tuple(groups),

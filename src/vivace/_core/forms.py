@@ -92,7 +92,7 @@ async def validate_form(plan: RoutePlan, ctx: Context) -> Result:
         data = await _read_fields(grouped, form_plan.fields)
         found, field_errors = form_plan.validate_fields(data)
         values.update(found)
-        _name_fields(field_errors, form_plan.fields)
+        _name_fields(field_errors, form_plan.fields, grouped)
     group_errors = [_validate_group(group, grouped, values) for group in form_plan.groups]
     if not field_errors and not any(group_errors):
         return values, []
@@ -162,11 +162,11 @@ async def _read_fields(grouped: Grouped, reads: tuple[FieldRead, ...]) -> dict[s
     return data
 
 
-def _name_fields(errors: list[dict[str, Any]], reads: tuple[FieldRead, ...]) -> None:
-    """Errors of plain fields name the form field (`["body", "the-note"]`), not the internal value key."""
+def _name_fields(errors: list[dict[str, Any]], reads: tuple[FieldRead, ...], grouped: Grouped) -> None:
+    """Errors of plain fields name the form field read (`["body", "the-note"]`), not the internal value key."""
     if not errors:
         return
-    names = {read.key: read.aliases[0] for read in reads}
+    names = {read.key: _pick(grouped, read)[0] for read in reads}
     for error in errors:
         loc = error["loc"]
         if len(loc) > 1 and loc[1] in names:

@@ -10,9 +10,17 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NamedTuple, NoReturn
 
-from pydantic import BaseModel, Field, PydanticSchemaGenerationError, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    PydanticSchemaGenerationError,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
@@ -22,6 +30,7 @@ from vivace.exceptions import FastAPIError, HTTPException
 
 __all__ = [
     "FieldSpec",
+    "GroupRead",
     "Source",
     "form_model",
     "json_body_validator",
@@ -38,16 +47,28 @@ _ALIAS_ATTRIBUTES = ("alias", "alias_priority", "validation_alias", "serializati
 
 
 class FieldSpec:
-    """A parameter as the validator sees it: value key, lookup name, annotation and declaration."""
+    """A parameter as the validator sees it: value key, lookup name, annotation and declaration.
 
-    __slots__ = ("annotation", "field_info", "is_sequence", "key", "lookup")
+    `choices` holds every name of an `AliasChoices` in declaration order (`lookup` is the first); empty otherwise.
+    """
 
-    def __init__(self, key: str, lookup: str, annotation: Any, field_info: FieldInfo, is_sequence: bool) -> None:
+    __slots__ = ("annotation", "choices", "field_info", "is_sequence", "key", "lookup")
+
+    def __init__(
+        self,
+        key: str,
+        lookup: str,
+        annotation: Any,
+        field_info: FieldInfo,
+        is_sequence: bool,
+        choices: tuple[str, ...] = (),
+    ) -> None:
         self.key = key
         self.lookup = lookup
         self.annotation = annotation
         self.field_info = field_info
         self.is_sequence = is_sequence
+        self.choices = choices
 
 
 def annotated(annotation: Any, metadata: Sequence[Any]) -> Any:
@@ -58,7 +79,8 @@ def annotated(annotation: Any, metadata: Sequence[Any]) -> Any:
 def _model_field(spec: FieldSpec) -> tuple[Any, FieldInfo]:
     described = spec.field_info.asdict()
     attributes = {k: v for k, v in described["attributes"].items() if k not in _ALIAS_ATTRIBUTES}
-    attributes["validation_alias"] = spec.lookup
+    # NOTE: a JSON body object is validated as a whole, so Pydantic itself picks the first choice present there
+    attributes["validation_alias"] = AliasChoices(*spec.choices) if spec.choices else spec.lookup
     return annotated(spec.annotation, described["metadata"]), Field(**attributes)
 
 
@@ -94,6 +116,8 @@ def location_validator(location: str, specs: Sequence[FieldSpec], *, error_locat
     model = _location_model(f"{location.title()}Params", specs)
     lookups = tuple((spec.lookup, spec.is_sequence) for spec in specs)
     prefix = (error_location or location,)
+    if any(spec.choices for spec in specs):
+        return Extractor(location, tuple(spec.key for spec in specs), _choosing(model, specs, prefix))
 
     def validate(source: Source) -> Result:
         data: dict[str, Any] = {}
@@ -115,6 +139,39 @@ def location_validator(location: str, specs: Sequence[FieldSpec], *, error_locat
     return Extractor(location, tuple(spec.key for spec in specs), validate)
 
 
+def _choosing(model: type[BaseModel], specs: Sequence[FieldSpec], prefix: tuple[str]) -> Callable[[Source], Result]:
+    """The validator of a location where some parameter has `AliasChoices`: the first choice present is read.
+
+    PERF: a separate function so that locations without choices keep their plain loop. The value is stored under
+    the first choice (the generated model's alias); errors name the choice that was actually read, as FastAPI does.
+    """
+    reads = tuple((spec.lookup, spec.choices or (spec.lookup,), spec.is_sequence) for spec in specs)
+
+    def validate(source: Source) -> Result:
+        data: dict[str, Any] = {}
+        chosen: dict[str, str] = {}
+        for lookup, names, is_sequence in reads:
+            for name in names:
+                value = source.getlist(name) if is_sequence else source.get(name)
+                if value is not None and value != []:
+                    data[lookup] = value
+                    if name != lookup:
+                        chosen[lookup] = name
+                    break
+        try:
+            return model.model_validate(data).__dict__, []
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+        values = _valid_part(specs, data, errors)
+        for error in errors:
+            loc = error["loc"]
+            if loc and loc[0] in chosen:
+                error["loc"] = (chosen[str(loc[0])], *loc[1:])
+        return values, reshape(errors, prefix)
+
+    return validate
+
+
 def _valid_part(specs: Sequence[FieldSpec], data: dict[str, Any], errors: list[ErrorDetails]) -> dict[str, Any]:
     """The values that did validate, when others did not (the error path only).
 
@@ -131,37 +188,45 @@ def _valid_part(specs: Sequence[FieldSpec], data: dict[str, Any], errors: list[E
     return values
 
 
+class GroupRead(NamedTuple):
+    """One field of a parameter model: the (input name, external name) pairs to try in order, and its shape."""
+
+    names: tuple[tuple[str, str], ...]
+    is_sequence: bool
+
+
 def model_group_validator(
     location: str,
     key: str,
     model: type[BaseModel],
-    lookups: Sequence[tuple[str, str, bool]],
+    lookups: Sequence[GroupRead],
     *,
     error_location: str,
     optional: FieldInfo | None = None,
 ) -> Extractor:
     """A Pydantic model whose fields are read one by one from a location (`Annotated[Filters, Query()]`).
 
-    `lookups` holds (field input name, external name, is_sequence). Every other key of the location is passed
-    too, so the model's `extra` policy applies to it, as in FastAPI.
+    Each field reads the first of its names present (alias choices, then its own name when the model allows it).
+    Every other key of the location is passed too, so the model's `extra` policy applies to it, as in FastAPI; an
+    unread alias choice counts as such a key.
     """
     adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(model))
     is_headers = location == "header"
-    known = {external.lower() if is_headers else external for _, external, _ in lookups}
-    known |= {name.lower() if is_headers else name for name, _, _ in lookups}
-    renamed = {name: external for name, external, _ in lookups if name != external}
+    single = [read.names[0] for read in lookups if len(read.names) == 1]
+    known = {external.lower() if is_headers else external for _, external in single}
+    known |= {name.lower() if is_headers else name for name, _ in single}
+    # NOTE: a field readable by its own name never gets that name as an extra key, even when its alias is read
+    # instead (a header's raw `x_values` would otherwise fill it past the `x-values` spelling), as in FastAPI
+    fields = model.model_fields
+    known |= {name.lower() if is_headers else name for read in lookups for name, _ in read.names if name in fields}
+    renamed = {name: external for read in lookups for name, external in read.names if name != external}
     prefix = (error_location,)
     takes_extra = model.model_config.get("extra") in ("allow", "forbid")
 
     def validate(source: Source) -> Result:
-        data: dict[str, Any] = {}
-        supplied = False
-        for name, external, is_sequence in lookups:
-            value = source.getlist(external) if is_sequence else source.get(external)
-            if value is not None and value != []:
-                data[name] = value
-                supplied = True
-        for extra, values in _extras(source, known).items():
+        data, read_names = _read_group(source, lookups, known, is_headers)
+        supplied = bool(data)
+        for extra, values in _extras(source, read_names).items():
             data[extra] = values[0] if len(values) == 1 else values
         if optional is not None and not (supplied or (takes_extra and data)):
             # `Filters | None = None` with none of its fields present: the declared default, as FastAPI does
@@ -180,6 +245,23 @@ def model_group_validator(
         return {}, errors
 
     return Extractor(location, (key,), validate)
+
+
+def _read_group(
+    source: Source, lookups: Sequence[GroupRead], known: set[str], is_headers: bool
+) -> tuple[dict[str, Any], set[str]]:
+    """Each field's value under the first of its names present, and the known names plus those alias choices read."""
+    data: dict[str, Any] = {}
+    read_names = known
+    for names, is_sequence in lookups:
+        for name, external in names:
+            value = source.getlist(external) if is_sequence else source.get(external)
+            if value is not None and value != []:
+                data[name] = value
+                if len(names) > 1:
+                    read_names = read_names | {external.lower() if is_headers else external}
+                break
+    return data, read_names
 
 
 def _extras(source: Source, known: set[str]) -> dict[str, list[Any]]:
