@@ -338,10 +338,11 @@ def _form_group(key: str, param: ParamField, models: list[type[BaseModel]]) -> f
     if info.discriminator is not None:
         metadata.append(Field(discriminator=info.discriminator))
     target = validate.annotated(annotation, metadata)
-    names = {alias for model in models for read in _model_reads(model) for alias in read.aliases}
+    reads = [_model_reads(model) for model in models]
+    names = {alias for model_reads in reads for read in model_reads for alias in read.aliases}
     return forms.FormGroup(
         key=key,
-        reads=_model_reads(models[0]) if len(models) == 1 else (),
+        reads=reads[0] if len(models) == 1 else (),
         own_names=frozenset(names),
         takes_extra=any(m.model_config.get("extra") in ("allow", "forbid") for m in models),
         optional=type(None) in get_args(_strip_annotated(param.annotation)),
@@ -458,33 +459,9 @@ def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         *location_extractors(graph, Location.cookie),
     ]
     body_kind, body_extractor, form_reads, body_required = body_setup(graph, route)
-    response_class = route.response_class
-    default_class = _is_default(response_class)
     context = endpoint_context(route.endpoint, route.path_format, sorted(route.methods)[0])
-    options = serialize.ResponseOptions(
-        include=route.response_model_include, exclude=route.response_model_exclude,
-        by_alias=route.response_model_by_alias, exclude_unset=route.response_model_exclude_unset,
-        exclude_defaults=route.response_model_exclude_defaults, exclude_none=route.response_model_exclude_none,
-    )
-    model = route.response_model
-    serializer: Callable[[Any], bytes] | None = None
-    encode: Callable[[Any], Any] = jsonable_encoder
-    if model is not None:
-        if default_class:
-            serializer = serialize.build_model_serializer(model, options, context, to_json=True)
-        else:
-            encode = serialize.build_model_serializer(model, options, context, to_json=False)
-    elif default_class and _value(response_class) is _json_response_class():
-        serializer = serialize.encode_plain
-    mode = _stream_mode(route)
-    stream_item = None
-    if mode is not None:
-        serializer, encode = None, jsonable_encoder
-        typed = getattr(route, "stream_item_type", None)
-        item = stream.item_serializer(
-            serialize.build_model_serializer(typed, options, context, to_json=True) if typed is not None else None
-        )
-        stream_item = stream.sse_item_serializer(item) if mode == "sse" else item
+    output = _output(route, context)
+    if output.mode is not None:
         graph.steps[-1] = _start_generator(graph.steps[-1])
     steps = tuple(graph.steps)
     return RoutePlan(
@@ -499,21 +476,57 @@ def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         body_required=body_required,
         form_extractor=form_reads,
         steps=steps,
-        has_generators=any(step.is_generator for step in steps) or mode == "sse",
+        has_generators=any(step.is_generator for step in steps) or output.mode == "sse",
         needs_cookies=bool(graph.fields.get(Location.cookie)),
-        serialize=serializer,
-        encode=encode,
+        serialize=output.serialize,
+        encode=output.encode,
         status_code=route.status_code,
-        response_class=_value(response_class),
+        response_class=_value(route.response_class),
         media_type=b"application/json",
         headers=(),
         strict_content_type=bool(_value(route.strict_content_type)),
         endpoint_ctx=context,
         max_body_size=getattr(route, "max_body_size", None),
         form_limits=getattr(route, "form_limits", None),
-        stream=mode,
-        stream_item=stream_item,
+        stream=output.mode,
+        stream_item=output.stream_item,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Output:
+    """How a route turns its endpoint's result into a response body."""
+
+    serialize: Callable[[Any], bytes] | None  # straight to JSON bytes (default response class)
+    encode: Callable[[Any], Any]  # to JSON-able Python, for a custom response class
+    mode: str | None  # a streaming mode for generator endpoints (see `_stream_mode`)
+    stream_item: Callable[[Any], bytes] | None
+
+
+def _output(route: Any, context: dict[str, Any]) -> _Output:
+    response_class = route.response_class
+    default_class = _is_default(response_class)
+    options = serialize.ResponseOptions(
+        include=route.response_model_include, exclude=route.response_model_exclude,
+        by_alias=route.response_model_by_alias, exclude_unset=route.response_model_exclude_unset,
+        exclude_defaults=route.response_model_exclude_defaults, exclude_none=route.response_model_exclude_none,
+    )
+    mode = _stream_mode(route)
+    if mode is not None:
+        typed = getattr(route, "stream_item_type", None)
+        item = stream.item_serializer(
+            serialize.build_model_serializer(typed, options, context, to_json=True) if typed is not None else None
+        )
+        return _Output(None, jsonable_encoder, mode, stream.sse_item_serializer(item) if mode == "sse" else item)
+    model = route.response_model
+    if model is not None and default_class:
+        return _Output(serialize.build_model_serializer(model, options, context, to_json=True), jsonable_encoder,
+                       None, None)
+    if model is not None:
+        return _Output(None, serialize.build_model_serializer(model, options, context, to_json=False), None, None)
+    if default_class and _value(response_class) is _json_response_class():
+        return _Output(serialize.encode_plain, jsonable_encoder, None, None)
+    return _Output(None, jsonable_encoder, None, None)
 
 
 def _stream_mode(route: Any) -> str | None:
