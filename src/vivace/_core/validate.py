@@ -118,6 +118,7 @@ def location_validator(location: str, specs: Sequence[FieldSpec], *, error_locat
     prefix = (error_location or location,)
     if any(spec.choices for spec in specs):
         return Extractor(location, tuple(spec.key for spec in specs), _choosing(model, specs, prefix))
+    valid_part = _ValidPart(specs)
 
     def validate(source: Source) -> Result:
         data: dict[str, Any] = {}
@@ -134,7 +135,7 @@ def location_validator(location: str, specs: Sequence[FieldSpec], *, error_locat
             return model.model_validate(data).__dict__, []
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
-        return _valid_part(specs, data, errors), reshape(errors, prefix)
+        return valid_part(data, errors), reshape(errors, prefix)
 
     return Extractor(location, tuple(spec.key for spec in specs), validate)
 
@@ -146,6 +147,7 @@ def _choosing(model: type[BaseModel], specs: Sequence[FieldSpec], prefix: tuple[
     the first choice (the generated model's alias); errors name the choice that was actually read, as FastAPI does.
     """
     reads = tuple((spec.lookup, spec.choices or (spec.lookup,), spec.is_sequence) for spec in specs)
+    valid_part = _ValidPart(specs)
 
     def validate(source: Source) -> Result:
         data: dict[str, Any] = {}
@@ -162,7 +164,7 @@ def _choosing(model: type[BaseModel], specs: Sequence[FieldSpec], prefix: tuple[
             return model.model_validate(data).__dict__, []
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
-        values = _valid_part(specs, data, errors)
+        values = valid_part(data, errors)
         for error in errors:
             loc = error["loc"]
             if loc and loc[0] in chosen:
@@ -172,20 +174,31 @@ def _choosing(model: type[BaseModel], specs: Sequence[FieldSpec], prefix: tuple[
     return validate
 
 
-def _valid_part(specs: Sequence[FieldSpec], data: dict[str, Any], errors: list[ErrorDetails]) -> dict[str, Any]:
+class _ValidPart:
     """The values that did validate, when others did not (the error path only).
 
     NOTE: FastAPI validates parameters one by one, so a dependency whose own inputs are valid still runs (and may
     raise, say, a 400) when another parameter is invalid; vivace needs those values to do the same.
+    PERF: each parameter's one-field model is built the first time an error needs it, then kept, so a stream of
+    invalid requests does not build models per request.
     """
-    failed = {error["loc"][0] for error in errors if error["loc"]}
-    values: dict[str, Any] = {}
-    for spec in specs:
-        if spec.lookup in failed:
-            continue
-        single = _location_model("Param", [spec])
-        values.update(single.model_validate({k: v for k, v in data.items() if k == spec.lookup}).__dict__)
-    return values
+
+    def __init__(self, specs: Sequence[FieldSpec]) -> None:
+        self._specs = specs
+        self._models: dict[str, type[BaseModel]] = {}
+
+    def __call__(self, data: dict[str, Any], errors: list[ErrorDetails]) -> dict[str, Any]:
+        failed = {error["loc"][0] for error in errors if error["loc"]}
+        values: dict[str, Any] = {}
+        for spec in self._specs:
+            if spec.lookup in failed:
+                continue
+            model = self._models.get(spec.key)
+            if model is None:
+                model = self._models[spec.key] = _location_model("Param", [spec])
+            given = {spec.lookup: data[spec.lookup]} if spec.lookup in data else {}
+            values.update(model.model_validate(given).__dict__)
+        return values
 
 
 class GroupRead(NamedTuple):
@@ -414,12 +427,13 @@ def merged(extractors: Sequence[Extractor]) -> Extractor:
 def form_model(specs: Sequence[FieldSpec]) -> Callable[[dict[str, Any]], Result]:
     """Validate form fields (already read from the multipart/urlencoded body) in one call."""
     model = _location_model("FormParams", specs)
+    valid_part = _ValidPart(specs)
 
     def validate(data: dict[str, Any]) -> Result:
         try:
             return model.model_validate(data).__dict__, []
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
-        return _valid_part(specs, data, errors), reshape(errors, ("body",))
+        return valid_part(data, errors), reshape(errors, ("body",))
 
     return validate
