@@ -57,6 +57,7 @@ class DepStep:
     call: Callable[..., Any]
     name: str
     args: tuple[tuple[str, ArgSource, Any], ...]
+    arguments: Callable[[Any], dict[str, Any]]  # gathers `args` from a request Context (see _core/arguments.py)
     is_async: bool
     is_generator: bool  # a `yield` dependency (sync or async)
     is_async_generator: bool
@@ -65,7 +66,6 @@ class DepStep:
     limiter: Any = None  # an anyio Semaphore when max_concurrency is set, shared by the declaration's uses
     app_scoped: bool = False  # Depends(scope="app"): one value for the whole application
     cache_key: Any = None  # the callable identity app-scoped values are stored under
-    arguments: Callable[[Any], dict[str, Any]] | None = None  # generated from `args` (see _core/arguments.py)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{name}<-{source.name}:{key}" for name, source, key in self.args)

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from vivace._core.app_scope import AppScope
-from vivace._core.plan import ArgSource, DepStep
+from vivace._core.plan import DepStep
 
 __all__ = ["Context", "call_step", "run_steps"]
 
@@ -90,32 +90,6 @@ class Context:
         return self._background
 
 
-def _special(ctx: Context, source: ArgSource) -> Any:
-    if source is ArgSource.request or source is ArgSource.websocket or source is ArgSource.http_connection:
-        return ctx.request
-    if source is ArgSource.response:
-        return ctx.response
-    return ctx.background
-
-
-def _arguments(step: DepStep, ctx: Context) -> dict[str, Any]:
-    if step.arguments is not None:
-        return step.arguments(ctx)
-    kwargs: dict[str, Any] = {}  # NOTE: steps built by hand (tests, extensions) have no generated builder
-    values = ctx.values
-    results = ctx.results
-    for name, source, key in step.args:
-        if source is ArgSource.value:
-            kwargs[name] = values[key]
-        elif source is ArgSource.step:
-            kwargs[name] = results[key]
-        elif source is ArgSource.constant:
-            kwargs[name] = key
-        else:
-            kwargs[name] = _special(ctx, source)
-    return kwargs
-
-
 class _SyncContextInThreads(AbstractAsyncContextManager[Any]):
     """A sync `yield` dependency: its setup and teardown run in the thread pool."""
 
@@ -146,7 +120,7 @@ async def _enter_generator(step: DepStep, ctx: Context, kwargs: dict[str, Any]) 
 async def call_step(step: DepStep, ctx: Context) -> Any:
     if step.app_scoped:
         return await _app_scoped(step, ctx)
-    kwargs = _arguments(step, ctx)
+    kwargs = step.arguments(ctx)
     if step.limiter is None:
         return await _invoke(step, ctx, kwargs)
     if step.is_generator:
@@ -172,7 +146,7 @@ async def _app_scoped(step: DepStep, ctx: Context) -> Any:
         return value
 
     async def make() -> Any:
-        kwargs = _arguments(step, ctx)
+        kwargs = step.arguments(ctx)
         if step.is_generator:
             cm = _generator_context(step, kwargs)
             return await scope.stack.enter_async_context(cm)
