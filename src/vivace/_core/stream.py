@@ -142,11 +142,6 @@ async def _sse_events(source: Any, encode: Callable[[Any], bytes]) -> AsyncItera
         group.cancel_scope.cancel()
 
 
-async def _drain(stream: MemoryObjectReceiveStream[bytes]) -> AsyncIterator[bytes]:
-    async for chunk in stream:
-        yield chunk
-
-
 async def streaming_response(
     mode: str,
     source: Any,
@@ -162,7 +157,7 @@ async def streaming_response(
         assert stack is not None  # SSE plans always run inside exit stacks
         stream = await stack.enter_async_context(_sse_events(source, encode))
         stack.push_async_callback(stream.aclose)
-        response = StreamingResponse(_drain(stream), **status, media_type="text/event-stream")
+        response = StreamingResponse(stream, **status, media_type="text/event-stream")
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"  # NOTE: stops nginx from buffering the event stream
     elif mode == "jsonl":
