@@ -29,6 +29,7 @@ from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
 from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.route_handler import HandlerTarget
+from vivace._core.runner import Runner, http_runner, tracked, websocket_runner
 from vivace._frontend import Fallback, FrontendTable, wants_check
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default
@@ -240,24 +241,33 @@ class Vivace(Starlette):
         """Analyse and compile every route (with the current dependency overrides) into a CompiledRouter."""
         overrides = dict(self._dependency_overrides) or None
         plans: dict[int, Any] = {}
-        targets: dict[int, Any] = {}
+        targets: dict[int, Runner] = {}
+        custom: set[int] = set()  # routes served by their own get_route_handler(), not straight from the plan
         for route in self.router.routes:
             if isinstance(route, APIRoute | APIWebSocketRoute):
                 plan = compile_route(route, route.analyse(overrides)) if overrides else route.plan
-                plans[id(route)] = targets[id(route)] = plan
-                if isinstance(route, APIRoute) and route.has_custom_handler:
+                plans[id(route)] = plan
+                if isinstance(route, APIWebSocketRoute):
+                    targets[id(route)] = websocket_runner(plan)
+                elif route.has_custom_handler:
                     route.served_plan = plan
-                    targets[id(route)] = HandlerTarget(route, route.get_route_handler())
+                    custom.add(id(route))
+                    targets[id(route)] = tracked(HandlerTarget(route, route.get_route_handler()).handle)
+                else:
+                    targets[id(route)] = http_runner(plan)
         handlers = ExceptionHandlers(
             {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
         )
         server_errors = self._server_error_layer()
         self._plans = plans
+        observed = None
         if self._telemetry is not None:
-            targets = self._telemetry.instrument(self.router.routes, targets)
+            served_by_plan = {key: plan for key, plan in plans.items() if key not in custom}
+            observed = self._telemetry.instrument(self.router.routes, served_by_plan)
         frontends = FrontendTable(self.router._frontends, overrides, APIRoute) if self.router._frontends else None
         self._compiled = CompiledRouter(
-            list(self.router.routes), targets, handlers, self.router.redirect_slashes, server_errors, frontends
+            list(self.router.routes), targets, handlers, self.router.redirect_slashes, server_errors, frontends,
+            observed,
         )
         self._dirty = False
         return self._compiled

@@ -18,19 +18,20 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
 
-from vivace._core.handle import handle
 from vivace._core.match import Matcher
-from vivace._core.plan import RoutePlan
-from vivace._core.websocket import handle_websocket
+from vivace._core.runner import RESPONSE_STARTED, Runner, tracked
 
 __all__ = ["SERVER_ERROR_KEY", "CompiledRouter", "ExceptionHandlers"]
 
 #: set in the scope just before the 500 for an unhandled exception is sent, so `@app.middleware("http")` can raise
 #: the exception from `call_next` (as FastAPI does) instead of returning that response
 SERVER_ERROR_KEY = "vivace.server_error"
+
+#: the key the telemetry layer sets on requests it observes (FastAPI's own key, see vivace.telemetry._state)
+TELEMETRY_KEY = "fastapi.telemetry"
 
 Handler = Callable[..., Any]
 
@@ -64,18 +65,23 @@ class ExceptionHandlers:
 
 
 class CompiledRouter:
-    """Routes + compiled plans + exception handlers: the innermost ASGI app."""
+    """Routes + their runners + exception handlers: the innermost ASGI app."""
 
     def __init__(
         self,
         routes: list[BaseRoute],
-        plans: dict[int, Any],
+        targets: dict[int, Runner],
         handlers: ExceptionHandlers,
         redirect_slashes: bool,
         server_errors: ServerErrorMiddleware | None = None,
         frontends: Frontends | None = None,
+        observed: dict[int, Runner] | None = None,
     ) -> None:
-        self.matcher = Matcher(routes, plans)
+        targets = dict(targets)
+        for route in routes:
+            if id(route) not in targets:
+                targets[id(route)] = tracked(route.handle)
+        self.matcher = Matcher(routes, targets)
         # NOTE: low-priority routes (`app.frontend()`), consulted only on the 404 path: after every route missed
         self.frontends = frontends
         self.handlers = handlers
@@ -83,25 +89,37 @@ class CompiledRouter:
         # NOTE: the router answers an unhandled error with the 500 itself, innermost, so the 500 passes through
         # every user middleware (CORS headers on 500s) before the exception is raised again for the server
         self.server_errors = server_errors
+        # runners that record telemetry, used instead of the plain ones for requests the telemetry layer observes
+        self.observed = observed or None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await self._websocket(scope, receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+            return
+        # PERF: match, dispatch and error handling in one frame; a runner marks RESPONSE_STARTED itself, so
+        # `send` is not wrapped on the common path
         try:
-            await self._dispatch(scope, receive, tracking_send)
+            found = self.matcher.match_http(scope)
+            if found is None:
+                await tracked(self._not_found)(scope, receive, send)
+                return
+            if found.child_scope is None:
+                scope["path_params"] = {}
+            else:
+                scope.update(found.child_scope)
+            route = found.route
+            scope["route"] = route
+            scope["endpoint"] = getattr(route, "endpoint", None)
+            if not found.full:
+                allow = ", ".join(sorted(getattr(route, "methods", None) or ()))
+                raise StarletteHTTPException(status_code=405, headers={"Allow": allow})
+            observed = self.observed
+            if observed is not None and TELEMETRY_KEY in scope:
+                await observed.get(id(route), found.target)(scope, receive, send)
+            else:
+                await found.target(scope, receive, send)
         except Exception as exc:
-            if started:
+            if RESPONSE_STARTED in scope:
                 raise
             handler = self.handlers.find(exc)
             if handler is not None:
@@ -128,26 +146,6 @@ class CompiledRouter:
             response = await run_in_threadpool(handler, request, exc)
         if response is not None:
             await response(scope, receive, send)
-
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self.matcher.match_http(scope)
-        if found is None:
-            await self._not_found(scope, receive, send)
-            return
-        if found.child_scope is None:
-            scope["path_params"] = {}
-        else:
-            scope.update(found.child_scope)
-        scope["route"] = found.route
-        scope["endpoint"] = getattr(found.route, "endpoint", None)
-        if not found.full:
-            allow = ", ".join(sorted(getattr(found.route, "methods", None) or ()))
-            raise StarletteHTTPException(status_code=405, headers={"Allow": allow})
-        target = found.target
-        if isinstance(target, RoutePlan):
-            await handle(target, scope, receive, send)
-        else:
-            await target.handle(scope, receive, send)
 
     async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.redirect_slashes:
@@ -177,11 +175,12 @@ class CompiledRouter:
             return
         scope.update(found.child_scope or {})
         scope["route"] = found.route
+        observed = self.observed
+        target = found.target
+        if observed is not None and TELEMETRY_KEY in scope:
+            target = observed.get(id(found.route), target)
         try:
-            if isinstance(found.target, RoutePlan):
-                await handle_websocket(found.target, scope, receive, send)
-            else:
-                await found.target.handle(scope, receive, send)
+            await target(scope, receive, send)
         except Exception as exc:
             handler = self.handlers.find(exc)
             if handler is None:

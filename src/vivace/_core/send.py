@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from starlette.background import BackgroundTasks
 from starlette.responses import Response
-from starlette.types import Send
+from starlette.types import Message, Send
 
-__all__ = ["body_allowed", "send_bytes"]
+__all__ = ["body_allowed", "response_start", "send_bytes"]
 
 _NO_BODY = frozenset({204, 205, 304})
 
 
 def body_allowed(status: int) -> bool:
     return status >= 200 and status not in _NO_BODY
+
+
+def response_start(status: int, media_type: bytes, body: bytes, extra: Response | None) -> tuple[Message, bytes]:
+    """The `http.response.start` message for `body`, and the body to send (empty when the status allows none).
+
+    Headers and cookies set on the injected `Response` parameter (`extra`) are appended.
+    """
+    if body_allowed(status):
+        headers = [(b"content-length", str(len(body)).encode()), (b"content-type", media_type)]
+    else:
+        headers = [(b"content-type", media_type)]
+        body = b""
+    if extra is not None:
+        headers.extend(extra.raw_headers)
+    return {"type": "http.response.start", "status": status, "headers": headers}, body
 
 
 async def send_bytes(
@@ -23,15 +38,9 @@ async def send_bytes(
     extra: Response | None,
     background: BackgroundTasks | None,
 ) -> None:
-    """Answer with `body`; headers/cookies set on the injected `Response` parameter are appended."""
-    if body_allowed(status):
-        headers = [(b"content-length", str(len(body)).encode()), (b"content-type", media_type)]
-    else:
-        headers = [(b"content-type", media_type)]
-        body = b""
-    if extra is not None:
-        headers.extend(extra.raw_headers)
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    """Answer with `body`, then run the background tasks."""
+    start, body = response_start(status, media_type, body, extra)
+    await send(start)
     await send({"type": "http.response.body", "body": body})
     if background is not None:
         await background()

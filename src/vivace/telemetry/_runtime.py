@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vivace._core.plan import RoutePlan
+from vivace._core.runner import Runner, tracked
 from vivace.logger import logger
 from vivace.telemetry._export import configure_from_environment, flush_owned, has_owned
 from vivace.telemetry._plans import observe
@@ -40,13 +41,10 @@ class Telemetry:
             return stack
         return ServerTelemetry(stack, self.signals, self.config["exclude"])
 
-    def instrument(self, routes: list[BaseRoute], plans: dict[int, Any]) -> dict[int, Any]:
-        """Matcher targets: each compiled route behind an `ObservedRoute` that records operation spans."""
+    def instrument(self, routes: list[BaseRoute], plans: dict[int, RoutePlan]) -> dict[int, Runner]:
+        """Runners for observed requests: each compiled route behind an `ObservedRoute` that records spans."""
         by_id = {id(route): route for route in routes}
-        return {
-            key: observe(by_id[key], plan) if isinstance(plan, RoutePlan) and key in by_id else plan
-            for key, plan in plans.items()
-        }
+        return {key: tracked(observe(by_id[key], plan).handle) for key, plan in plans.items() if key in by_id}
 
     def lifespan(self, app_lifespan: Lifespan) -> Lifespan:
         """The app's lifespan, with exporters added at startup and vivace's own flushed at shutdown."""

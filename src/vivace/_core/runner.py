@@ -1,0 +1,130 @@
+"""Stage 3, run: the coroutine that answers requests for one matched route, chosen once at startup.
+
+Every matcher target is a runner, `await runner(scope, receive, send)`. Most routes get the *direct* runner:
+`handle.py`'s stages (validate -> resolve -> call -> serialize -> send) flattened into one coroutine, because on
+a small request each extra coroutine frame costs as much as a Pydantic validation. Routes with anything unusual
+(forms, `yield` dependencies, streams, limits on concurrency, app-scoped values, a custom response class) run
+`handle.handle`, which covers every case.
+
+The contract the router relies on: a runner marks `scope[RESPONSE_STARTED]` before `http.response.start` goes
+out, so an exception raised after that point is never answered with a second response.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from vivace._core import extract
+from vivace._core.handle import handle, prepare, reject, validate_request
+from vivace._core.plan import BodyKind, DepStep, RoutePlan
+from vivace._core.resolve import Context
+from vivace._core.send import response_start
+from vivace._core.websocket import handle_websocket
+
+__all__ = ["RESPONSE_STARTED", "Runner", "http_runner", "tracked", "websocket_runner"]
+
+Runner = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+RESPONSE_STARTED = "vivace.response_started"
+
+
+def tracked(run: Runner) -> Runner:
+    """`run` with its `send` watched: for targets that send through Response objects or foreign code."""
+
+    @functools.wraps(run)  # NOTE: `__wrapped__` keeps what is being run visible (`vivace routes`, tests)
+    async def tracked_run(scope: Scope, receive: Receive, send: Send) -> None:
+        async def tracking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                scope[RESPONSE_STARTED] = True
+            await send(message)
+
+        await run(scope, receive, tracking_send)
+
+    return tracked_run
+
+
+def http_runner(plan: RoutePlan) -> Runner:
+    if _is_direct(plan):
+        return _direct_runner(plan)
+
+    async def run_plan(scope: Scope, receive: Receive, send: Send) -> None:
+        await handle(plan, scope, receive, send)
+
+    return tracked(run_plan)
+
+
+def websocket_runner(plan: RoutePlan) -> Runner:
+    async def run_plan(scope: Scope, receive: Receive, send: Send) -> None:
+        await handle_websocket(plan, scope, receive, send)
+
+    return run_plan
+
+
+def _is_direct(plan: RoutePlan) -> bool:
+    return (
+        plan.serialize is not None
+        and plan.stream is None
+        and not plan.has_generators
+        and plan.body_kind is not BodyKind.form
+        and all(_is_plain_step(step) for step in plan.steps)
+    )
+
+
+def _is_plain_step(step: DepStep) -> bool:
+    return not (step.is_generator or step.app_scoped or step.limiter is not None)
+
+
+def _direct_runner(plan: RoutePlan) -> Runner:
+    steps = tuple((step.call, step.arguments, step.is_async) for step in plan.steps)
+    validates = plan.path_extractor is not None or bool(plan.extractors) or plan.body_kind is not BodyKind.none
+    max_body_size = plan.max_body_size
+    serialize = plan.serialize
+    assert serialize is not None
+    media_type = plan.media_type
+    route_status = plan.status_code or 200
+
+    async def run(scope: Scope, receive: Receive, send: Send) -> None:
+        if max_body_size is not None:
+            receive = extract.limit_receive(scope, receive, max_body_size)
+        ctx = Context(scope, receive, send)
+        if validates:
+            errors = await validate_request(plan, ctx)
+            if errors:
+                await reject(plan, ctx, errors)
+        results: list[Any] = []
+        ctx.results = results
+        for call, arguments, is_async in steps:
+            if is_async:
+                results.append(await call(**arguments(ctx)))
+            else:
+                results.append(await run_in_threadpool(call, **arguments(ctx)))
+        result = results[-1]
+        if isinstance(result, Response):
+            await tracked(_respond_with(plan, ctx, result))(scope, receive, send)
+            return
+        body = serialize(result)
+        extra = ctx.sub_response
+        status = extra.status_code if extra is not None and extra.status_code else route_status
+        start, body = response_start(status, media_type, body, extra)
+        scope[RESPONSE_STARTED] = True
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+        background = ctx.background_tasks
+        if background is not None:
+            await background()
+
+    return run
+
+
+def _respond_with(plan: RoutePlan, ctx: Context, result: Response) -> Runner:
+    async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await prepare(plan, ctx, result)
+        await response(scope, receive, send)
+
+    return respond
