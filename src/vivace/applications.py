@@ -291,11 +291,12 @@ class Vivace(Starlette):
         stack = self._server_error_layer(app)
         return stack if self._telemetry is None else self._telemetry.wrap(stack)
 
-    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _route(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # PERF: a plain function returning the compiled router's coroutine: no frame of its own per request
         compiled = self._compiled
         if compiled is None or self._dirty:
             compiled = self.compile()
-        await compiled(scope, receive, send)
+        return compiled(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.root_path:

@@ -24,6 +24,7 @@ from vivace._core import extract
 from vivace._core.handle import handle, prepare, reject, validate_request
 from vivace._core.plan import BodyKind, DepStep, RoutePlan
 from vivace._core.resolve import Context
+from vivace._core.send import body_allowed as send_body_allowed
 from vivace._core.send import response_start
 from vivace._core.websocket import handle_websocket
 
@@ -81,6 +82,8 @@ def _is_plain_step(step: DepStep) -> bool:
 
 
 def _direct_runner(plan: RoutePlan) -> Runner:
+    if not _needs_context(plan):
+        return _constant_input_runner(plan)
     steps = tuple((step.call, step.arguments, step.is_async) for step in plan.steps)
     validates = plan.path_extractor is not None or bool(plan.extractors) or plan.body_kind is not BodyKind.none
     max_body_size = plan.max_body_size
@@ -118,6 +121,45 @@ def _direct_runner(plan: RoutePlan) -> Runner:
         background = ctx.background_tasks
         if background is not None:
             await background()
+
+    return run
+
+
+def _needs_context(plan: RoutePlan) -> bool:
+    """Whether anything takes an argument (a request value, an earlier result, the Request...) or a body limit
+    applies (an explicit `max_body_size` refuses a too-large declared body even when nothing reads it)."""
+    has_inputs = plan.path_extractor is not None or plan.extractors or plan.body_kind is not BodyKind.none
+    return bool(has_inputs or plan.max_body_size is not None or any(step.args for step in plan.steps))
+
+
+def _constant_input_runner(plan: RoutePlan) -> Runner:
+    """Routes whose dependencies and endpoint take no arguments (`GET /health`, `GET /hello`).
+
+    PERF: nothing to validate and nothing to pass, so no Context is built, and the response headers are known
+    up to the body's length.
+    """
+    calls = tuple((step.call, step.is_async) for step in plan.steps)
+    serialize = plan.serialize
+    assert serialize is not None
+    status = plan.status_code or 200
+    content_type = (b"content-type", plan.media_type)
+    body_allowed = send_body_allowed(status)
+
+    async def run(scope: Scope, receive: Receive, send: Send) -> None:
+        result = None
+        for call, is_async in calls:
+            result = await call() if is_async else await run_in_threadpool(call)
+        if isinstance(result, Response):
+            await tracked(_respond_with(plan, Context(scope, receive, send), result))(scope, receive, send)
+            return
+        body = serialize(result)
+        if body_allowed:
+            headers = [(b"content-length", str(len(body)).encode()), content_type]
+        else:
+            headers, body = [content_type], b""
+        scope[RESPONSE_STARTED] = True
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     return run
 

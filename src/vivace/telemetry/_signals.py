@@ -91,6 +91,27 @@ class Signals:
         known = os.getenv("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", "").strip()
         self.known_methods = frozenset(m.strip() for m in known.split(",") if m.strip()) if known else HTTP_METHODS
         self._cache: dict[str, tuple[Any, Any]] = {}
+        watched = ((self.tracing, "tracer_provider", _TRACER), (self.metrics, "meter_provider", _METER),
+                   (self.logs, "logger_provider", _LOGGER))
+        # NOTE: a provider given in the settings may be a no-op, and a replaced getter may answer anything: only
+        # the API's own globals allow the quick answer
+        quick = all(config[key] is None and glob.internal is not None for on, key, glob in watched if on)
+        self._watched = tuple(
+            (glob.module, glob.name, glob.original, glob.internal, glob.variable) for on, _, glob in watched if on
+        ) if quick else None
+
+    def quiet(self) -> bool:
+        """True when no signal can record anything right now: no provider given, no global provider set.
+
+        PERF: about a tenth of `active()`; the server layer asks this first on every request.
+        """
+        watched = self._watched
+        if watched is None:
+            return False
+        for module, getter_name, original_getter, internal, variable in watched:
+            if getattr(module, getter_name) is not original_getter or getattr(internal, variable) is not None:
+                return False
+        return True
 
     def active(self, *, websocket: bool) -> Active | None:
         tracer = self._tracer() if self.tracing else None
