@@ -109,7 +109,7 @@ class CompiledRouter:
                 scope.update(found.child_scope)
             route = found.route
             scope["route"] = route
-            scope["endpoint"] = getattr(route, "endpoint", None)
+            scope["endpoint"] = found.endpoint
             if not found.full:
                 allow = ", ".join(sorted(getattr(route, "methods", None) or ()))
                 raise StarletteHTTPException(status_code=405, headers={"Allow": allow})

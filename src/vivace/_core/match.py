@@ -36,6 +36,7 @@ class Found:
     target: Any
     child_scope: Mapping[str, Any] | None  # None: a static path (the caller sets empty path params)
     full: bool
+    endpoint: Any = None  # the route's endpoint, for scope["endpoint"]
 
 
 def _is_static(route: BaseRoute) -> bool:
@@ -78,7 +79,7 @@ class Matcher:
                 continue
             methods = self._static.setdefault(route.path, {})
             for method in route.methods or ():
-                methods.setdefault(method, Found(route, self._targets.get(id(route), route), None, True))
+                methods.setdefault(method, self._found(route, None, True))
 
     @staticmethod
     def _could_match(route: BaseRoute, path: str) -> bool:
@@ -88,8 +89,11 @@ class Matcher:
             return path.startswith(route.path.rstrip("/") + "/") or path == route.path
         return True  # an unknown route kind may match anything: fall back to the ordered scan
 
+    def _found(self, route: BaseRoute, child_scope: Mapping[str, Any] | None, full: bool) -> Found:
+        return Found(route, self._targets.get(id(route), route), child_scope, full, getattr(route, "endpoint", None))
+
     def match_http(self, scope: Scope) -> Found | None:
-        path = route_path(scope)
+        path = route_path(scope) if scope.get("root_path") else scope["path"]
         entry = self._static.get(path)
         if entry is not None:
             hit = entry.get(scope["method"])
@@ -112,9 +116,7 @@ class Matcher:
                 found = self._match_route(route, scope, path)  # type: ignore[arg-type]  # prefix implies Route
             else:
                 kind, child = route.matches(scope)
-                found = None if kind is Match.NONE else Found(
-                    route, self._targets.get(id(route), route), child, kind is Match.FULL
-                )
+                found = None if kind is Match.NONE else self._found(route, child, kind is Match.FULL)
             if found is None:
                 continue
             if found.full:
@@ -131,14 +133,13 @@ class Matcher:
         for key, value in params.items():
             params[key] = route.param_convertors[key].convert(value)
         full = not route.methods or scope["method"] in route.methods
-        target = self._targets.get(id(route), route)
-        return Found(route, target, {"path_params": params}, full)
+        return self._found(route, {"path_params": params}, full)
 
     def match_websocket(self, scope: Scope) -> Found | None:
         for route in self._routes:
             kind, child = route.matches(scope)
             if kind is Match.FULL:
-                return Found(route, self._targets.get(id(route), route), child, True)
+                return self._found(route, child, True)
         return None
 
     def redirect_target(self, scope: Scope) -> str | None:

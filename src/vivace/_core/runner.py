@@ -139,6 +139,7 @@ def _constant_input_runner(plan: RoutePlan) -> Runner:
     up to the body's length.
     """
     calls = tuple((step.call, step.is_async) for step in plan.steps)
+    only_call = calls[0][0] if len(calls) == 1 and calls[0][1] else None  # the common case: an async endpoint
     serialize = plan.serialize
     assert serialize is not None
     status = plan.status_code or 200
@@ -146,9 +147,12 @@ def _constant_input_runner(plan: RoutePlan) -> Runner:
     body_allowed = send_body_allowed(status)
 
     async def run(scope: Scope, receive: Receive, send: Send) -> None:
-        result = None
-        for call, is_async in calls:
-            result = await call() if is_async else await run_in_threadpool(call)
+        if only_call is not None:
+            result = await only_call()
+        else:
+            result = None
+            for call, is_async in calls:
+                result = await call() if is_async else await run_in_threadpool(call)
         if isinstance(result, Response):
             await tracked(_respond_with(plan, Context(scope, receive, send), result))(scope, receive, send)
             return

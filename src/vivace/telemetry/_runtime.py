@@ -39,7 +39,7 @@ class Telemetry:
         if _has_contrib_instrumentation(stack):
             # NOTE: opentelemetry-instrumentation-fastapi already traces this app; two SERVER spans would be noise
             return stack
-        return ServerTelemetry(stack, self.signals, self.config["exclude"])
+        return ServerTelemetry(stack, self.signals, self.config["exclude"]).__call__
 
     def instrument(self, routes: list[BaseRoute], plans: dict[int, RoutePlan]) -> dict[int, Runner]:
         """Runners for observed requests: each compiled route behind an `ObservedRoute` that records spans."""

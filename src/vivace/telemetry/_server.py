@@ -68,7 +68,8 @@ class ServerTelemetry:
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # PERF: a plain function, so while nothing can be recorded a request goes straight to the inner app's
-        # coroutine and this layer adds no frame of its own
+        # coroutine and this layer adds no frame of its own (the application calls the bound method: cheaper
+        # than calling the instance)
         if SCOPE_KEY not in scope and self.signals.quiet():
             return self.app(scope, receive, send)
         return self._observe(scope, receive, send)
