@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket
 
 from vivace._core.app_scope import AppScope
 from vivace._core.plan import DepStep
+from vivace._core.threads import run_sync
 
 __all__ = ["Context", "call_step", "run_steps"]
 
@@ -152,7 +153,7 @@ async def _app_scoped(step: DepStep, ctx: Context) -> Any:
             return await scope.stack.enter_async_context(cm)
         if step.is_async:
             return await step.call(**kwargs)
-        return await run_in_threadpool(step.call, **kwargs)
+        return await run_sync(step.call, **kwargs)
 
     return await scope.create(step.cache_key, make)
 
@@ -162,7 +163,7 @@ async def _invoke(step: DepStep, ctx: Context, kwargs: dict[str, Any]) -> Any:
         return await _enter_generator(step, ctx, kwargs)
     if step.is_async:
         return await step.call(**kwargs)
-    return await run_in_threadpool(step.call, **kwargs)
+    return await run_sync(step.call, **kwargs)
 
 
 async def run_steps(steps: tuple[DepStep, ...], ctx: Context) -> Any:

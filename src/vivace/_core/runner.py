@@ -16,7 +16,6 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
@@ -26,6 +25,7 @@ from vivace._core.plan import BodyKind, DepStep, RoutePlan
 from vivace._core.resolve import Context
 from vivace._core.send import body_allowed as send_body_allowed
 from vivace._core.send import response_start
+from vivace._core.threads import run_sync
 from vivace._core.websocket import handle_websocket
 
 __all__ = ["RESPONSE_STARTED", "Runner", "http_runner", "tracked", "websocket_runner"]
@@ -106,7 +106,7 @@ def _direct_runner(plan: RoutePlan) -> Runner:
             if is_async:
                 results.append(await call(**arguments(ctx)))
             else:
-                results.append(await run_in_threadpool(call, **arguments(ctx)))
+                results.append(await run_sync(call, **arguments(ctx)))
         result = results[-1]
         if isinstance(result, Response):
             await tracked(_respond_with(plan, ctx, result))(scope, receive, send)
@@ -152,7 +152,7 @@ def _constant_input_runner(plan: RoutePlan) -> Runner:
         else:
             result = None
             for call, is_async in calls:
-                result = await call() if is_async else await run_in_threadpool(call)
+                result = await call() if is_async else await run_sync(call)
         if isinstance(result, Response):
             await tracked(_respond_with(plan, Context(scope, receive, send), result))(scope, receive, send)
             return

@@ -1,0 +1,205 @@
+"""Running `def` endpoints and dependencies in worker threads, with less hand-off cost than anyio's.
+
+`anyio.to_thread.run_sync` yields to the event loop twice and builds cancel scopes around every job; on one
+core that doubles the round trip of the hand-off itself. On asyncio, vivace hands jobs straight to its own worker
+threads while keeping everything code may rely on:
+
+- capacity: a job borrows a token of `anyio.to_thread.current_default_thread_limiter()`, so `total_tokens`
+  still caps how many run at once and `borrowed_tokens` counts them; with no token free the job waits in anyio;
+- the workers are anyio worker threads: `anyio.from_thread.run()` / `run_sync()` work inside a job;
+- the caller's context variables are copied into the job;
+- the job runs under the caller's anyio cancel scope: `anyio.from_thread.check_cancelled()` sees it, and calls
+  made with `anyio.from_thread.run()` are cancelled with the caller;
+- a caller cancelled through its cancel scope waits until the job has finished (a thread cannot be interrupted),
+  as with anyio; one cancelled by plain `Task.cancel()` outside any scope leaves the thread to finish alone.
+
+Under another event loop library (trio), or an anyio whose internals differ from what this module expects, every
+job goes through `anyio.to_thread.run_sync` unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import queue
+import threading
+import time
+import weakref
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from anyio import WouldBlock
+
+try:  # NOTE: what makes a thread an anyio worker thread; absent in other anyio versions -> plain anyio path
+    from anyio._backends._asyncio import AsyncIOBackend, _task_states
+    from anyio._core._eventloop import claim_worker_thread, set_current_async_library, threadlocals
+except ImportError:  # pragma: no cover - depends on the installed anyio
+    _SUPPORTED = False
+else:
+    _SUPPORTED = True
+
+__all__ = ["run_sync"]
+
+T = TypeVar("T")
+
+_IDLE_SECONDS = 10.0  # an idle worker exits after this long, like anyio's
+_POLL_SECONDS = 1.0  # how often an idle worker checks whether its event loop has closed
+
+
+async def run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """`await run_sync(func, *args, **kwargs)`: `func(*args, **kwargs)` in a worker thread."""
+    if _SUPPORTED:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # not asyncio (trio): anyio below
+        else:
+            pool = _pool_for(loop)
+            if pool is not None:
+                return await pool.run(func, args, kwargs)
+    return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
+
+
+_last: tuple[asyncio.AbstractEventLoop | None, _Pool | None] = (None, None)
+
+
+def _pool_for(loop: asyncio.AbstractEventLoop) -> _Pool | None:
+    global _last
+    cached_loop, pool = _last
+    if cached_loop is loop:
+        return pool
+    # NOTE: one pool per loop: its workers are claimed for that loop, and the default limiter is per loop too
+    pool = _pools.get(loop)
+    if pool is None:
+        pool = _pools[loop] = _Pool(loop, anyio.to_thread.current_default_thread_limiter())
+    _last = (loop, pool)
+    return pool
+
+
+# NOTE: weak keys, so a closed and dropped loop takes its pool along
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pool] = weakref.WeakKeyDictionary()
+
+
+class _Job:
+    __slots__ = ("args", "cancel_scope", "context", "finished", "func", "future", "kwargs", "waiter")
+
+    def __init__(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], future: asyncio.Future[Any]) -> None:
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+        self.context = contextvars.copy_context()
+        self.future = future
+        self.finished = False
+        self.waiter: asyncio.Future[None] | None = None
+        task = asyncio.current_task()
+        state = _task_states.get(task) if task is not None else None
+        # NOTE: the caller's anyio cancel scope, which anyio's worker threads run under too (see module docstring)
+        self.cancel_scope: Any = state.cancel_scope if state is not None else None
+
+
+class _Pool:
+    """The worker threads of one event loop; touched only from that loop's thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limiter: Any) -> None:
+        self.loop = loop
+        self.limiter = limiter
+        self.idle: list[_Worker] = []
+
+    async def run(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        future = self.loop.create_future()
+        try:
+            # NOTE: the future stands in for the borrower: unique per job, whatever task is calling
+            self.limiter.acquire_on_behalf_of_nowait(future)
+        except WouldBlock:
+            return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
+        job = _Job(func, args, kwargs, future)
+        worker = self.idle.pop() if self.idle else _Worker(self)
+        worker.jobs.put(job)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if job.cancel_scope is not None:
+                await self._outlive(job)
+            raise
+
+    async def _outlive(self, job: _Job) -> None:
+        """A cancelled caller still waits for its job: the thread keeps running and may hold resources."""
+        while not job.finished:
+            job.waiter = self.loop.create_future()
+            try:
+                await job.waiter
+            except asyncio.CancelledError:
+                continue  # cancelled again (a cancel scope repeats itself): keep waiting
+
+    def finish(self, worker: _Worker, job: _Job, result: Any, error: BaseException | None) -> None:
+        """Called on the loop thread when `worker` has run `job`."""
+        job.finished = True
+        self.limiter.release_on_behalf_of(job.future)
+        self.idle.append(worker)
+        future = job.future
+        if not future.done():
+            if error is None:
+                future.set_result(result)
+            elif isinstance(error, StopIteration):
+                # NOTE: a future cannot carry StopIteration (anyio converts it the same way)
+                wrapped = RuntimeError("coroutine raised StopIteration")
+                wrapped.__cause__ = error
+                future.set_exception(wrapped)
+            else:
+                future.set_exception(error)
+        if job.waiter is not None and not job.waiter.done():
+            job.waiter.set_result(None)
+
+    def retire(self, worker: _Worker) -> None:
+        """Called on the loop thread when an idle worker has waited long enough for work."""
+        if worker in self.idle:
+            self.idle.remove(worker)
+            worker.jobs.put(None)
+
+
+class _Worker(threading.Thread):
+    def __init__(self, pool: _Pool) -> None:
+        super().__init__(name="vivace worker thread", daemon=True)
+        self.pool = pool
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.start()
+
+    def run(self) -> None:
+        loop = self.pool.loop
+        with claim_worker_thread(AsyncIOBackend, loop):
+            idle_since = time.monotonic()
+            while True:
+                try:
+                    job = self.jobs.get(timeout=_POLL_SECONDS)
+                except queue.Empty:
+                    if loop.is_closed():
+                        return
+                    if time.monotonic() - idle_since >= _IDLE_SECONDS and not self._report(self.pool.retire, self):
+                        return
+                    continue
+                if job is None:
+                    return
+                self._run(job)
+                idle_since = time.monotonic()
+
+    def _run(self, job: _Job) -> None:
+        result: Any = None
+        error: BaseException | None = None
+        if not job.future.cancelled():
+            job.context.run(set_current_async_library, None)  # NOTE: sniffio must not report asyncio in here
+            threadlocals.current_cancel_scope = job.cancel_scope
+            try:
+                result = job.context.run(job.func, *job.args, **job.kwargs)
+            except BaseException as exc:
+                error = exc
+            finally:
+                del threadlocals.current_cancel_scope
+        self._report(self.pool.finish, self, job, result, error)
+
+    def _report(self, callback: Any, *args: Any) -> bool:
+        try:
+            self.pool.loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop has closed: nobody is waiting any more
+            return False
+        return True
