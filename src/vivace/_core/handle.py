@@ -1,9 +1,11 @@
-"""The request pipeline in order — read this file first.
+"""The request pipeline in order, for every kind of route — read this file first.
 
     match (app.py) -> extract -> validate -> resolve -> call -> serialize -> send
 
 `handle` runs one HTTP request against one compiled `RoutePlan`. Exceptions propagate to `app.py`, which hands
-them to the exception handlers, exactly as FastAPI's exception middleware would.
+them to the exception handlers, exactly as FastAPI's exception middleware would. Most routes are served by the
+same stages flattened into one coroutine (`runner.py`); this generic path serves forms, `yield` dependencies,
+streams and custom response classes, and is the reference the flat runners must agree with.
 """
 
 from __future__ import annotations
