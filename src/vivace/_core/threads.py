@@ -113,8 +113,12 @@ class _Pool:
             self.limiter.acquire_on_behalf_of_nowait(future)
         except WouldBlock:
             return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
-        job = _Job(func, args, kwargs, future)
-        worker = self.idle.pop() if self.idle else _Worker(self)
+        try:
+            job = _Job(func, args, kwargs, future)
+            worker = self.idle.pop() if self.idle else _Worker(self)
+        except BaseException:  # no thread could be started: give the token back before failing
+            self.limiter.release_on_behalf_of(future)
+            raise
         worker.jobs.put(job)
         try:
             return await future
