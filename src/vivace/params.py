@@ -66,6 +66,10 @@ class FieldOptions(TypedDict, total=False):
     json_schema_extra: dict[str, Any] | Callable[[dict[str, Any]], None] | None
 
 
+# Attributes an explicit None still sets: `Query(alias=None)` beside `Field(alias="a")` in `Annotated` clears it.
+_EXPLICIT_NONE = ("alias", "validation_alias", "serialization_alias", "title", "description", "examples",
+                  "deprecated", "json_schema_extra", "discriminator", "validate_default")
+
 # Options that mean "not given" when None; FieldInfo treats an explicit None as a real value for some of them.
 _DROP_IF_NONE = frozenset(
     {"gt", "ge", "lt", "le", "min_length", "max_length", "pattern", "alias", "validation_alias",
@@ -95,6 +99,15 @@ def _field_kwargs(default: Any, options: FieldOptions) -> dict[str, Any]:
     return kwargs
 
 
+def _record_explicit_none(info: FieldInfo, options: FieldOptions) -> None:
+    """Mark the attributes given as None as set, the way Pydantic's `Field()` does, so merging honours them."""
+    given: dict[str, Any] = dict(options)
+    explicit = {name: None for name in _EXPLICIT_NONE if name in given and given[name] is None}
+    if "alias" in explicit and given.get("validation_alias") is None:
+        explicit["validation_alias"] = None  # NOTE: an alias stands for the validation alias too, as when set
+    info._attributes_set.update(explicit)
+
+
 class _Declared(FieldInfo):  # type: ignore[misc]  # FieldInfo is @final for users; declarations extend it
     """Shared construction for every FieldInfo-based declaration."""
 
@@ -107,13 +120,14 @@ class _Declared(FieldInfo):  # type: ignore[misc]  # FieldInfo is @final for use
         self.include_in_schema: bool = options.get("include_in_schema", True)
         self.openapi_examples: dict[str, Any] | None = options.get("openapi_examples")
         super().__init__(**_field_kwargs(default, options))
+        _record_explicit_none(self, options)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.default})"
 
 
 class Param(_Declared):  # type: ignore[misc]
-    in_: ClassVar[ParamTypes]
+    in_: ClassVar[ParamTypes] = ParamTypes.query  # NOTE: a bare `Param()` reads the query string, as in FastAPI
 
 
 class Path(Param):  # type: ignore[misc]

@@ -19,20 +19,23 @@ from vivace._core import forms, limits, serialize, stream, validate
 from vivace._core.arguments import build_arguments
 from vivace._core.plan import ArgSource, BodyKind, DepStep, Extractor, RoutePlan
 from vivace._core.signature import (
+    DeclarationError,
     Dependant,
     Location,
     ParamField,
     Special,
     _strip_annotated,
+    has_v1_model,
     is_sequence_annotation,
 )
 from vivace.datastructures import DefaultPlaceholder
 from vivace.encoders import jsonable_encoder
-from vivace.exceptions import DependencyScopeError, FastAPIError
+from vivace.exceptions import DependencyScopeError, FastAPIError, PydanticV1NotSupportedError
 from vivace.params import Body, File, Form
 from vivace.responses import JSONResponse
 from vivace.security.oauth2 import SecurityScopes
 from vivace.sse import EventSourceResponse
+from vivace.utils import is_body_allowed_for_status_code
 
 __all__ = ["StepGraph", "flatten", "is_async_callable", "is_gen_callable"]
 
@@ -264,9 +267,18 @@ def location_extractors(graph: StepGraph, location: Location) -> list[Extractor]
 
 
 def _wants_bytes(param: ParamField) -> bool:
-    annotation = param.annotation
-    args = getattr(annotation, "__args__", ())
-    return isinstance(param.field_info, File) and (annotation is bytes or bytes in args)
+    """A file parameter typed `bytes`, `bytes | None`, `list[bytes]` or `list[bytes] | None`: read the content."""
+    return isinstance(param.field_info, File) and _holds_bytes(param.annotation)
+
+
+def _holds_bytes(annotation: Any) -> bool:
+    annotation = _strip_annotated(annotation)
+    if annotation is bytes:
+        return True
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_holds_bytes(arg) for arg in get_args(annotation))
+    return is_sequence_annotation(annotation) and any(_holds_bytes(arg) for arg in get_args(annotation))
 
 
 def _is_json(info: FieldInfo) -> bool:
@@ -451,6 +463,8 @@ def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
     root = Dependant(**{**dependant.__dict__, "dependencies": dependant.dependencies[len(route.dependencies):]})
     if not hasattr(route, "response_class"):  # a WebSocket route: no response handling at all
         route = _WebSocketRouteView(route)
+    else:
+        check_response_models(route.response_model, getattr(route, "responses", None))
     graph = flatten(root, extra)
     path_fields = graph.fields.get(Location.path, [])
     extractors = [
@@ -491,6 +505,29 @@ def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         stream=output.mode,
         stream_item=output.stream_item,
     )
+
+
+def check_response_models(response_model: Any, responses: dict[Any, Any] | None) -> None:
+    """Reject, at declaration, response models FastAPI refuses: pydantic.v1 models anywhere, and `responses={...}`
+    entries that are not dicts, give a model to a status without a body, or name a type Pydantic cannot handle."""
+    _check_v1(response_model)
+    for status, response in (responses or {}).items():
+        if not isinstance(response, dict):
+            raise DeclarationError("An additional response must be a dict")
+        model = response.get("model")
+        if not model:
+            continue
+        if not is_body_allowed_for_status_code(status):
+            raise DeclarationError(f"Status code {status} must not have a response body")
+        _check_v1(model)
+        serialize.response_adapter(model)  # NOTE: raises FastAPIError for a type Pydantic cannot handle
+
+
+def _check_v1(model: Any) -> None:
+    if model is not None and has_v1_model(model):
+        raise PydanticV1NotSupportedError(
+            f"pydantic.v1 models are no longer supported by FastAPI. Please update the response model {model!r}."
+        )
 
 
 @dataclass(frozen=True, slots=True)

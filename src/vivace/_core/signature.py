@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from copy import copy
@@ -18,7 +19,7 @@ from enum import Enum, StrEnum
 from types import UnionType
 from typing import Annotated, Any, ForwardRef, Union, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Json
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from starlette.background import BackgroundTasks
@@ -29,17 +30,23 @@ from starlette.websockets import WebSocket
 from typing_extensions import TypeAliasType
 
 from vivace import params
-from vivace.exceptions import FastAPIError
+from vivace.exceptions import FastAPIError, PydanticV1NotSupportedError
 from vivace.security.oauth2 import SecurityScopes
 
 __all__ = [
+    "DeclarationError",
     "Dependant",
     "ParamField",
     "Special",
     "analyse",
     "get_typed_signature",
+    "has_v1_model",
     "is_sequence_annotation",
 ]
+
+
+class DeclarationError(FastAPIError, AssertionError):
+    """A parameter declared in a way FastAPI rejects with an `AssertionError`; catchable as either."""
 
 
 class Special(Enum):
@@ -156,8 +163,15 @@ def _strip_annotated(annotation: Any) -> Any:
     return annotation
 
 
+def _is_json(annotation: Any) -> bool:
+    """`Json[list[str]]` (that is `Annotated[list[str], Json()]`): one JSON-encoded value, never repeated keys."""
+    return get_origin(annotation) is Annotated and any(type(item) is Json for item in get_args(annotation)[1:])
+
+
 def is_sequence_annotation(annotation: Any) -> bool:
     """`list[int]`, `set[str] | None`, `tuple[str, ...]`: sequences read from repeated query keys or headers."""
+    if _is_json(annotation):
+        return False
     annotation = _strip_annotated(annotation)
     origin = get_origin(annotation)
     if origin in (Union, UnionType):
@@ -215,8 +229,8 @@ def _without_markers(annotation: Any) -> Any:
     if get_origin(annotation) is not Annotated:
         return annotation
     base, *metadata = get_args(annotation)
-    # NOTE: a plain pydantic `Field(gt=0, discriminator=...)` is validation metadata and stays; only vivace's markers go
-    kept = [m for m in metadata if not isinstance(m, params._Declared | params.Depends)]
+    # NOTE: every `Field()` is merged into the parameter's FieldInfo (see `_merge_field_infos`); other metadata stays
+    kept = [m for m in metadata if not isinstance(m, FieldInfo | params.Depends)]
     return Annotated[(base, *kept)] if kept else base
 
 
@@ -254,6 +268,39 @@ class _Declaration:
     depends: params.Depends | None = None
 
 
+def _annotated_infos(annotation: Any) -> list[FieldInfo]:
+    if get_origin(annotation) is not Annotated:
+        return []
+    return [item for item in get_args(annotation)[1:] if isinstance(item, FieldInfo)]
+
+
+# NOTE: the default comes from `=`, the annotation from the signature; neither is taken from a `Field()`
+_NOT_MERGED = frozenset({"annotation", "default"})
+
+
+def _merge_field_infos(base: FieldInfo, infos: Sequence[FieldInfo]) -> FieldInfo:
+    """A copy of `base` with the attributes and constraints of `infos` applied in order, later ones winning.
+
+    `Annotated[int, Field(alias="n"), Query()]` reads `n`; `Query(alias=None)` after it clears the alias again.
+    """
+    merged = copy(base)
+    if not infos:
+        return merged
+    attributes: dict[str, Any] = {}
+    metadata: list[Any] = []
+    for info in infos:
+        metadata.extend(info.metadata)
+        extra = attributes.get("json_schema_extra")
+        attributes.update((k, v) for k, v in info._attributes_set.items() if k not in _NOT_MERGED)
+        if isinstance(extra, dict) and isinstance(info.json_schema_extra, dict):
+            attributes["json_schema_extra"] = {**extra, **info.json_schema_extra}  # NOTE: dicts combine, as in Pydantic
+    for name, value in attributes.items():
+        setattr(merged, name, value)
+    merged.metadata = metadata
+    merged._attributes_set = {**base._attributes_set, **attributes}
+    return merged
+
+
 def _read_declaration(name: str, annotation: Any, default: Any, is_path: bool) -> _Declaration:
     """Find the FieldInfo or Depends of one parameter, from `Annotated[...]` metadata or its default."""
     if isinstance(annotation, TypeAliasType):
@@ -266,42 +313,74 @@ def _read_declaration(name: str, annotation: Any, default: Any, is_path: bool) -
         if isinstance(marker, params.Depends):
             decl.depends = marker
         elif marker is not None:
-            if marker.default not in (PydanticUndefined, Ellipsis):
-                raise FastAPIError(
-                    f"`{type(marker).__name__}` default value cannot be set in `Annotated` for {name!r}. "
-                    "Set the default value with `=` instead."
-                )
-            decl.field_info = copy(marker)
-            decl.field_info.default = PydanticUndefined if default is inspect.Parameter.empty else default
+            decl.field_info = _annotated_declaration(name, marker, decl.annotation, default, is_path)
     if isinstance(default, params.Depends):
-        if decl.depends is not None or decl.field_info is not None:
-            raise FastAPIError(f"Cannot combine `Depends` in `Annotated` and as default for {name!r}")
+        if decl.depends is not None:
+            raise DeclarationError(f"Cannot specify `Depends` in `Annotated` and default value together for {name!r}")
+        if decl.field_info is not None:
+            raise DeclarationError(
+                "Cannot specify a FastAPI annotation in `Annotated` and `Depends` as a default value together for "
+                f"{name!r}"
+            )
         decl.depends = default
     elif isinstance(default, FieldInfo):
         if decl.field_info is not None:
-            raise FastAPIError(f"Cannot specify FastAPI annotations in `Annotated` and default value for {name!r}")
+            raise DeclarationError(
+                f"Cannot specify FastAPI annotations in `Annotated` and default value together for {name!r}"
+            )
         decl.field_info = copy(default)
     if decl.depends is not None and decl.depends.dependency is None:
         decl.depends = dataclasses.replace(decl.depends, dependency=decl.type_)
     return decl
 
 
+def _annotated_declaration(
+    name: str, marker: params._Declared, annotation: Any, default: Any, is_path: bool
+) -> FieldInfo:
+    """The FieldInfo of `Annotated[T, ..., Query()] = default`: every `Field()` in it merged, the default from `=`."""
+    infos = _annotated_infos(annotation)
+    if any(info.default not in (PydanticUndefined, Ellipsis) for info in infos):
+        raise DeclarationError(
+            f"`{type(marker).__name__}` default value cannot be set in `Annotated` for {name!r}. "
+            "Set the default value with `=` instead."
+        )
+    info = _merge_field_infos(marker, infos)
+    if default is not inspect.Parameter.empty:
+        if is_path:
+            raise DeclarationError("Path parameters cannot have default values")
+        info.default = default
+    else:
+        info.default = PydanticUndefined
+    return info
+
+
 def _infer_field_info(decl: _Declaration, default: Any, is_path: bool) -> FieldInfo:
-    """FastAPI's inference for an undeclared parameter: path name, file, body (complex type) or query."""
+    """FastAPI's inference for an undeclared parameter: path name, file, body (complex type) or query; the
+    `Field()`s of an `Annotated` type still apply (alias, constraints, default factory)."""
     value = PydanticUndefined if default is inspect.Parameter.empty else default
     if is_path:
-        return params.Path()
-    if _is_upload(decl.type_):
-        return params.File(value)
-    if _is_complex(decl.type_):
-        return params.Body(value)
-    return params.Query(value)
+        inferred: FieldInfo = params.Path()
+    elif _is_upload(decl.type_):
+        inferred = params.File(value)
+    elif _is_complex(decl.type_):
+        inferred = params.Body(value)
+    else:
+        inferred = params.Query(value)
+    infos = _annotated_infos(decl.annotation)
+    if not infos:
+        return inferred
+    info = _merge_field_infos(inferred, infos)
+    info.default = inferred.default
+    if is_path:
+        info.default_factory = None  # NOTE: a path parameter is always required, even where a factory is declared
+    return info
 
 
 def _make_field(name: str, decl: _Declaration, default: Any, is_path: bool) -> ParamField:
     info = decl.field_info if decl.field_info is not None else _infer_field_info(decl, default, is_path)
     if is_path and not isinstance(info, params.Path):
-        raise FastAPIError(f"Cannot use `{type(info).__name__}` for path param {name!r}")
+        raise DeclarationError(f"Cannot use `{type(info).__name__}` for path param {name!r}")
+    _check_type(name, info, decl.type_, is_path)
     if isinstance(info, params.Header) and not info.alias and info.convert_underscores:
         alias = name.replace("_", "-")
     else:
@@ -316,9 +395,42 @@ def _make_field(name: str, decl: _Declaration, default: Any, is_path: bool) -> P
         location=location,
         annotation=_without_markers(decl.annotation),
         field_info=info,
-        is_sequence=is_sequence_annotation(decl.type_),
+        is_sequence=is_sequence_annotation(decl.annotation),
         model_group=model_group,
     )
+
+
+def _check_type(name: str, info: FieldInfo, type_: Any, is_path: bool) -> None:
+    """Reject, at declaration, the types FastAPI cannot read from a location (a model in the path, a dict in the
+    query string) and pydantic.v1 models anywhere."""
+    if has_v1_model(type_):
+        raise PydanticV1NotSupportedError(
+            "pydantic.v1 models are no longer supported by FastAPI. "
+            f"Please update the response model {type_!r}."
+        )
+    if is_path and (_is_complex(type_) or isinstance(info, params.Body)):
+        raise DeclarationError("Path params must be of one of the supported types")
+    if isinstance(info, params.Query) and not _is_query_shape(type_):
+        raise DeclarationError(f"Query parameter {name!r} must be one of the supported types")
+
+
+def _is_query_shape(type_: Any) -> bool:
+    """A scalar, a sequence of scalars, or a (possibly optional) parameter model."""
+    return not _is_complex(type_) or _is_scalar_sequence(type_) or _model_of(type_) is not None
+
+
+def has_v1_model(annotation: Any) -> bool:
+    """Whether a pydantic.v1 model appears in the annotation (itself, in a union, or as an item type)."""
+    v1 = sys.modules.get("pydantic.v1")
+    if v1 is None:
+        return False  # PERF: no pydantic.v1 model can exist before the module is imported
+    pending = [annotation]
+    while pending:
+        item = pending.pop()
+        if _is_subclass(item, v1.BaseModel):
+            return True
+        pending.extend(get_args(item))
+    return False
 
 
 def _location_of(info: FieldInfo) -> Location:

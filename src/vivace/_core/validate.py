@@ -119,6 +119,7 @@ def location_validator(location: str, specs: Sequence[FieldSpec], *, error_locat
     if any(spec.choices for spec in specs):
         return Extractor(location, tuple(spec.key for spec in specs), _choosing(model, specs, prefix))
     valid_part = _ValidPart(specs)
+    default_names = _default_error_names(specs)
 
     def validate(source: Source) -> Result:
         data: dict[str, Any] = {}
@@ -134,10 +135,28 @@ def location_validator(location: str, specs: Sequence[FieldSpec], *, error_locat
         try:
             return model.model_validate(data).__dict__, []
         except ValidationError as exc:
-            errors = exc.errors(include_url=False)
+            errors = _name_defaults(exc.errors(include_url=False), default_names)
         return valid_part(data, errors), reshape(errors, prefix)
 
     return Extractor(location, tuple(spec.key for spec in specs), validate)
+
+
+def _default_error_names(specs: Sequence[FieldSpec]) -> dict[str, str]:
+    """Value key -> external name, for the parameters whose default is validated (`validate_default=True`)."""
+    return {spec.key: spec.lookup for spec in specs if spec.field_info.validate_default}
+
+
+def _name_defaults(errors: list[ErrorDetails], names: dict[str, str]) -> list[ErrorDetails]:
+    """Errors of a validated default: Pydantic names the field (a value key), FastAPI the parameter's alias.
+
+    The error path only; a location without validated defaults returns its errors untouched.
+    """
+    if names:
+        for error in errors:
+            loc = error["loc"]
+            if loc and loc[0] in names:
+                error["loc"] = (names[str(loc[0])], *loc[1:])
+    return errors
 
 
 def _choosing(model: type[BaseModel], specs: Sequence[FieldSpec], prefix: tuple[str]) -> Callable[[Source], Result]:
@@ -148,6 +167,7 @@ def _choosing(model: type[BaseModel], specs: Sequence[FieldSpec], prefix: tuple[
     """
     reads = tuple((spec.lookup, spec.choices or (spec.lookup,), spec.is_sequence) for spec in specs)
     valid_part = _ValidPart(specs)
+    default_names = _default_error_names(specs)
 
     def validate(source: Source) -> Result:
         data: dict[str, Any] = {}
@@ -163,7 +183,7 @@ def _choosing(model: type[BaseModel], specs: Sequence[FieldSpec], prefix: tuple[
         try:
             return model.model_validate(data).__dict__, []
         except ValidationError as exc:
-            errors = exc.errors(include_url=False)
+            errors = _name_defaults(exc.errors(include_url=False), default_names)
         values = valid_part(data, errors)
         for error in errors:
             loc = error["loc"]
@@ -233,6 +253,8 @@ def model_group_validator(
     fields = model.model_fields
     known |= {name.lower() if is_headers else name for read in lookups for name, _ in read.names if name in fields}
     renamed = {name: external for read in lookups for name, external in read.names if name != external}
+    if model.model_config.get("loc_by_alias") is False:
+        renamed = {}  # NOTE: the model reports its Python field names, and FastAPI leaves them so
     prefix = (error_location,)
     takes_extra = model.model_config.get("extra") in ("allow", "forbid")
 
@@ -322,7 +344,13 @@ class _SingleBody:
     def empty(self) -> Result:
         if self._info.is_required():
             return {}, [missing_error(("body",))]
-        return {self.keys[0]: self._info.get_default(call_default_factory=True)}, []
+        default = self._info.get_default(call_default_factory=True)
+        if not self._info.validate_default:
+            return {self.keys[0]: default}, []
+        try:
+            return {self.keys[0]: self.adapter.validate_python(default)}, []
+        except ValidationError as exc:
+            return {}, reshape(exc.errors(include_url=False), ("body",), top_missing_input_none=False)
 
 
 class _EmbeddedBody:
