@@ -88,3 +88,52 @@ def test_plans_show_each_compiled_route(project: Project, vivace: Runner) -> Non
     ]
     first = blocks[0]
     assert first.index("get_db()") < first.index("get_user(") < first.index("read_item(")
+
+
+RUNNERS = '''
+from collections.abc import Iterator
+from typing import Annotated
+
+from vivace import Depends, FastAPI, Form
+from vivace.responses import HTMLResponse
+
+app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+
+def session() -> Iterator[str]:
+    yield "s"
+
+
+@app.get("/health")
+async def health() -> str:
+    return "ok"
+
+
+@app.get("/items/{item_id}")
+async def item(item_id: int) -> int:
+    return item_id
+
+
+@app.post("/login")
+async def login(user: Annotated[str, Form()], db: Annotated[str, Depends(session)]) -> str:
+    return user
+
+
+@app.get("/page", response_class=HTMLResponse)
+async def page() -> str:
+    return "<p>hi</p>"
+'''
+
+
+def test_plans_say_which_runner_serves_each_route(project: Project, vivace: Runner) -> None:
+    """--plans ends each plan with the runner that answers it, and why a route needs the generic pipeline."""
+    project.write("main.py", RUNNERS)
+    result = vivace("routes", "--plans")
+    assert result.code == 0, result.err
+    served = [line.strip() for line in result.out.splitlines() if line.strip().startswith("served by:")]
+    assert served == [
+        "served by: flat runner, no request inputs)",
+        "served by: flat runner)",
+        "served by: generic pipeline (yield dependency, form body))",
+        "served by: generic pipeline (custom response class))",
+    ]

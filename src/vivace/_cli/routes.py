@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
 
 from vivace._cli.describe import callable_name, type_name
+from vivace._core.runner import describe
 from vivace._core.signature import Dependant
 from vivace.applications import Vivace
 from vivace.routing import APIRoute, APIWebSocketRoute
@@ -68,5 +69,18 @@ def routes_text(app: Vivace) -> str:
 
 def plans_text(app: Vivace) -> str:
     """Every API route's RoutePlan repr: what each request to that route will do, decided at declaration."""
-    blocks = [repr(route.plan) for route in app.routes if isinstance(route, APIRoute | APIWebSocketRoute)]
+    # NOTE: the runner line goes inside the plan's parentheses: `RoutePlan(... response: ...)` ends with ")"
+    blocks = [
+        f"{repr(route.plan)[:-1]}\n  served by: {_served_by(route)})"
+        for route in app.routes
+        if isinstance(route, APIRoute | APIWebSocketRoute)
+    ]
     return "\n\n".join(blocks) if blocks else "(no API routes)"
+
+
+def _served_by(route: APIRoute | APIWebSocketRoute) -> str:
+    if isinstance(route, APIWebSocketRoute):
+        return "websocket session"
+    if route.has_custom_handler:
+        return f"the route class's get_route_handler() ({type(route).__name__})"
+    return describe(route.plan)

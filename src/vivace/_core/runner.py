@@ -21,14 +21,14 @@ from starlette.types import Message, Receive, Scope, Send
 
 from vivace._core import extract
 from vivace._core.handle import handle, prepare, reject, validate_request
-from vivace._core.plan import BodyKind, DepStep, RoutePlan
+from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context
 from vivace._core.send import body_allowed as send_body_allowed
 from vivace._core.send import response_start
 from vivace._core.threads import run_sync
 from vivace._core.websocket import handle_websocket
 
-__all__ = ["RESPONSE_STARTED", "Runner", "http_runner", "tracked", "websocket_runner"]
+__all__ = ["RESPONSE_STARTED", "Runner", "describe", "http_runner", "tracked", "websocket_runner"]
 
 Runner = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -68,17 +68,33 @@ def websocket_runner(plan: RoutePlan) -> Runner:
 
 
 def _is_direct(plan: RoutePlan) -> bool:
-    return (
-        plan.serialize is not None
-        and plan.stream is None
-        and not plan.has_generators
-        and plan.body_kind is not BodyKind.form
-        and all(_is_plain_step(step) for step in plan.steps)
-    )
+    return not _generic_reasons(plan)
 
 
-def _is_plain_step(step: DepStep) -> bool:
-    return not (step.is_generator or step.app_scoped or step.limiter is not None)
+def _generic_reasons(plan: RoutePlan) -> list[str]:
+    """Why a plan needs the generic pipeline; empty when the flat runner serves it."""
+    reasons = []
+    if plan.stream is not None:
+        reasons.append("streamed response")
+    elif plan.serialize is None:
+        reasons.append("custom response class")
+    if any(step.is_generator for step in plan.steps):  # NOTE: with the stream above, covers plan.has_generators
+        reasons.append("yield dependency")
+    if plan.body_kind is BodyKind.form:
+        reasons.append("form body")
+    if any(step.limiter is not None for step in plan.steps):
+        reasons.append("max_concurrency")
+    if any(step.app_scoped for step in plan.steps):
+        reasons.append("app-scoped dependency")
+    return reasons
+
+
+def describe(plan: RoutePlan) -> str:
+    """Which runner answers the plan's requests, for `vivace routes --plans`."""
+    reasons = _generic_reasons(plan)
+    if reasons:
+        return f"generic pipeline ({', '.join(reasons)})"
+    return "flat runner" if _needs_context(plan) else "flat runner, no request inputs"
 
 
 def _direct_runner(plan: RoutePlan) -> Runner:
