@@ -27,6 +27,7 @@ from typing_extensions import Unpack, deprecated
 from vivace._core.app import CompiledRouter, ExceptionHandlers
 from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
+from vivace._core.limits import LimitsLayer
 from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.route_handler import HandlerTarget
 from vivace._core.runner import Runner, http_runner, tracked, websocket_runner
@@ -178,7 +179,6 @@ class Vivace(Starlette):
             )
         self.root_path = root_path or openapi_prefix
         self.state = State()
-        self.max_body_size = max_body_size
         self.webhooks = webhooks or APIRouter()
         self._dirty = True
         self._compiled: CompiledRouter | None = None
@@ -193,6 +193,7 @@ class Vivace(Starlette):
             generate_unique_id_function=generate_unique_id_function, strict_content_type=strict_content_type,
             max_body_size=max_body_size, form_limits=form_limits,
         )
+        self.max_body_size = self.router.max_body_size  # checked by the router
         self.exception_handlers: dict[Any, Callable[..., Any]] = dict(exception_handlers or {})
         self.exception_handlers.setdefault(StarletteHTTPException, http_exception_handler)
         self.exception_handlers.setdefault(RequestValidationError, request_validation_exception_handler)
@@ -284,12 +285,21 @@ class Vivace(Starlette):
         """
         if not self.user_middleware:
             # PERF: no middleware layer at all; the compiled router answers every request directly
-            return self._route if self._telemetry is None else self._telemetry.wrap(self._route)
-        app: ASGIApp = self._route
+            app = self._limits_layer(self._route)
+            return app if self._telemetry is None else self._telemetry.wrap(app)
+        app = self._route
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        stack = self._server_error_layer(app)
+        # NOTE: in an app with middleware the layer is there even without settings of its own: mounted in an app
+        # that set max_body_size, it answers the 413 a middleware's read raises before ServerErrorMiddleware's 500
+        stack = self._server_error_layer(LimitsLayer(app, self.router.max_body_size, self.router.form_limits))
         return stack if self._telemetry is None else self._telemetry.wrap(stack)
+
+    def _limits_layer(self, app: ASGIApp) -> ASGIApp:
+        """The app's own `max_body_size` / `form_limits` around everything it serves (mounts, middleware, docs)."""
+        if self.router.max_body_size is None and not self.router.form_limits:
+            return app
+        return LimitsLayer(app, self.router.max_body_size, self.router.form_limits)
 
     def _route(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # PERF: a plain function returning the compiled router's coroutine: no frame of its own per request

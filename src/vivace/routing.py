@@ -18,12 +18,14 @@ from collections.abc import (
     Iterator,
     Sequence,
 )
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from os import PathLike
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from starlette import routing
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Match, compile_path
 from starlette.routing import Mount as Mount
 from starlette.routing import request_response as request_response
@@ -32,8 +34,10 @@ from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack, deprecated
 
 from vivace._core.compile import compile_route
+from vivace._core.limits import LimitsLayer, check_form_limits, check_max_body_size
 from vivace._core.plan import RoutePlan
-from vivace._core.route_handler import RouteHandler, plan_handler
+from vivace._core.route_handler import HandlerTarget, RouteHandler, plan_handler
+from vivace._core.runner import Runner, http_runner, tracked, websocket_runner
 from vivace._core.serialize import response_adapter
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
 from vivace._frontend import Fallback, Frontend, FrontendFiles, join_paths, normalize_path, wants_check
@@ -71,8 +75,43 @@ def _first_set(*values: Any) -> Any:
     return values[-1]
 
 
-async def _not_compiled(scope: Scope, receive: Receive, send: Send) -> None:
-    raise RuntimeError("API routes are served by the application's compiled router, not on their own")
+class _ServedAlone:
+    """`route.app`: the route as an ASGI app of its own, as in FastAPI (an `APIRouter` mounted rather than
+    included serves its routes this way; so does code that calls a route directly).
+
+    Inside an application the compiled router runs the route's plan and never calls this. The runner is built on
+    first use, and again after the application recompiled the route (with dependency overrides).
+    """
+
+    __slots__ = ("_plan", "_route", "_runner")
+
+    def __init__(self, route: APIRoute | APIWebSocketRoute) -> None:
+        self._route = route
+        self._plan: RoutePlan | None = None
+        self._runner: Runner | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self._route
+        plan = route.served_plan if isinstance(route, APIRoute) else route.plan
+        runner = self._runner
+        if runner is None or plan is not self._plan:
+            runner = self._runner = self._build(route, plan)
+            self._plan = plan
+        scope["route"] = route
+        await runner(scope, receive, send)
+
+    @staticmethod
+    def _build(route: APIRoute | APIWebSocketRoute, plan: RoutePlan) -> Runner:
+        if isinstance(route, APIWebSocketRoute):
+            return websocket_runner(plan)
+        if route.has_custom_handler:
+            runner = tracked(HandlerTarget(route, route.get_route_handler()).handle)
+        else:
+            runner = http_runner(plan)
+        if route.max_body_size is None:
+            return runner
+        # NOTE: on its own, nothing else would answer the 413 of a body the endpoint reads itself
+        return LimitsLayer(runner, route.max_body_size)
 
 
 class APIRoute(routing.Route):
@@ -114,8 +153,8 @@ class APIRoute(routing.Route):
         self.openapi_extra = options.get("openapi_extra")
         self.generate_unique_id_function = options.get("generate_unique_id_function", Default(generate_unique_id))
         self.strict_content_type = options.get("strict_content_type", Default(True))
-        self.max_body_size = options.get("max_body_size")
-        self.form_limits = options.get("form_limits")
+        self.max_body_size = check_max_body_size(options.get("max_body_size"))
+        self.form_limits = check_form_limits(options.get("form_limits"))
         self.methods: set[str] = {m.upper() for m in (methods or ["GET"])}
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
         if self.response_model is not None:
@@ -128,7 +167,7 @@ class APIRoute(routing.Route):
         # compiled here, at declaration, so a route that cannot work fails where it is written (as in FastAPI)
         self.plan = compile_route(self, self.dependant)
         self.served_plan: RoutePlan = self.plan  # the plan the app serves (recompiled with dependency overrides)
-        self.app = _not_compiled
+        self.app = _ServedAlone(self)
 
     def get_route_handler(self) -> RouteHandler:
         """The `request -> Response` handler; subclasses override this to wrap it, as in FastAPI.
@@ -201,7 +240,7 @@ class APIWebSocketRoute(routing.WebSocketRoute):
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
         self.dependant = self.analyse()
         self.plan = compile_route(self, self.dependant)
-        self.app = _not_compiled
+        self.app = _ServedAlone(self)
 
     @property
     def path_param_names(self) -> frozenset[str]:
@@ -253,7 +292,9 @@ class APIRouter(routing.Router):
         max_body_size: int | None = None,
         form_limits: dict[str, int | None] | None = None,
     ) -> None:
-        super().__init__(routes=routes, redirect_slashes=redirect_slashes, default=default, lifespan=lifespan)
+        super().__init__(
+            routes=routes, redirect_slashes=redirect_slashes, default=default, lifespan=_as_context_factory(lifespan)
+        )
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
         self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
         if prefix:
@@ -271,8 +312,8 @@ class APIRouter(routing.Router):
         self.include_in_schema = include_in_schema
         self.generate_unique_id_function = generate_unique_id_function
         self.strict_content_type = strict_content_type
-        self.max_body_size = max_body_size
-        self.form_limits = form_limits
+        self.max_body_size = check_max_body_size(max_body_size)
+        self.form_limits = check_form_limits(form_limits)
         self.lifespan_context_user = lifespan
         self._version = 0
         self._frontends: list[Frontend] = []  # served after every route missed; see vivace/_frontend.py
@@ -496,6 +537,8 @@ class APIRouter(routing.Router):
 
         The routes are copied now, and the link stays: a route added to `router` later is copied here too.
         """
+        max_body_size = check_max_body_size(max_body_size)
+        form_limits = check_form_limits(form_limits)
         assert router is not self, "A router cannot include itself"
         assert not self._is_included_in(router), "A router cannot include a router it is already included in"
         if prefix:
@@ -547,8 +590,18 @@ class APIRouter(routing.Router):
         elif isinstance(route, routing.WebSocketRoute):
             self.add_websocket_route(prefix + route.path, route.endpoint, name=route.name)
         elif isinstance(route, routing.Mount):
-            self.routes.append(routing.Mount(prefix + route.path, app=route.app, name=route.name))
+            limited = self._mount_limits(inclusion)
+            self.routes.append(routing.Mount(prefix + route.path, app=route.app, name=route.name, middleware=limited))
             self._added(self.routes[-1])
+
+    def _mount_limits(self, inclusion: _Inclusion) -> list[Middleware] | None:
+        """A mounted app in an included router gets the inclusion's limits, as its API routes do (FastAPI)."""
+        router = inclusion.router
+        max_body_size = _pick(router.max_body_size, inclusion.max_body_size, self.max_body_size)
+        form_limits = {**(self.form_limits or {}), **(inclusion.form_limits or {}), **(router.form_limits or {})}
+        if max_body_size is None and not form_limits:
+            return None
+        return [Middleware(LimitsLayer, max_body_size=max_body_size, form_limits=form_limits)]
 
     def _included_options(self, route: APIRoute, inclusion: _Inclusion) -> RouteOptions:
         """The options of `route`'s copy: the inclusion's and this router's settings merged with the route's."""
@@ -646,6 +699,25 @@ def is_generator_endpoint(endpoint: Callable[..., Any]) -> bool:
 
 def _is_event_stream(response_class: Any) -> bool:
     return isinstance(response_class, type) and issubclass(response_class, EventSourceResponse)
+
+
+def _as_context_factory(lifespan: Any) -> Any:
+    """A generator-function lifespan as the context-manager factory Starlette expects (it deprecates the former).
+
+    vivace's application runs `lifespan_context_user` itself; this keeps a router served on its own working.
+    """
+    if inspect.isasyncgenfunction(lifespan):
+        return asynccontextmanager(lifespan)
+    if inspect.isgeneratorfunction(lifespan):
+        sync_context = contextmanager(lifespan)
+
+        @asynccontextmanager
+        async def run_sync_lifespan(app: Any) -> AsyncIterator[Any]:
+            with sync_context(app) as state:
+                yield state
+
+        return run_sync_lifespan
+    return lifespan
 
 
 def _pick(*values: Any) -> Any:

@@ -152,14 +152,14 @@ async def read_body(receive: Receive, scope: Scope, max_body_size: int | None = 
 
 
 def _body_too_large(limit: int, max_body_size: int | None) -> HTTPException:
-    return limits.body_too_large(limit) if max_body_size is None else limits.too_large(limits.CONTENT_TOO_LARGE)
+    return limits.body_too_large(limit) if max_body_size is None else limits.BodyTooLarge()
 
 
 def limit_receive(scope: Scope, receive: Receive, max_body_size: int | None) -> Receive:
     """`receive` bounded by an explicit `max_body_size` (bodies the endpoint reads itself count too)."""
     if max_body_size is None:
         return receive
-    return limits.LimitedReceive(scope, receive, max_body_size)
+    return limits.route_receive(scope, receive, max_body_size)
 
 
 def body_parse_error() -> HTTPException:

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData, UploadFile
 from vivace._core import extract
 from vivace._core.errors import missing_error, reshape
 from vivace._core.form_parser import parse_form
-from vivace._core.limits import FormLimits
+from vivace._core.limits import FORM_LIMITS_KEY, FormLimits
 from vivace._core.plan import RoutePlan
 from vivace._core.resolve import Context
 from vivace.exceptions import HTTPException
@@ -78,7 +78,9 @@ class FormPlan:
 async def validate_form(plan: RoutePlan, ctx: Context) -> Result:
     form_plan: FormPlan = plan.form_extractor
     try:
-        form = await parse_form(ctx.scope, ctx.receive, form_plan.limits)
+        # NOTE: settings of an enclosing app or inclusion (through a mount) fill the keys the route left unset
+        form_limits = form_plan.limits.under(ctx.scope.get(FORM_LIMITS_KEY))
+        form = await parse_form(ctx.scope, ctx.receive, form_limits)
     except HTTPException:
         raise
     except Exception as exc:  # a client that disconnected mid-body, or a body the parser cannot read
