@@ -45,7 +45,7 @@ from vivace.openapi._setup import install_docs
 from vivace.openapi.utils import get_openapi
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
-from vivace.routing import APIRoute, APIRouter, APIWebSocketRoute
+from vivace.routing import APIRoute, APIRouter, APIWebSocketRoute, _as_context_factory
 from vivace.telemetry._install import telemetry_runtime
 from vivace.utils import generate_unique_id
 
@@ -516,9 +516,8 @@ async def _call_handler(handler: Callable[[], Any]) -> None:
 
 
 def _as_context(lifespan: Callable[[Any], Any], app: Any) -> AbstractAsyncContextManager[Any]:
-    if inspect.isasyncgenfunction(lifespan):
-        return asynccontextmanager(lifespan)(app)
-    return lifespan(app)  # type: ignore[no-any-return]
+    """A lifespan in any form FastAPI accepts (context-manager factory, async or plain generator function)."""
+    return _as_context_factory(lifespan)(app)  # type: ignore[no-any-return]
 
 
 _unused: tuple[type[Enum], type[Awaitable[Any]]] = (Enum, Awaitable)

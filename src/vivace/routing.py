@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from starlette import routing
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Match, compile_path
+from starlette.routing import BaseRoute, compile_path
 from starlette.routing import Mount as Mount
 from starlette.routing import request_response as request_response
 from starlette.routing import websocket_session as websocket_session
@@ -212,9 +212,6 @@ class APIRoute(routing.Route):
 
     def analyse(self, overrides: dict[Any, Any] | None = None) -> Dependant:
         return _analyse_route(self, overrides)
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        return super().matches(scope)
 
     def __repr__(self) -> str:
         return f"APIRoute(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)})"

@@ -200,3 +200,23 @@ def test_streaming_endpoints_through_a_custom_route() -> None:
     response = TestClient(app).get("/stream")
     assert response.text.splitlines() == ["0", "1", "2"]
     assert "x-response-time" in response.headers
+
+
+def test_route_class_overriding_matches_is_asked_on_static_paths() -> None:
+    """A route class that adds to the child scope in matches() is consulted even for a path without parameters."""
+
+    class TaggedRoute(APIRoute):
+        def matches(self, scope: Any) -> Any:
+            match, child_scope = super().matches(scope)
+            child_scope["tag"] = "from-matches"
+            return match, child_scope
+
+    app = FastAPI()
+    router = APIRouter(route_class=TaggedRoute)
+
+    @router.get("/tagged")
+    async def tagged(request: Request) -> str:
+        return str(request.scope.get("tag"))
+
+    app.include_router(router)
+    assert TestClient(app).get("/tagged").json() == "from-matches"

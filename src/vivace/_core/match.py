@@ -39,12 +39,18 @@ class Found:
     endpoint: Any = None  # the route's endpoint, for scope["endpoint"]
 
 
+def _plain_matching(route: BaseRoute) -> bool:
+    """Whether the route matches as Starlette's own classes do; a subclass overriding `matches` (to add to the
+    child scope, say) is asked through `route.matches()` on every request instead."""
+    return type(route).matches in (Route.matches, WebSocketRoute.matches)
+
+
 def _is_static(route: BaseRoute) -> bool:
-    return isinstance(route, Route | WebSocketRoute) and not route.param_convertors
+    return isinstance(route, Route | WebSocketRoute) and not route.param_convertors and _plain_matching(route)
 
 
 def _literal_prefix(route: BaseRoute) -> str | None:
-    if not isinstance(route, Route):
+    if not isinstance(route, Route) or not _plain_matching(route):
         return None
     return route.path.split("{", 1)[0]
 

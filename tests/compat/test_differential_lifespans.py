@@ -1,0 +1,65 @@
+"""Every form of `lifespan=` FastAPI accepts runs its start-up and shut-down, on the app and on routers."""
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+
+def _async_generator(events: list[str]) -> Any:
+    async def lifespan(app: Any) -> AsyncIterator[dict[str, str]]:
+        events.append("start")
+        yield {"source": "async generator"}
+        events.append("stop")
+
+    return lifespan
+
+
+def _plain_generator(events: list[str]) -> Any:
+    def lifespan(app: Any) -> Iterator[dict[str, str]]:
+        events.append("start")
+        yield {"source": "plain generator"}
+        events.append("stop")
+
+    return lifespan
+
+
+def _context_factory(events: list[str]) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[dict[str, str]]:
+        events.append("start")
+        yield {"source": "context manager"}
+        events.append("stop")
+
+    return lifespan
+
+
+FORMS = [_async_generator, _plain_generator, _context_factory]
+SOURCES = {
+    _async_generator: "async generator",
+    _plain_generator: "plain generator",
+    _context_factory: "context manager",
+}
+
+
+@pytest.mark.parametrize("make", FORMS, ids=[form.__name__.strip("_") for form in FORMS])
+@pytest.mark.parametrize("on", ["app", "router"])
+def test_lifespan_forms(fw: Any, make: Any, on: str) -> None:
+    """The lifespan starts before the first request, its state reaches requests, and it stops at shutdown."""
+    events: list[str] = []
+    lifespan = make(events)
+    if on == "app":
+        app = fw.FastAPI(lifespan=lifespan)
+    else:
+        app = fw.FastAPI()
+        app.include_router(fw.APIRouter(lifespan=lifespan))
+
+    @app.get("/state")
+    async def state(request: fw.Request) -> str:
+        return str(request.state.source)
+
+    with fw.TestClient(app) as client:
+        assert events == ["start"]
+        assert client.get("/state").json() == SOURCES[make]
+    assert events == ["start", "stop"]
