@@ -28,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from vivace._core import limits
 from vivace._core.compile import compile_route
 from vivace._core.handle import handle
 from vivace._core.match import route_path
@@ -206,7 +207,8 @@ class Frontend:
     """One frontend as a router holds it: its full URL prefix, its files and the dependencies guarding it.
 
     `depth` counts the `include_router` hops it came through: between equally long prefixes the frontend
-    declared closest to the application wins, as in FastAPI.
+    declared closest to the application wins, as in FastAPI. `max_body_size` is the explicit limit of the
+    inclusion it came through (a request to a file may still carry a body).
     """
 
     path: str
@@ -214,6 +216,7 @@ class Frontend:
     dependencies: tuple[Depends, ...] = ()
     depth: int = 0
     dependency_overrides_provider: Any = field(default=None, repr=False)
+    max_body_size: int | None = None
 
     @property
     def path_format(self) -> str:
@@ -224,11 +227,14 @@ class Frontend:
     def specificity(self) -> int:
         return 0 if self.path == "/" else len(self.path)
 
-    def included(self, prefix: str, dependencies: Sequence[Depends], provider: Any) -> Frontend:
-        """The copy `include_router` adds to the including router (whose prefix and dependencies come first)."""
+    def included(
+        self, prefix: str, dependencies: Sequence[Depends], provider: Any, max_body_size: int | None = None
+    ) -> Frontend:
+        """The copy `include_router` adds to the including router (whose prefix and dependencies come first);
+        a limit the frontend already carries, from an inner inclusion, wins over `max_body_size`."""
         return Frontend(
             join_paths(prefix, self.path), self.files, (*dependencies, *self.dependencies), self.depth + 1,
-            provider,
+            provider, self.max_body_size if self.max_body_size is not None else max_body_size,
         )
 
 
@@ -288,6 +294,9 @@ class FrontendTable:
     @staticmethod
     async def _serve(entry: _Entry, inner: str, scope: Scope, receive: Receive, send: Send) -> None:
         scope["route"] = entry.frontend
+        if entry.frontend.max_body_size is not None:
+            # NOTE: refuses a declared body over the inclusion's limit before anything runs, as a route does
+            receive = limits.route_receive(scope, receive, entry.frontend.max_body_size)
         if entry.plan is None or scope["method"] not in _SERVED_METHODS:
             # NOTE: other methods get their 404/405 without running the dependencies, as in FastAPI
             response = await entry.frontend.files.respond(inner, scope)

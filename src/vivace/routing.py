@@ -509,6 +509,7 @@ class APIRouter(routing.Router):
         copy = frontend.included(
             self.prefix + inclusion.prefix, [*self.dependencies, *inclusion.dependencies],
             self.dependency_overrides_provider,
+            _pick(inclusion.router.max_body_size, inclusion.max_body_size, self.max_body_size),
         )
         self._frontends.append(copy)
         self._frontend_added(copy)

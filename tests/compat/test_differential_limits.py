@@ -133,3 +133,18 @@ def test_async_generator_lifespan(fw: Any) -> None:
     with fw.TestClient(fw.FastAPI(lifespan=lifespan, max_body_size=0)):
         pass
     assert events == ["startup", "shutdown"]
+
+
+def test_frontend_in_an_inclusion_uses_its_body_limit(fw: Any, tmp_path: Any) -> None:
+    """One router's frontend included twice: each inclusion's max_body_size applies to requests for its files."""
+    (tmp_path / "index.html").write_text("hello")
+    router = fw.APIRouter()
+    router.frontend("/", directory=tmp_path)
+    app = fw.FastAPI()
+    app.include_router(router, prefix="/empty", max_body_size=0)
+    app.include_router(router, prefix="/small", max_body_size=10)
+    # NOTE: FastAPI's 413 here goes through an exception its TestClient would re-raise; the status is what counts
+    client = fw.TestClient(app, raise_server_exceptions=False)
+    assert client.request("GET", "/empty/index.html", content=b"x").status_code == 413
+    small = client.request("GET", "/small/index.html", content=b"x")
+    assert (small.status_code, small.text) == (200, "hello")
