@@ -7,13 +7,19 @@ list of step results. Exit stacks exist only for plans with `yield` dependencies
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    contextmanager,
+)
 from types import TracebackType
 from typing import Any
 
 import anyio
+from anyio.lowlevel import checkpoint_if_cancelled
 from starlette.background import BackgroundTasks
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -34,6 +40,7 @@ class Context:
         "_request",
         "_response",
         "body",
+        "cleanup_scope",
         "function_stack",
         "receive",
         "request_stack",
@@ -42,6 +49,9 @@ class Context:
         "send",
         "values",
     )
+
+    # NOTE: set only by a request's first async `yield` dependency (see `_cleanup_scope`), never in __init__
+    cleanup_scope: anyio.CancelScope
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
@@ -92,18 +102,58 @@ class Context:
 
 
 class _SyncContextInThreads(AbstractAsyncContextManager[Any]):
-    """A sync `yield` dependency: its setup and teardown run in the thread pool."""
+    """A sync `yield` dependency: its setup and teardown run in worker threads."""
 
-    def __init__(self, cm: Any) -> None:
+    def __init__(self, cm: AbstractContextManager[Any]) -> None:
         self._cm = cm
 
     async def __aenter__(self) -> Any:
-        return await run_in_threadpool(self._cm.__enter__)
+        return await run_sync(self._cm.__enter__)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
-        return await anyio.to_thread.run_sync(self._cm.__exit__, exc_type, exc, tb)  # type: ignore[no-any-return]
+        # NOTE: shielded, so a cancelled request still runs the teardown instead of leaving the generator to the
+        # garbage collector; a one-thread limiter of its own, so the teardown never waits for a pool thread that
+        # may itself be blocked on what this teardown releases (a connection pool, say).
+        with anyio.CancelScope(shield=True):
+            suppress: bool | None = await anyio.to_thread.run_sync(
+                self._cm.__exit__, exc_type, exc, tb, limiter=anyio.CapacityLimiter(1)
+            )
+        return suppress
+
+
+class _ShieldedExit(AbstractAsyncContextManager[Any]):
+    """An async `yield` dependency whose exit code runs to its end even when the request is cancelled.
+
+    All of a request's async `yield` dependencies share one cancel scope (`Context.cleanup_scope`), entered
+    before the first of them so that it encloses any scope a dependency opens itself. It is shielded only while
+    exit code runs; a cancellation that arrived meanwhile is raised again once that code has finished.
+    """
+
+    __slots__ = ("_cm", "_scope")
+
+    def __init__(self, cm: AbstractAsyncContextManager[Any], scope: anyio.CancelScope) -> None:
+        self._cm = cm
+        self._scope = scope
+
+    async def __aenter__(self) -> Any:
+        return await self._cm.__aenter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        scope = self._scope
+        shielded, scope.shield = scope.shield, True
+        try:
+            suppress = await self._cm.__aexit__(exc_type, exc, tb)
+        finally:
+            scope.shield = shielded
+        if exc_type is None or suppress:
+            # NOTE: nothing propagates from here, but a task group inside the dependency may have swallowed the
+            # cancellation while shielded: raise it again
+            await checkpoint_if_cancelled()
+        return suppress
 
 
 def _generator_context(step: DepStep, kwargs: dict[str, Any]) -> AbstractAsyncContextManager[Any]:
@@ -112,10 +162,24 @@ def _generator_context(step: DepStep, kwargs: dict[str, Any]) -> AbstractAsyncCo
     return _SyncContextInThreads(contextmanager(step.call)(**kwargs))
 
 
+def _cleanup_scope(ctx: Context) -> anyio.CancelScope:
+    # PERF: read with a default instead of initialised in Context.__init__, so requests without async `yield`
+    # dependencies do not pay for the slot
+    scope: anyio.CancelScope | None = getattr(ctx, "cleanup_scope", None)
+    if scope is None:
+        assert ctx.request_stack is not None
+        # NOTE: entered into the request stack, which outlives both dependency scopes
+        scope = ctx.cleanup_scope = ctx.request_stack.enter_context(anyio.CancelScope())
+    return scope
+
+
 async def _enter_generator(step: DepStep, ctx: Context, kwargs: dict[str, Any]) -> Any:
     stack = ctx.function_stack if step.exit_before_response else ctx.request_stack
     assert stack is not None
-    return await stack.enter_async_context(_generator_context(step, kwargs))
+    cm = _generator_context(step, kwargs)
+    if step.is_async_generator:
+        cm = _ShieldedExit(cm, _cleanup_scope(ctx))
+    return await stack.enter_async_context(cm)
 
 
 async def call_step(step: DepStep, ctx: Context) -> Any:
