@@ -39,7 +39,6 @@ __all__ = [
     "BodyBudget",
     "BodyTooLarge",
     "FormLimits",
-    "LimitedReceive",
     "LimitsLayer",
     "check_form_limits",
     "check_max_body_size",
@@ -196,31 +195,6 @@ def content_length(scope: Scope) -> int | None:
     return None
 
 
-class LimitedReceive:
-    """`receive` for a route with an explicit `max_body_size`: also bounds bodies the endpoint reads itself.
-
-    The declared Content-Length is checked before anything runs; a chunked body is counted as it arrives.
-    """
-
-    __slots__ = ("_limit", "_receive", "_seen")
-
-    def __init__(self, scope: Scope, receive: Receive, limit: int) -> None:
-        declared = content_length(scope)
-        if declared is not None and declared > limit:
-            raise BodyTooLarge()
-        self._receive = receive
-        self._limit = limit
-        self._seen = 0
-
-    async def __call__(self) -> Message:
-        message = await self._receive()
-        if message["type"] == "http.request":
-            self._seen += len(message.get("body", b""))
-            if self._seen > self._limit:
-                raise BodyTooLarge()
-        return message
-
-
 def route_receive(scope: Scope, receive: Receive, limit: int) -> Receive:
     """`receive` for a route with an explicit `max_body_size`.
 
@@ -229,7 +203,11 @@ def route_receive(scope: Scope, receive: Receive, limit: int) -> Receive:
     """
     budget: BodyBudget | None = scope.get(BODY_BUDGET_KEY)
     if budget is None:
-        return LimitedReceive(scope, receive, limit)
+        # NOTE: a count of the route's own; the declared Content-Length is refused before anything runs
+        own = BodyBudget(receive, limit, content_length(scope))
+        if own.declared_too_large():
+            raise BodyTooLarge()
+        return own.receive
     budget.take_over(limit, check_declared=True)
     return receive
 
