@@ -364,7 +364,9 @@ class Vivace(Starlette):
             for lifespan in self._lifespans():
                 value = await stack.enter_async_context(_as_context(lifespan, self))
                 if value is not None:
-                    state.update(value)
+                    # NOTE: the app's lifespan comes first, then included routers outermost first; on a shared key
+                    # the one closer to the application wins, as in FastAPI
+                    state = {**value, **state}
             yield state or None
 
     async def _run_shutdown_handlers(self) -> None:

@@ -63,3 +63,27 @@ def test_lifespan_forms(fw: Any, make: Any, on: str) -> None:
         assert events == ["start"]
         assert client.get("/state").json() == SOURCES[make]
     assert events == ["start", "stop"]
+
+
+def test_state_from_nested_lifespans_prefers_the_outer_one(fw: Any) -> None:
+    """State keys from the app's and included routers' lifespans merge; on a shared key the outer one wins."""
+
+    def yielding(state: dict[str, str]) -> Any:
+        @asynccontextmanager
+        async def lifespan(app: Any) -> AsyncIterator[dict[str, str]]:
+            yield state
+
+        return lifespan
+
+    inner = fw.APIRouter(lifespan=yielding({"inner": "yes", "shared": "inner"}))
+    outer = fw.APIRouter(lifespan=yielding({"outer": "yes", "shared": "outer"}))
+    outer.include_router(inner)
+    app = fw.FastAPI(lifespan=yielding({"app": "yes"}))
+    app.include_router(outer)
+
+    @app.get("/state")
+    async def state(request: fw.Request) -> dict[str, str]:
+        return {key: getattr(request.state, key) for key in ("app", "outer", "inner", "shared")}
+
+    with fw.TestClient(app) as client:
+        assert client.get("/state").json() == {"app": "yes", "outer": "yes", "inner": "yes", "shared": "outer"}
