@@ -11,6 +11,7 @@ streams and custom response classes, and is the reference the flat runners must 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -21,7 +22,7 @@ from vivace._core import extract
 from vivace._core.forms import close_form, validate_form
 from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context, run_steps, run_steps_skipping
-from vivace._core.send import body_allowed, send_bytes
+from vivace._core.send import body_allowed, response_start, send_bytes
 from vivace._core.stream import streaming_response
 from vivace.exceptions import FastAPIError, RequestValidationError
 
@@ -123,8 +124,23 @@ async def _run_with_exit_stacks(plan: RoutePlan, ctx: Context) -> None:
     async with AsyncExitStack() as ctx.request_stack:
         async with AsyncExitStack() as ctx.function_stack:
             result = await run_steps(plan.steps, ctx)
-            response = await prepare(plan, ctx, result)
-        await response(ctx.scope, ctx.receive, ctx.send)
+            serialize = _byte_serializer(plan, result)
+            if serialize is not None:
+                # PERF: as in `respond`, no Response object; the messages are built here, so the headers set on
+                # the injected Response so far count, and sent once the function-scoped dependencies have exited
+                start, body = response_start(
+                    _status(plan, ctx) or 200, plan.media_type, serialize(result), ctx.sub_response
+                )
+                background, response = ctx.background_tasks, None
+            else:
+                response = await prepare(plan, ctx, result)
+        if response is None:
+            await ctx.send(start)
+            await ctx.send({"type": "http.response.body", "body": body})
+            if background is not None:
+                await background()
+        else:
+            await response(ctx.scope, ctx.receive, ctx.send)
         sent = True
     if not sent:
         raise FastAPIError(
@@ -133,10 +149,18 @@ async def _run_with_exit_stacks(plan: RoutePlan, ctx: Context) -> None:
         )
 
 
+def _byte_serializer(plan: RoutePlan, result: Any) -> Callable[[Any], bytes] | None:
+    """The common case, the route's prebuilt serializer making the body with no Response object; else None."""
+    if plan.stream is not None or isinstance(result, Response):
+        return None
+    return plan.serialize
+
+
 async def respond(plan: RoutePlan, ctx: Context, result: Any) -> None:
-    if plan.serialize is not None and plan.stream is None and not isinstance(result, Response):
+    serialize = _byte_serializer(plan, result)
+    if serialize is not None:
         # PERF: the common case sends prebuilt headers directly, with no Response object (~25% of FastAPI's cost).
-        body = plan.serialize(result)
+        body = serialize(result)
         status = _status(plan, ctx) or 200
         await send_bytes(ctx.send, status, plan.media_type, body, ctx.sub_response, ctx.background_tasks)
         return
