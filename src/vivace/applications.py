@@ -29,8 +29,7 @@ from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
 from vivace._core.limits import LimitsLayer
 from vivace._core.resolve import Context, warm_app_scoped
-from vivace._core.route_handler import HandlerTarget
-from vivace._core.runner import Runner, http_runner, tracked, websocket_runner
+from vivace._core.runner import Runner
 from vivace._frontend import Fallback, FrontendTable, wants_check
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default
@@ -45,7 +44,7 @@ from vivace.openapi._setup import install_docs
 from vivace.openapi.utils import get_openapi
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
-from vivace.routing import APIRoute, APIRouter, APIWebSocketRoute, _as_context_factory
+from vivace.routing import APIRoute, APIRouter, APIWebSocketRoute, _as_context_factory, route_runner
 from vivace.telemetry._install import telemetry_runtime
 from vivace.utils import generate_unique_id
 
@@ -248,14 +247,10 @@ class Vivace(Starlette):
             if isinstance(route, APIRoute | APIWebSocketRoute):
                 plan = compile_route(route, route.analyse(overrides)) if overrides else route.plan
                 plans[id(route)] = plan
-                if isinstance(route, APIWebSocketRoute):
-                    targets[id(route)] = websocket_runner(plan)
-                elif route.has_custom_handler:
+                if isinstance(route, APIRoute) and route.has_custom_handler:
                     route.served_plan = plan
                     custom.add(id(route))
-                    targets[id(route)] = tracked(HandlerTarget(route, route.get_route_handler()).handle)
-                else:
-                    targets[id(route)] = http_runner(plan)
+                targets[id(route)] = route_runner(route, plan)
         handlers = ExceptionHandlers(
             {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
         )
@@ -292,12 +287,13 @@ class Vivace(Starlette):
             app = cls(app, *args, **kwargs)
         # NOTE: in an app with middleware the layer is there even without settings of its own: mounted in an app
         # that set max_body_size, it answers the 413 a middleware's read raises before ServerErrorMiddleware's 500
-        stack = self._server_error_layer(LimitsLayer(app, self.router.max_body_size, self.router.form_limits))
+        stack = self._server_error_layer(self._limits_layer(app, always=True))
         return stack if self._telemetry is None else self._telemetry.wrap(stack)
 
-    def _limits_layer(self, app: ASGIApp) -> ASGIApp:
-        """The app's own `max_body_size` / `form_limits` around everything it serves (mounts, middleware, docs)."""
-        if self.router.max_body_size is None and not self.router.form_limits:
+    def _limits_layer(self, app: ASGIApp, *, always: bool = False) -> ASGIApp:
+        """The app's own `max_body_size` / `form_limits` around everything it serves (mounts, middleware, docs);
+        without settings, `app` itself unless `always`."""
+        if not always and self.router.max_body_size is None and not self.router.form_limits:
             return app
         return LimitsLayer(app, self.router.max_body_size, self.router.form_limits)
 

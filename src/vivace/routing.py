@@ -102,16 +102,21 @@ class _ServedAlone:
 
     @staticmethod
     def _build(route: APIRoute | APIWebSocketRoute, plan: RoutePlan) -> Runner:
-        if isinstance(route, APIWebSocketRoute):
-            return websocket_runner(plan)
-        if route.has_custom_handler:
-            runner = tracked(HandlerTarget(route, route.get_route_handler()).handle)
-        else:
-            runner = http_runner(plan)
-        if route.max_body_size is None:
+        runner = route_runner(route, plan)
+        if isinstance(route, APIWebSocketRoute) or route.max_body_size is None:
             return runner
         # NOTE: on its own, nothing else would answer the 413 of a body the endpoint reads itself
         return LimitsLayer(runner, route.max_body_size)
+
+
+def route_runner(route: APIRoute | APIWebSocketRoute, plan: RoutePlan) -> Runner:
+    """What answers `route`'s requests with `plan`: its WebSocket session, its class's own route handler, or the
+    runner compiled from the plan."""
+    if isinstance(route, APIWebSocketRoute):
+        return websocket_runner(plan)
+    if route.has_custom_handler:
+        return tracked(HandlerTarget(route, route.get_route_handler()).handle)
+    return http_runner(plan)
 
 
 class APIRoute(routing.Route):

@@ -22,7 +22,7 @@ from vivace._core import extract
 from vivace._core.forms import close_form, validate_form
 from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context, run_steps, run_steps_skipping
-from vivace._core.send import body_allowed, response_start, send_bytes
+from vivace._core.send import body_allowed, response_start, send_bytes, send_prepared
 from vivace._core.stream import streaming_response
 from vivace.exceptions import FastAPIError, RequestValidationError
 
@@ -135,10 +135,7 @@ async def _run_with_exit_stacks(plan: RoutePlan, ctx: Context) -> None:
             else:
                 response = await prepare(plan, ctx, result)
         if response is None:
-            await ctx.send(start)
-            await ctx.send({"type": "http.response.body", "body": body})
-            if background is not None:
-                await background()
+            await send_prepared(ctx.send, start, body, background)
         else:
             await response(ctx.scope, ctx.receive, ctx.send)
         sent = True

@@ -101,7 +101,7 @@ def _direct_runner(plan: RoutePlan) -> Runner:
     if not _needs_context(plan):
         return _constant_input_runner(plan)
     steps = tuple((step.call, step.arguments, step.is_async) for step in plan.steps)
-    validates = plan.path_extractor is not None or bool(plan.extractors) or plan.body_kind is not BodyKind.none
+    validates = _reads_request_values(plan)
     max_body_size = plan.max_body_size
     serialize = plan.serialize
     assert serialize is not None
@@ -132,6 +132,7 @@ def _direct_runner(plan: RoutePlan) -> Runner:
         status = extra.status_code if extra is not None and extra.status_code else route_status
         start, body = response_start(status, media_type, body, extra)
         scope[RESPONSE_STARTED] = True
+        # PERF: `send.send_prepared` inlined: one coroutine frame less on every request
         await send(start)
         await send({"type": "http.response.body", "body": body})
         background = ctx.background_tasks
@@ -141,11 +142,15 @@ def _direct_runner(plan: RoutePlan) -> Runner:
     return run
 
 
+def _reads_request_values(plan: RoutePlan) -> bool:
+    """Whether the plan extracts and validates path, query, header, cookie or body values."""
+    return plan.path_extractor is not None or bool(plan.extractors) or plan.body_kind is not BodyKind.none
+
+
 def _needs_context(plan: RoutePlan) -> bool:
     """Whether anything takes an argument (a request value, an earlier result, the Request...) or a body limit
     applies (an explicit `max_body_size` refuses a too-large declared body even when nothing reads it)."""
-    has_inputs = plan.path_extractor is not None or plan.extractors or plan.body_kind is not BodyKind.none
-    return bool(has_inputs or plan.max_body_size is not None or any(step.args for step in plan.steps))
+    return _reads_request_values(plan) or plan.max_body_size is not None or any(step.args for step in plan.steps)
 
 
 def _constant_input_runner(plan: RoutePlan) -> Runner:

@@ -6,7 +6,7 @@ from starlette.background import BackgroundTasks
 from starlette.responses import Response
 from starlette.types import Message, Send
 
-__all__ = ["body_allowed", "response_start", "send_bytes"]
+__all__ = ["body_allowed", "response_start", "send_bytes", "send_prepared"]
 
 _NO_BODY = frozenset({204, 205, 304})
 
@@ -40,6 +40,11 @@ async def send_bytes(
 ) -> None:
     """Answer with `body`, then run the background tasks."""
     start, body = response_start(status, media_type, body, extra)
+    await send_prepared(send, start, body, background)
+
+
+async def send_prepared(send: Send, start: Message, body: bytes, background: BackgroundTasks | None) -> None:
+    """Send a start message built by `response_start` and its body, then run the background tasks."""
     await send(start)
     await send({"type": "http.response.body", "body": body})
     if background is not None:

@@ -58,6 +58,10 @@ async def run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
             pool = _pool_for(loop)
             if pool is not None:
                 return await pool.run(func, args, kwargs)
+    return await _in_anyio_thread(func, args, kwargs)
+
+
+async def _in_anyio_thread(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
 
 
@@ -112,7 +116,7 @@ class _Pool:
             # NOTE: the future stands in for the borrower: unique per job, whatever task is calling
             self.limiter.acquire_on_behalf_of_nowait(future)
         except WouldBlock:
-            return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
+            return await _in_anyio_thread(func, args, kwargs)
         try:
             job = _Job(func, args, kwargs, future)
             worker = self.idle.pop() if self.idle else _Worker(self)

@@ -21,12 +21,14 @@ from opentelemetry.trace import Span, StatusCode, Tracer
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.websockets import WebSocketDisconnect
 
+from vivace._core.app import TELEMETRY_KEY
 from vivace.exceptions import RequestValidationError, WebSocketRequestValidationError
 from vivace.telemetry._config import TelemetryData
 
 __all__ = ["SCOPE_KEY", "RequestTelemetry", "current", "entered_mount", "exception_type", "function_name", "route_of"]
 
-SCOPE_KEY = "fastapi.telemetry"  # NOTE: FastAPI's key, so mounted FastAPI and vivace apps both skip their own span
+# NOTE: FastAPI's key, so mounted FastAPI and vivace apps both skip their own span; the router reads it too
+SCOPE_KEY = TELEMETRY_KEY
 _CONTEXT_KEY = otel_context.create_key("vivace.request")
 # Exceptions that answer the client normally: they do not make an operation span an error.
 _EXPECTED = (HTTPException, RequestValidationError, WebSocketException, WebSocketRequestValidationError)
