@@ -25,12 +25,12 @@ from vivace._core.signature import (
     ParamField,
     Special,
     _strip_annotated,
-    has_v1_model,
     is_sequence_annotation,
+    reject_v1_model,
 )
 from vivace.datastructures import DefaultPlaceholder
 from vivace.encoders import jsonable_encoder
-from vivace.exceptions import DependencyScopeError, FastAPIError, PydanticV1NotSupportedError
+from vivace.exceptions import DependencyScopeError, FastAPIError
 from vivace.params import Body, File, Form
 from vivace.responses import JSONResponse
 from vivace.security.oauth2 import SecurityScopes
@@ -510,7 +510,7 @@ def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
 def check_response_models(response_model: Any, responses: dict[Any, Any] | None) -> None:
     """Reject, at declaration, response models FastAPI refuses: pydantic.v1 models anywhere, and `responses={...}`
     entries that are not dicts, give a model to a status without a body, or name a type Pydantic cannot handle."""
-    _check_v1(response_model)
+    reject_v1_model(response_model)
     for status, response in (responses or {}).items():
         if not isinstance(response, dict):
             raise DeclarationError("An additional response must be a dict")
@@ -519,15 +519,8 @@ def check_response_models(response_model: Any, responses: dict[Any, Any] | None)
             continue
         if not is_body_allowed_for_status_code(status):
             raise DeclarationError(f"Status code {status} must not have a response body")
-        _check_v1(model)
+        reject_v1_model(model)
         serialize.response_adapter(model)  # NOTE: raises FastAPIError for a type Pydantic cannot handle
-
-
-def _check_v1(model: Any) -> None:
-    if model is not None and has_v1_model(model):
-        raise PydanticV1NotSupportedError(
-            f"pydantic.v1 models are no longer supported by FastAPI. Please update the response model {model!r}."
-        )
 
 
 @dataclass(frozen=True, slots=True)

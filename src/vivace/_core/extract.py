@@ -132,7 +132,7 @@ async def read_body(receive: Receive, scope: Scope, max_body_size: int | None = 
     limit = limits.MAX_BODY_SIZE if max_body_size is None else max_body_size
     declared = limits.content_length(scope)
     if declared is not None and declared > limit:
-        raise _body_too_large(limit, max_body_size)
+        raise limits.over_limit(limit, explicit=max_body_size is not None)
     chunks: list[bytes] = []
     seen = 0
     while True:
@@ -143,16 +143,12 @@ async def read_body(receive: Receive, scope: Scope, max_body_size: int | None = 
         if chunk:
             seen += len(chunk)
             if seen > limit:
-                raise _body_too_large(limit, max_body_size)
+                raise limits.over_limit(limit, explicit=max_body_size is not None)
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
     # PERF: the common single-chunk body is returned without a join copy.
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def _body_too_large(limit: int, max_body_size: int | None) -> HTTPException:
-    return limits.body_too_large(limit) if max_body_size is None else limits.BodyTooLarge()
 
 
 def limit_receive(scope: Scope, receive: Receive, max_body_size: int | None) -> Receive:

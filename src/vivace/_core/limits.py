@@ -44,6 +44,7 @@ __all__ = [
     "check_max_body_size",
     "content_length",
     "form_limits",
+    "over_limit",
 ]
 
 KiB = 1024
@@ -85,6 +86,12 @@ def too_large(detail: str) -> HTTPException:
     return HTTPException(status_code=413, detail=detail)
 
 
+def over_limit(limit: int, *, explicit: bool) -> HTTPException:
+    """413 for a body over `limit`: FastAPI's answer when the limit is an explicit `max_body_size`, else vivace's
+    message naming the default."""
+    return BodyTooLarge() if explicit else body_too_large(limit)
+
+
 def body_too_large(limit: int) -> HTTPException:
     """413 for a body over one of vivace's defaults: says which limit and how to raise it."""
     return too_large(f"Request body is larger than the {_size(limit)} limit (set max_body_size to change it)")
@@ -118,7 +125,7 @@ class FormLimits:
     max_body_size: int | None = field(default=None, repr=False)
 
     def body_error(self, limit: int) -> HTTPException:
-        return BodyTooLarge() if self.explicit_body else body_too_large(limit)
+        return over_limit(limit, explicit=self.explicit_body)
 
     def under(self, inherited: Mapping[str, Any] | None) -> FormLimits:
         """These limits inside an app or inclusion that set `form_limits` (`scope[FORM_LIMITS_KEY]`).

@@ -42,6 +42,7 @@ __all__ = [
     "get_typed_signature",
     "has_v1_model",
     "is_sequence_annotation",
+    "reject_v1_model",
 ]
 
 
@@ -403,11 +404,7 @@ def _make_field(name: str, decl: _Declaration, default: Any, is_path: bool) -> P
 def _check_type(name: str, info: FieldInfo, type_: Any, is_path: bool) -> None:
     """Reject, at declaration, the types FastAPI cannot read from a location (a model in the path, a dict in the
     query string) and pydantic.v1 models anywhere."""
-    if has_v1_model(type_):
-        raise PydanticV1NotSupportedError(
-            "pydantic.v1 models are no longer supported by FastAPI. "
-            f"Please update the response model {type_!r}."
-        )
+    reject_v1_model(type_)
     if is_path and (_is_complex(type_) or isinstance(info, params.Body)):
         raise DeclarationError("Path params must be of one of the supported types")
     if isinstance(info, params.Query) and not _is_query_shape(type_):
@@ -417,6 +414,15 @@ def _check_type(name: str, info: FieldInfo, type_: Any, is_path: bool) -> None:
 def _is_query_shape(type_: Any) -> bool:
     """A scalar, a sequence of scalars, or a (possibly optional) parameter model."""
     return not _is_complex(type_) or _is_scalar_sequence(type_) or _model_of(type_) is not None
+
+
+def reject_v1_model(annotation: Any) -> None:
+    """Raise FastAPI's error when a pydantic.v1 model appears in a parameter or response annotation."""
+    if has_v1_model(annotation):
+        raise PydanticV1NotSupportedError(
+            "pydantic.v1 models are no longer supported by FastAPI. "
+            f"Please update the response model {annotation!r}."
+        )
 
 
 def has_v1_model(annotation: Any) -> bool:
