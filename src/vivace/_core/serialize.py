@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from vivace._core.model_json import build_fast_dump
 from vivace.encoders import jsonable_encoder
 from vivace.exceptions import FastAPIError, ResponseValidationError
 
@@ -99,6 +100,13 @@ class ResponseOptions:
         self.exclude_defaults = exclude_defaults
         self.exclude_none = exclude_none
 
+    def is_default(self) -> bool:
+        """True when no option filters fields (aliases do not matter: fast writers are only built without them)."""
+        return (
+            self.include is None and self.exclude is None
+            and not (self.exclude_unset or self.exclude_defaults or self.exclude_none)
+        )
+
     def as_kwargs(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
 
@@ -131,12 +139,29 @@ def build_model_serializer(
     if not to_json:
         kwargs["mode"] = "json"
 
-    def serialize(content: Any) -> Any:
+    def validated(content: Any) -> Any:
         try:
-            value = validate(content, from_attributes=True)
+            return validate(content, from_attributes=True)
         except ValidationError as exc:
             errors = [{**e, "loc": ("response", *e["loc"])} for e in exc.errors(include_url=False)]
             raise ResponseValidationError(errors, body=content, endpoint_ctx=endpoint_ctx) from None  # type: ignore[arg-type]
-        return dump(value, **kwargs)
 
-    return serialize
+    fast = build_fast_dump(response_model) if to_json and options.is_default() else None
+    if fast is None:
+
+        def serialize(content: Any) -> Any:
+            return dump(validated(content), **kwargs)
+
+        return serialize
+    write, trusted = fast
+
+    def serialize_checked(content: Any) -> Any:
+        # Exact instances of the model come out of validation unchanged, so when `trusted` they may skip it.
+        written = write(content) if trusted else None
+        if written is not None:
+            return written
+        value = validated(content)
+        written = write(value) if value is not content or not trusted else None
+        return dump(value, **kwargs) if written is None else written
+
+    return serialize_checked
