@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import functools
 import typing
-from collections.abc import Callable
-from operator import attrgetter, itemgetter
+from collections.abc import Callable, Iterator
+from operator import attrgetter, countOf, itemgetter
 from typing import Any
 
 from pydantic import BaseModel
@@ -35,15 +35,14 @@ except ImportError:  # pragma: no cover - orjson comes with the `standard` extra
 __all__ = ["FastDump", "build_fast_dump"]
 
 FastDump = Callable[[Any], bytes | None]
-# One column to check: how to read it from a `__dict__`, and the value types allowed in it (None: any but bool).
-_Check = tuple[Callable[[dict[str, Any]], Any], frozenset[type] | None]
+# One column to check: how to read it from a `__dict__`, and its kind: "int", "float" or "float?" (optional).
+_Check = tuple[Callable[[dict[str, Any]], Any], str]
 
 _PASSTHROUGH = ("OPT_PASSTHROUGH_DATETIME", "OPT_PASSTHROUGH_SUBCLASS", "OPT_PASSTHROUGH_DATACLASS")
 if orjson is not None and not all(hasattr(orjson, name) for name in _PASSTHROUGH):  # pragma: no cover - orjson < 3.3
     orjson = None  # type: ignore[assignment]
 _OPTIONS = 0 if orjson is None else functools.reduce(int.__or__, (getattr(orjson, name) for name in _PASSTHROUGH))
 
-_FLOAT: frozenset[type] = frozenset({float})
 _OPTIONAL_FLOAT: frozenset[type] = frozenset({float, type(None)})
 _DICT = attrgetter("__dict__")
 _SCALARS = frozenset({"int", "float", "str", "bool"})
@@ -92,10 +91,8 @@ def _column_checks(model: type[BaseModel]) -> tuple[int, list[_Check]] | None:
         kind = _scalar_kind(field["schema"])
         if kind is None:
             return None
-        if kind == "int":
-            checks.insert(0, (itemgetter(name), None))
-        elif kind.startswith("float"):
-            checks.append((itemgetter(name), _OPTIONAL_FLOAT if kind == "float?" else _FLOAT))
+        if kind in ("int", "float", "float?"):
+            checks.append((itemgetter(name), kind))
     return len(fields["fields"]), checks
 
 
@@ -114,26 +111,34 @@ def _scalar_kind(schema: dict[str, Any]) -> str | None:
     return None
 
 
+def _column_ok(kind: str, types: Iterator[type], size: int) -> bool:
+    """Whether a column's value types (`size` of them) are written alike by orjson and Pydantic."""
+    # PERF: countOf compares by identity first and builds nothing, cheaper than collecting the types in a set
+    if kind == "int":
+        return not countOf(types, bool)
+    if kind == "float":
+        return countOf(types, float) == size
+    return set(types) <= _OPTIONAL_FLOAT
+
+
 def _list_writer(model: type[BaseModel], count: int, checks: list[_Check]) -> FastDump:
-    exact = {model}
-    sizes = {count}
     dumps = orjson.dumps
     options = _OPTIONS
 
     def write(value: Any) -> bytes | None:
         if type(value) is not list:
             return None
-        # PERF: every check is one pass of C-level iterators over a column; a Python loop over the models would
-        # cost more than orjson saves.
-        if set(map(type, value)) != exact:
-            return b"[]" if not value else None
+        # PERF: every check is one pass of C-level iterators over the list or a column; a Python loop over the
+        # models would cost more than orjson saves.
+        size = len(value)
+        if countOf(map(type, value), model) != size:
+            return None
         dicts = list(map(_DICT, value))
-        if set(map(len, dicts)) != sizes:
+        if countOf(map(len, dicts), count) != size:
             return None
         try:
-            for read, allowed in checks:
-                seen = set(map(type, map(read, dicts)))
-                if (bool in seen) if allowed is None else not seen <= allowed:
+            for read, kind in checks:
+                if not _column_ok(kind, map(type, map(read, dicts)), size):
                     return None
             return dumps(dicts, option=options)
         except (KeyError, TypeError):  # a field missing from __dict__; a value orjson refuses
@@ -153,9 +158,8 @@ def _model_writer(model: type[BaseModel], count: int, checks: list[_Check]) -> F
         if len(values) != count:
             return None
         try:
-            for read, allowed in checks:
-                kind = type(read(values))
-                if (kind is bool) if allowed is None else kind not in allowed:
+            for read, kind in checks:
+                if not _column_ok(kind, iter((type(read(values)),)), 1):
                     return None
             return dumps(values, option=options)
         except (KeyError, TypeError):
