@@ -137,3 +137,57 @@ def test_plans_say_which_runner_serves_each_route(project: Project, vivace: Runn
         "served by: generic pipeline (yield dependency, form body))",
         "served by: generic pipeline (custom response class))",
     ]
+
+
+SERIALIZERS = '''
+from pydantic import BaseModel
+
+from vivace import FastAPI
+from vivace.responses import PlainTextResponse
+
+
+class User(BaseModel):
+    id: int
+    score: float | None = None
+
+
+class Team(BaseModel):
+    lead: User
+
+
+app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+
+@app.get("/users")
+async def users() -> list[User]:
+    return []
+
+
+@app.get("/team")
+async def team() -> Team:
+    return Team(lead=User(id=1))
+
+
+@app.get("/sparse", response_model=list[User], response_model_exclude_none=True)
+async def sparse() -> list[User]:
+    return []
+
+
+@app.get("/plain")
+async def plain():
+    return {"ok": True}
+
+
+@app.get("/text", response_class=PlainTextResponse)
+async def text() -> str:
+    return "hi"
+'''
+
+
+def test_plans_name_each_route_serializer(project: Project, vivace: Runner) -> None:
+    """--plans names the serializer: orjson for flat models without filtering options, else Pydantic or JSON."""
+    project.write("main.py", SERIALIZERS)
+    result = vivace("routes", "--plans")
+    assert result.code == 0, result.err
+    serializers = [line.split("serializer=")[1] for line in result.out.splitlines() if "serializer=" in line]
+    assert serializers == ["orjson_writer", "pydantic_writer", "pydantic_writer", "encode_plain", "class"]

@@ -112,5 +112,7 @@ class RoutePlan:
         if self.body_kind:
             lines.append(f"  body={self.body_kind.name} {self.body_extractor!r}")
         lines.extend(f"  {step!r}" for step in self.steps)
-        lines.append(f"  response: status={self.status_code} serializer={'prebuilt' if self.serialize else 'class'})")
+        # encode_plain (plain data), pydantic_writer, orjson_writer (flat models, checked), or the response class
+        serializer = getattr(self.serialize, "__name__", "prebuilt") if self.serialize else "class"
+        lines.append(f"  response: status={self.status_code} serializer={serializer})")
         return "\n".join(lines)
