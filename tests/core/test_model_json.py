@@ -77,9 +77,13 @@ VALUES: list[Any] = [
     UTC_NOON, UTC_NOON.replace(tzinfo=None), datetime.date(2024, 5, 1), datetime.time(12, 30), datetime.timedelta(1),
     uuid.UUID(int=7), decimal.Decimal("1.50"), b"bytes", bytearray(b"x"), {1, 2}, frozenset({3}), (1, 2.0),
     [1, 2.5, "x", None], {"k": [1, {"n": 2.0}]}, {1: "int key"}, Point(1), Inner(a=1),
+    [], ["a", "b"], [True, False], ("t", 1), [Name("sub")], [UTC_NOON], [Inner(a=1)], [Level.high, 3], [[1.0, 2]],
+    [float("nan"), 1],
 ]
 
-FIELD_TYPES: list[Any] = [int, float, str, bool, int | None, float | None, str | None, bool | None]
+FIELD_TYPES: list[Any] = [
+    int, float, str, bool, int | None, float | None, str | None, bool | None, list[str], list[bool], list[str] | None,
+]
 
 
 def model_of(annotation: Any, **config: Any) -> type[BaseModel]:
@@ -259,7 +263,7 @@ class _Cached(BaseModel):
 
 
 class _ListField(BaseModel):
-    tags: list[str]
+    tags: list[int]
 
 
 class _Annotated(BaseModel):

@@ -11,9 +11,10 @@ test_model_json.py walks every pairing of field type and value type, and fuzzes 
   (subclasses of str, int, dict, list), or field by field (dataclasses): orjson is told to refuse those types,
   so they end on Pydantic's side like everything else orjson cannot write (bytes, sets, Decimals, huge ints...).
 
-A writer is built only for such models (fields without custom serializers, serialization aliases, exclusions,
-computed fields or extras; inf and nan written as null) and, on each call, checks the int columns for bools, the
-float columns for anything but floats, and the key count of every `__dict__`. When a check fails, or orjson
+Fields that are lists of `str` or `bool` are written alike whatever they hold. A writer is built only for such
+models (fields without custom serializers, serialization aliases, exclusions, computed fields or extras; inf and
+nan written as null) and, on each call, checks the int columns for bools, the float columns for anything but
+floats, and the key count of every `__dict__`. When a check fails, or orjson
 refuses a value, the writer returns None and the caller serializes with Pydantic.
 """
 
@@ -97,12 +98,17 @@ def _column_checks(model: type[BaseModel]) -> tuple[int, list[_Check]] | None:
 
 
 def _scalar_kind(schema: dict[str, Any]) -> str | None:
-    """"int", "float", "float?" (optional), "str" or "bool", looking through defaults and validators; or None."""
+    """"int", "float", "float?" (optional), "str", "bool" or "list" (of str or bool), looking through defaults and
+    validators; or None."""
     optional = False
     while "serialization" not in schema:
         kind = schema.get("type")
         if kind in _SCALARS:
             return f"{kind}?" if optional and kind == "float" else kind
+        if kind == "list":
+            # NOTE: Pydantic writes str and bool items (and anything else in their place) as orjson does
+            items = schema.get("items_schema", {})
+            return "list" if items.get("type") in ("str", "bool") and "serialization" not in items else None
         if kind == "nullable":
             optional = True
         elif kind not in _TRANSPARENT:
