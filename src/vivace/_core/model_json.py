@@ -33,7 +33,7 @@ try:
 except ImportError:  # pragma: no cover - orjson comes with the `standard` extra; without it Pydantic writes
     orjson = None  # type: ignore[assignment]
 
-__all__ = ["FastDump", "build_fast_dump"]
+__all__ = ["FastDump", "build_fast_dump", "orjson_dumps"]
 
 FastDump = Callable[[Any], bytes | None]
 # One column to check: how to read it from a `__dict__`, and its kind: "int", "float" or "float?" (optional).
@@ -42,6 +42,8 @@ _Check = tuple[Callable[[dict[str, Any]], Any], str]
 _PASSTHROUGH = ("OPT_PASSTHROUGH_DATETIME", "OPT_PASSTHROUGH_SUBCLASS", "OPT_PASSTHROUGH_DATACLASS")
 if orjson is not None and not all(hasattr(orjson, name) for name in _PASSTHROUGH):  # pragma: no cover - orjson < 3.3
     orjson = None  # type: ignore[assignment]
+# orjson's writer with its default options, for plain data (None without orjson)
+orjson_dumps: Callable[[Any], bytes] | None = None if orjson is None else orjson.dumps
 _OPTIONS = 0 if orjson is None else functools.reduce(int.__or__, (getattr(orjson, name) for name in _PASSTHROUGH))
 
 _OPTIONAL_FLOAT: frozenset[type] = frozenset({float, type(None)})

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from vivace._core.model_json import build_fast_dump
+from vivace._core.model_json import build_fast_dump, orjson_dumps
 from vivace.encoders import jsonable_encoder
 from vivace.exceptions import FastAPIError, ResponseValidationError
 
@@ -21,7 +21,7 @@ _NEG_INF = float("-inf")
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
 # PERF: the C encoder behind `_ENCODER`, built once: `JSONEncoder.encode` builds a new one on every call (~1.5 us
-# on /hello). No circular-reference markers: what reaches `dumps` is plain data (checked by `_is_plain`) or
+# on /hello). No circular-reference markers: what reaches `dumps` is plain data (checked by `_plain`) or
 # jsonable_encoder's output, which are trees.
 _make_c_encoder = getattr(json.encoder, "c_make_encoder", None)  # None on interpreters without the _json module
 _C_ENCODE = (
@@ -37,45 +37,57 @@ def dumps(content: Any) -> bytes:
     return "".join(_C_ENCODE(content, 0)).encode()
 
 
-def _is_plain(value: Any, depth: int = 0) -> bool:
-    """True when `value` is made only of JSON-native built-ins, so `jsonable_encoder` would return it unchanged."""
+# What `_plain` finds, as bits: plain data; floats among it (json, not orjson, formats them as FastAPI does); and
+# something that is not plain data, which wins over the others.
+_PLAIN, _FLOATS, _NOT_PLAIN = 1, 2, 4
+
+
+def _plain(value: Any, depth: int = 0) -> int:
+    """Whether `value` is made only of JSON-native built-ins (so `jsonable_encoder` would return it unchanged), and
+    whether floats are among them."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
-        return True
+        return _PLAIN
     if kind is float:
-        return value == value and value not in (_INF, _NEG_INF)
+        return _PLAIN | _FLOATS if value == value and value not in (_INF, _NEG_INF) else _NOT_PLAIN
     if depth > 8:
-        return False
+        return _NOT_PLAIN
     # PERF: plain loops with the scalar test inlined, one per container kind (a shared loop after a separate pass
     # over the keys measured slower on /hello); a generator per container cost more than the test itself
+    found = _PLAIN
     if kind is dict:
         for key, item in value.items():
             if type(key) is not str:
-                return False
+                return _NOT_PLAIN
             item_kind = type(item)
-            if not (item_kind is str or item_kind is int or item_kind is bool or item is None) and not _is_plain(
-                item, depth + 1
-            ):
-                return False
-        return True
+            if not (item_kind is str or item_kind is int or item_kind is bool or item is None):
+                found |= _plain(item, depth + 1)
+        return found
     if kind is list:
         for item in value:
             item_kind = type(item)
-            if not (item_kind is str or item_kind is int or item_kind is bool or item is None) and not _is_plain(
-                item, depth + 1
-            ):
-                return False
-        return True
-    return False
+            if not (item_kind is str or item_kind is int or item_kind is bool or item is None):
+                found |= _plain(item, depth + 1)
+        return found
+    return _NOT_PLAIN
 
 
 def encode_plain(content: Any) -> bytes:
     """The result of an endpoint without a response model, as FastAPI's default JSONResponse would render it."""
     # PERF: dicts/lists of built-ins skip jsonable_encoder's type dispatch (about 3x faster on /hello-sized data).
-    plain = _is_plain(content)
-    if plain and _C_ENCODE is not None:
-        return "".join(_C_ENCODE(content, 0)).encode()  # NOTE: `dumps` inlined, this is every plain response
-    return dumps(content if plain else jsonable_encoder(content))
+    plain = _plain(content)
+    # PERF: without floats orjson writes json.dumps's bytes (strings, ints, nesting: tests/core/test_plain_json.py);
+    # floats differ in exponent notation (1e-07 against 1e-7), so they stay with json.
+    if plain == _PLAIN and orjson_dumps is not None:
+        try:
+            return orjson_dumps(content)
+        except TypeError:  # an int beyond 64 bits, a lone surrogate: json writes the one and fails on the other
+            pass
+    if plain & _NOT_PLAIN:
+        return dumps(jsonable_encoder(content))
+    if _C_ENCODE is not None:
+        return "".join(_C_ENCODE(content, 0)).encode()  # NOTE: `dumps` inlined
+    return dumps(content)
 
 
 class ResponseOptions:
