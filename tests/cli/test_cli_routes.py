@@ -125,12 +125,17 @@ async def page() -> str:
 '''
 
 
-def test_plans_say_which_runner_serves_each_route(project: Project, vivace: Runner) -> None:
-    """--plans ends each plan with the runner that answers it, and why a route needs the generic pipeline."""
-    project.write("main.py", RUNNERS)
+def plans_output(project: Project, vivace: Runner, source: str) -> list[str]:
+    """The lines `vivace routes --plans` prints for an app written from `source`."""
+    project.write("main.py", source)
     result = vivace("routes", "--plans")
     assert result.code == 0, result.err
-    served = [line.strip() for line in result.out.splitlines() if line.strip().startswith("served by:")]
+    return result.out.splitlines()
+
+
+def test_plans_say_which_runner_serves_each_route(project: Project, vivace: Runner) -> None:
+    """--plans ends each plan with the runner that answers it, and why a route needs the generic pipeline."""
+    served = [line.strip() for line in plans_output(project, vivace, RUNNERS) if line.strip().startswith("served by:")]
     assert served == [
         "served by: flat runner, no request inputs)",
         "served by: flat runner)",
@@ -186,8 +191,6 @@ async def text() -> str:
 
 def test_plans_name_each_route_serializer(project: Project, vivace: Runner) -> None:
     """--plans names the serializer: orjson for flat models without filtering options, else Pydantic or JSON."""
-    project.write("main.py", SERIALIZERS)
-    result = vivace("routes", "--plans")
-    assert result.code == 0, result.err
-    serializers = [line.split("serializer=")[1] for line in result.out.splitlines() if "serializer=" in line]
+    lines = plans_output(project, vivace, SERIALIZERS)
+    serializers = [line.split("serializer=")[1] for line in lines if "serializer=" in line]
     assert serializers == ["orjson_writer", "pydantic_writer", "pydantic_writer", "encode_plain", "class"]
