@@ -296,6 +296,22 @@ def test_only_models_and_lists_of_models_get_a_writer() -> None:
     assert build_fast_dump(list[Inner]) is not None
 
 
+def test_models_not_fully_defined_get_no_writer() -> None:
+    """A model whose annotations cannot be resolved is left to Pydantic, which reports it."""
+
+    class Later(BaseModel):
+        other: Undefined  # type: ignore[name-defined]  # noqa: F821
+
+    assert build_fast_dump(Later) is None
+
+
+def test_deferred_models_keep_the_fast_path() -> None:
+    """`defer_build=True` models get their writer once the schema is built on first use."""
+    model = model_of(int, defer_build=True)
+    instance = model(f=1, n=2, x=3.0, s="s", b=False)
+    assert check(list[model], [instance]) is not None
+
+
 def test_validators_and_constraints_keep_the_fast_path() -> None:
     """Field validators, constraints, defaults and frozen fields do not change what is written."""
 

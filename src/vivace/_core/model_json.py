@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from operator import attrgetter, countOf, itemgetter
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PydanticUserError
 
 try:
     import orjson
@@ -65,7 +65,10 @@ def build_fast_dump(response_model: Any) -> tuple[FastDump, bool] | None:
     model = typing.get_args(response_model)[0] if many else response_model
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return None
-    plan = _column_checks(model)
+    try:
+        plan = _column_checks(model)
+    except PydanticUserError:  # a model not fully defined yet: Pydantic reports it when it serializes
+        return None
     if plan is None:
         return None
     count, checks = plan
