@@ -94,9 +94,9 @@ class ValidationException(Exception):
 
     def __str__(self) -> str:
         count = len(self._errors)
-        lines = [f"{count} validation error{'' if count == 1 else 's'}:"]
-        lines.extend(f"  {error}" for error in self._errors)
-        return ("\n".join(lines) + self._location()).rstrip()
+        # NOTE: every error line ends with a newline, so a blank line separates them from the endpoint, as in FastAPI
+        listed = "".join(f"  {error}\n" for error in self._errors)
+        return (f"{count} validation error{'' if count == 1 else 's'}:\n{listed}{self._location()}").rstrip()
 
 
 class RequestValidationError(ValidationException):

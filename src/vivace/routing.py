@@ -44,6 +44,7 @@ from vivace._frontend import Fallback, Frontend, FrontendFiles, join_paths, norm
 from vivace._route_context import RouteContext, iter_route_contexts
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default, DefaultPlaceholder
+from vivace.exceptions import FastAPIError
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
 from vivace.sse import EventSourceResponse, ServerSentEvent
@@ -551,7 +552,7 @@ class APIRouter(routing.Router):
             for r in router.routes:
                 path = getattr(r, "path", None)
                 if path is not None and not path:
-                    raise Exception(
+                    raise FastAPIError(
                         f"Prefix and path cannot be both empty (path operation: {getattr(r, 'name', 'unknown')})"
                     )
         inclusion = _Inclusion(
@@ -610,7 +611,8 @@ class APIRouter(routing.Router):
         """The options of `route`'s copy: the inclusion's and this router's settings merged with the route's."""
         router = inclusion.router
         return {
-            "response_model": route.response_model,
+            # NOTE: a stream's item type comes from the endpoint's annotation: the copy reads it again from there
+            "response_model": Default(None) if route.stream_item_type is not None else route.response_model,
             "status_code": route.status_code,
             "tags": [*inclusion.tags, *route.tags],
             "dependencies": [*inclusion.dependencies, *route.dependencies],

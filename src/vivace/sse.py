@@ -56,7 +56,7 @@ class ServerSentEvent(BaseModel):
     @model_validator(mode="after")
     def _one_payload(self) -> ServerSentEvent:
         if self.data is not None and self.raw_data is not None:
-            raise ValueError("Set either 'data' (JSON-encoded) or 'raw_data' (sent as is), not both.")
+            raise ValueError("Cannot set both 'data' and 'raw_data': 'data' is JSON-encoded, 'raw_data' is sent as is.")
         return self
 
 

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
 
+from vivace._core.handle import locate_error
 from vivace._core.match import Matcher
 from vivace._core.runner import RESPONSE_STARTED, Runner, tracked
 
@@ -121,6 +122,7 @@ class CompiledRouter:
         except Exception as exc:
             if RESPONSE_STARTED in scope:
                 raise
+            locate_error(exc, scope)
             handler = self.handlers.find(exc)
             if handler is not None:
                 await self._respond_with(handler, exc, scope, receive, send)

@@ -144,9 +144,17 @@ def _check_scopes(node: Dependant) -> None:
         )
 
 
+def _effective_scope(node: Dependant) -> str:
+    """The scope a dependency's value lives in: the same `yield` dependency used with scope="function" and with
+    scope="request" is two steps, each closed with its own scope, as in FastAPI."""
+    if node.scope is not None:
+        return node.scope
+    return "request" if is_gen_callable(node.call) or is_async_gen_callable(node.call) else ""
+
+
 def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
     _check_scopes(node)
-    cache_key = node.cache_key if node.use_cache and not is_endpoint else None
+    cache_key = (*node.cache_key, _effective_scope(node)) if node.use_cache and not is_endpoint else None
     if cache_key is not None and cache_key in graph.by_cache_key:
         return graph.by_cache_key[cache_key]
     args: list[tuple[str, ArgSource, Any]] = []
@@ -261,6 +269,7 @@ def location_extractors(graph: StepGraph, location: Location) -> list[Extractor]
                 validate.model_group_validator(
                     location.value, key, param.model_group, lookups, error_location=location.value,
                     optional=param.field_info if _strip_annotated(param.annotation) is not param.model_group else None,
+                    declared=param.annotation,
                 )
             )
     return extractors
@@ -361,6 +370,7 @@ def _form_group(key: str, param: ParamField, models: list[type[BaseModel]]) -> f
         adapter=TypeAdapter(target),
         required=info.is_required(),
         default=functools.partial(info.get_default, call_default_factory=True),
+        validate_default=bool(info.validate_default),
     )
 
 
@@ -473,7 +483,9 @@ def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         *location_extractors(graph, Location.cookie),
     ]
     body_kind, body_extractor, form_reads, body_required = body_setup(graph, route)
-    context = endpoint_context(route.endpoint, route.path_format, sorted(route.methods)[0])
+    # NOTE: FastAPI labels a WebSocket endpoint's path "WS /feed" in validation error messages
+    label = "WS" if isinstance(route, _WebSocketRouteView) else sorted(route.methods)[0]
+    context = endpoint_context(route.endpoint, route.path_format, label)
     output = _output(route, context)
     if output.mode is not None:
         graph.steps[-1] = _start_generator(graph.steps[-1])

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect, cookie_parser
 from starlette.types import Receive, Scope
 
@@ -136,7 +137,12 @@ async def read_body(receive: Receive, scope: Scope, max_body_size: int | None = 
     chunks: list[bytes] = []
     seen = 0
     while True:
-        message = await receive()
+        try:
+            message = await receive()
+        except StarletteHTTPException:
+            raise
+        except Exception as exc:  # a failing server or middleware receive: FastAPI's 400, not a 500
+            raise body_parse_error() from exc
         if message["type"] == "http.disconnect":
             raise body_parse_error() from ClientDisconnect()
         chunk = message.get("body", b"")

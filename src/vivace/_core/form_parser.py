@@ -17,6 +17,7 @@ from urllib.parse import unquote_plus
 from python_multipart import MultipartParser, QuerystringParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
+from starlette import formparsers
 from starlette.datastructures import FormData, Headers
 from starlette.datastructures import UploadFile as StarletteUploadFile
 from starlette.requests import ClientDisconnect
@@ -192,7 +193,7 @@ class _MultipartReader:
             raise _bad_form(f"Too many files. Maximum number of files is {self._limits.max_files}.")
         self._file_bytes = 0
         # NOTE: closed by close_form after the response, or by read() when the parse fails.
-        spool = SpooledTemporaryFile(max_size=limits.SPOOL_SIZE)  # noqa: SIM115 - outlives this function
+        spool = _spool_class()(max_size=limits.SPOOL_SIZE)
         upload_file: Any = spool  # a SpooledTemporaryFile is the binary file UploadFile expects
         part.file = UploadFile(file=upload_file, size=0, filename=filename, headers=Headers(raw=part.headers))
         self._files.append(part.file)
@@ -226,6 +227,19 @@ class _MultipartReader:
         else:
             self._items.append((part.name, part.file))
             self._finished.append(part.file)
+
+
+_TEMPFILE_SPOOL = SpooledTemporaryFile  # the class Starlette's parser uses until someone swaps it
+
+
+def _spool_class() -> Any:
+    """The class upload spools are made of: this module's, unless code swapped the one Starlette's parser uses.
+
+    NOTE: FastAPI parses forms with Starlette's parser, so code that replaces `starlette.formparsers`'
+    `SpooledTemporaryFile` (to track uploads, or to spool elsewhere) expects every upload to use its class.
+    """
+    starlette_class = formparsers.SpooledTemporaryFile  # type: ignore[attr-defined]  # Starlette imports it
+    return SpooledTemporaryFile if starlette_class is _TEMPFILE_SPOOL else starlette_class
 
 
 def _charset(value: bytes | str) -> str:

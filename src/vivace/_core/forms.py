@@ -61,6 +61,7 @@ class FormGroup:
     adapter: TypeAdapter[Any]
     required: bool
     default: Callable[[], Any]
+    validate_default: bool = False  # `Form(validate_default=True)`: the default goes through `adapter` too
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,10 +218,12 @@ def _validate_group(group: FormGroup, grouped: Grouped, values: dict[str, Any]) 
     if data is MISSING:
         if group.required:
             return [missing_error(("body",))]
-        values[group.key] = group.default()
-        return []
+        if not group.validate_default:
+            values[group.key] = group.default()
+            return []
+        data = group.default()
     try:
-        values[group.key] = group.adapter.validate_python(data)
+        values[group.key] = group.adapter.validate_python(data, from_attributes=True)
     except ValidationError as exc:
         return reshape(exc.errors(include_url=False), ("body",), top_missing_input_none=False)
     return []

@@ -24,9 +24,9 @@ from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context, run_steps, run_steps_skipping
 from vivace._core.send import body_allowed, response_start, send_bytes, send_prepared
 from vivace._core.stream import streaming_response
-from vivace.exceptions import FastAPIError, RequestValidationError
+from vivace.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
 
-__all__ = ["handle"]
+__all__ = ["endpoint_context", "handle", "locate_error"]
 
 
 async def handle(plan: RoutePlan, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,7 +101,25 @@ async def reject(plan: RoutePlan, ctx: Context, errors: list[dict[str, Any]]) ->
                 await run()
         else:
             await run()
-    raise RequestValidationError(errors, body=_error_body(plan, ctx), endpoint_ctx=plan.endpoint_ctx)  # type: ignore[arg-type]
+    located = endpoint_context(plan.endpoint_ctx, ctx.scope)
+    raise RequestValidationError(errors, body=_error_body(plan, ctx), endpoint_ctx=located)  # type: ignore[arg-type]
+
+
+def endpoint_context(context: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """A route's compiled endpoint context with the path as FastAPI names it for this request: the request's
+    method ("WS" for a WebSocket) and the route's path under the root path of the app it is mounted in
+    (`GET /sub/items/`)."""
+    route_path = context["path"].partition(" ")[2]
+    method = "WS" if scope["type"] == "websocket" else scope.get("method", "GET")
+    return {**context, "path": f"{method} {scope.get('root_path', '').rstrip('/')}{route_path}"}
+
+
+def locate_error(exc: Exception, scope: Scope) -> None:
+    """Give a ResponseValidationError (raised by a serializer, which has no scope) this request's endpoint path."""
+    if isinstance(exc, ResponseValidationError) and exc.endpoint_ctx and "path" in exc.endpoint_ctx:
+        located = endpoint_context(dict(exc.endpoint_ctx), scope)
+        exc.endpoint_ctx = located  # type: ignore[assignment]
+        exc.endpoint_path = located["path"]
 
 
 def _error_body(plan: RoutePlan, ctx: Context) -> Any:

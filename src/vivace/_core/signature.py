@@ -330,6 +330,9 @@ def _read_declaration(name: str, annotation: Any, default: Any, is_path: bool) -
                 f"Cannot specify FastAPI annotations in `Annotated` and default value together for {name!r}"
             )
         decl.field_info = copy(default)
+        # NOTE: as in FastAPI, a declaration given as the default replaces the `Annotated` metadata: only the
+        # bare type is kept (a `Discriminator` or `Gt(3)` there is not applied)
+        decl.annotation = decl.type_
     if decl.depends is not None and decl.depends.dependency is None:
         decl.depends = dataclasses.replace(decl.depends, dependency=decl.type_)
     return decl
@@ -388,7 +391,8 @@ def _make_field(name: str, decl: _Declaration, default: Any, is_path: bool) -> P
         alias = info.alias or name
     location = _location_of(info)
     model_group = None
-    if location in (Location.query, Location.header, Location.cookie, Location.form):
+    # NOTE: `Json[Model]` is one JSON-encoded value under the parameter's name, never a model read field by field
+    if location in (Location.query, Location.header, Location.cookie, Location.form) and not _is_json(decl.annotation):
         model_group = _model_of(decl.type_)
     return ParamField(
         name=name,

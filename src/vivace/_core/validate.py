@@ -236,12 +236,14 @@ def model_group_validator(
     *,
     error_location: str,
     optional: FieldInfo | None = None,
+    declared: Any = None,
 ) -> Extractor:
     """A Pydantic model whose fields are read one by one from a location (`Annotated[Filters, Query()]`).
 
     Each field reads the first of its names present (alias choices, then its own name when the model allows it).
     Every other key of the location is passed too, so the model's `extra` policy applies to it, as in FastAPI; an
-    unread alias choice counts as such a key.
+    unread alias choice counts as such a key. `optional` is the declaration of `Filters | None` (whose default
+    applies when none of the model's fields is present), `declared` its annotation.
     """
     adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(model))
     is_headers = location == "header"
@@ -257,17 +259,15 @@ def model_group_validator(
         renamed = {}  # NOTE: the model reports its Python field names, and FastAPI leaves them so
     prefix = (error_location,)
     takes_extra = model.model_config.get("extra") in ("allow", "forbid")
+    default = _group_default(key, optional, declared, prefix) if optional is not None else None
 
     def validate(source: Source) -> Result:
         data, read_names = _read_group(source, lookups, known, is_headers)
         supplied = bool(data)
         for extra, values in _extras(source, read_names).items():
             data[extra] = values[0] if len(values) == 1 else values
-        if optional is not None and not (supplied or (takes_extra and data)):
-            # `Filters | None = None` with none of its fields present: the declared default, as FastAPI does
-            if optional.is_required():
-                return {}, [missing_error(prefix)]
-            return {key: optional.get_default(call_default_factory=True)}, []
+        if default is not None and not (supplied or (takes_extra and data)):
+            return default()  # `Filters | None = None` with none of its fields present
         try:
             return {key: adapter.validate_python(data, from_attributes=True)}, []
         except ValidationError as exc:
@@ -280,6 +280,24 @@ def model_group_validator(
         return {}, errors
 
     return Extractor(location, (key,), validate)
+
+
+def _group_default(key: str, info: FieldInfo, declared: Any, prefix: tuple[str]) -> Callable[[], Result]:
+    """The value of an optional parameter model none of whose fields was sent: missing when required, else a copy
+    of its default (or a factory's result), validated against the declared type when `validate_default=True`."""
+    if info.is_required():
+        return lambda: ({}, [missing_error(prefix)])
+    if not info.validate_default:
+        return lambda: ({key: info.get_default(call_default_factory=True)}, [])
+    adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(annotated(declared, info.metadata)))
+
+    def validated() -> Result:
+        try:
+            return {key: adapter.validate_python(info.get_default(call_default_factory=True), from_attributes=True)}, []
+        except ValidationError as exc:
+            return {}, reshape(exc.errors(include_url=False), prefix, top_missing_input_none=False)
+
+    return validated
 
 
 def _read_group(

@@ -17,21 +17,42 @@ __all__ = ["install_docs"]
 
 
 class _EncodedDocument:
-    """The document last served and its JSON bytes, so that an unchanged document is encoded only once."""
+    """The JSON bytes of the document last served, per root path, so an unchanged document is encoded once.
 
-    __slots__ = ("body", "document")
+    The app's document is never modified: a request under a root path is served a copy that lists that path
+    first in `servers` (unless the document already lists it), so one client's root path cannot leak into the
+    document another client sees.
+    """
+
+    __slots__ = ("bodies", "document")
+
+    #: distinct root paths kept encoded; the root path comes from the request, so the cache must stay bounded
+    MAX_ROOT_PATHS = 16
 
     def __init__(self) -> None:
         self.document: object = None
-        self.body = b""
+        self.bodies: dict[str, bytes] = {}
 
-    def encode(self, document: dict[str, Any]) -> bytes:
-        # NOTE: keyed on identity: `app.openapi()` returns its cached dict until something (a new root path,
-        # a user's override) builds another one. The bytes are JSONResponse's own, as FastAPI sends them.
+    def encode(self, document: dict[str, Any], root_path: str) -> bytes:
+        # NOTE: keyed on identity: `app.openapi()` returns its cached dict until something (a user's override,
+        # `app.openapi_schema = None`) builds another one. The bytes are JSONResponse's own, as FastAPI sends them.
         if document is not self.document:
-            self.body = bytes(JSONResponse(document).body)
+            self.bodies.clear()
             self.document = document
-        return self.body
+        body = self.bodies.get(root_path)
+        if body is None:
+            body = bytes(JSONResponse(_with_server(document, root_path)).body)
+            if len(self.bodies) < self.MAX_ROOT_PATHS:
+                self.bodies[root_path] = body
+        return body
+
+
+def _with_server(document: dict[str, Any], root_path: str) -> dict[str, Any]:
+    """`document`, or a shallow copy of it with `root_path` as its first server when it is not listed yet."""
+    servers = document.get("servers", [])
+    if not root_path or root_path in {server.get("url") for server in servers}:
+        return document
+    return {**document, "servers": [{"url": root_path}, *servers]}
 
 
 def install_docs(app: Vivace) -> None:
@@ -41,12 +62,8 @@ def install_docs(app: Vivace) -> None:
     encoded = _EncodedDocument()
 
     async def openapi(request: Request) -> Response:
-        root_path = request.scope.get("root_path", "").rstrip("/")
-        server_urls = {server.get("url") for server in app.servers}
-        if app.root_path_in_servers and root_path and root_path not in server_urls:
-            app.servers.insert(0, {"url": root_path})
-            app.openapi_schema = None
-        return Response(encoded.encode(app.openapi()), media_type="application/json")
+        root_path = request.scope.get("root_path", "").rstrip("/") if app.root_path_in_servers else ""
+        return Response(encoded.encode(app.openapi(), root_path), media_type="application/json")
 
     app.add_route(openapi_url, openapi, include_in_schema=False)
     config = DocsConfig(
