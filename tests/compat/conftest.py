@@ -87,6 +87,12 @@ def framework(name: str) -> Framework:
     return _LOADED[name]
 
 
+@pytest.fixture
+def both() -> dict[str, Framework]:
+    """Each framework's namespace by name, for a test that runs and compares the two itself."""
+    return {name: framework(name) for name in FRAMEWORKS}
+
+
 @pytest.fixture(params=FRAMEWORKS)
 def fw(request: pytest.FixtureRequest) -> Framework:
     """The framework under test; every test using it runs once on vivace and once on FastAPI."""

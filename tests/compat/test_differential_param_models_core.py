@@ -8,8 +8,6 @@ from pydantic import BaseModel, Field, Json, model_validator
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from tests.compat.conftest import framework
-
 
 class Point(BaseModel):
     value: int
@@ -178,11 +176,10 @@ def test_validated_default_runs_model_validators_per_request(fw: Any, marker: st
     assert calls == ["default", "default"]
 
 
-def _context_messages(build: Any, exception: str, connect: Any) -> dict[str, str]:
+def _context_messages(both: dict[str, Any], build: Any, exception: str, connect: Any) -> dict[str, str]:
     """`str()` of the validation error each framework raised, as its exception handler received it."""
     messages: dict[str, str] = {}
-    for name in ("vivace", "fastapi"):
-        fw = framework(name)
+    for name, fw in both.items():
         app, handled = build(fw)
         captured: list[Exception] = []
 
@@ -225,28 +222,30 @@ def _mounted_app(fw: Any) -> tuple[Any, Any]:
     return app, sub
 
 
-def test_websocket_validation_error_names_endpoint() -> None:
+def test_websocket_validation_error_names_endpoint(both: dict[str, Any]) -> None:
     """A WebSocket endpoint's validation error names its file, function and `WS /path`, as FastAPI's does."""
 
     def connect(client: Any) -> None:
         with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws/nope"):
             pass  # pragma: no cover - the connection is refused
 
-    messages = _context_messages(_websocket_app, "WebSocketRequestValidationError", connect)
+    messages = _context_messages(both, _websocket_app, "WebSocketRequestValidationError", connect)
     assert messages["vivace"] == messages["fastapi"]
 
 
-def test_mounted_app_validation_error_names_full_path() -> None:
+def test_mounted_app_validation_error_names_full_path(both: dict[str, Any]) -> None:
     """A mounted app's validation error names the path with the mount prefix (`GET /sub/items/{item_id}`)."""
-    messages = _context_messages(_mounted_app, "RequestValidationError", lambda client: client.get("/sub/items/x"))
+    messages = _context_messages(
+        both, _mounted_app, "RequestValidationError", lambda client: client.get("/sub/items/x")
+    )
     assert messages["vivace"] == messages["fastapi"]
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_mounted_app_response_validation_error_names_full_path(method: str) -> None:
+def test_mounted_app_response_validation_error_names_full_path(both: dict[str, Any], method: str) -> None:
     """A mounted app's response validation error names the request's method and the mount prefix."""
     messages = _context_messages(
-        _mounted_app, "ResponseValidationError", lambda client: client.request(method, "/sub/broken")
+        both, _mounted_app, "ResponseValidationError", lambda client: client.request(method, "/sub/broken")
     )
     assert messages["vivace"] == messages["fastapi"]
     assert f"{method} /sub/broken" in messages["vivace"]
