@@ -168,6 +168,7 @@ class Vivace(Starlette):
         self.extra = extra
         self.openapi_version = "3.1.0"
         self.openapi_schema: dict[str, Any] | None = None
+        self._openapi_routes_version: int | None = None
         if root_path:
             warnings.warn(
                 "`root_path` on the application is deprecated: configure the server's root path instead "
@@ -223,8 +224,11 @@ class Vivace(Starlette):
         install_docs(self)
 
     def openapi(self) -> dict[str, Any]:
-        """The OpenAPI document, built on first use and cached."""
-        if self.openapi_schema is None:
+        """The OpenAPI document, built on first use and cached until routes are added (as FastAPI does, a document
+        assigned to `openapi_schema` before the first call is replaced by the generated one)."""
+        routes_version = self.router._version
+        if not self.openapi_schema or self._openapi_routes_version != routes_version:
+            self._openapi_routes_version = routes_version
             self.openapi_schema = get_openapi(
                 title=self.title, version=self.version, openapi_version=self.openapi_version,
                 summary=self.summary, description=self.description, terms_of_service=self.terms_of_service,

@@ -262,3 +262,43 @@ def build_metadata_with_default(fw: Any) -> Any:
 def test_default_declaration_replaces_annotated_metadata(same: Any, req: Any) -> None:
     """With `= Query()` / `= Body()` as the default, `Annotated` metadata (`Gt`, `Discriminator`) is not applied."""
     same(build_metadata_with_default, req)
+
+
+def _paths_as_routes_are_added(fw: Any) -> list[Any]:
+    """The documented paths after each change: a route on the app, a route on an included router, a mount."""
+    app, router = fw.FastAPI(), fw.APIRouter()
+
+    @router.get("/a")
+    def first() -> int:
+        return 1
+
+    app.include_router(router, prefix="/r")
+    client = TestClient(app)
+    seen = [sorted(client.get("/openapi.json").json()["paths"])]
+
+    @app.get("/late")
+    def late() -> int:
+        return 2
+
+    seen.append(sorted(client.get("/openapi.json").json()["paths"]))
+
+    @router.get("/b")
+    def later() -> int:
+        return 3
+
+    seen.append(sorted(client.get("/openapi.json").json()["paths"]))
+    app.mount("/sub", fw.FastAPI())
+    seen.append(sorted(client.get("/openapi.json").json()["paths"]))
+    assigned = fw.FastAPI()
+    assigned.openapi_schema = {"assigned": True}
+    seen.append(assigned.openapi().get("assigned"))  # replaced: assigned before the first build
+    assigned.openapi_schema = {"assigned": True}
+    seen.append(assigned.openapi().get("assigned"))  # kept: no route added since
+    return seen
+
+
+def test_document_follows_routes_added_later(both: dict[str, Any]) -> None:
+    """Routes added after the document was first served appear in it, as in FastAPI; an assigned one is kept."""
+    seen = {name: _paths_as_routes_are_added(fw) for name, fw in both.items()}
+    assert seen["vivace"] == seen["fastapi"]
+    assert seen["vivace"][2] == ["/late", "/r/a", "/r/b"]
