@@ -1,12 +1,14 @@
 """Same-behaviour fixtures: one test body builds the same app on vivace and on FastAPI 0.165 (the oracle).
 
-Two ways to use them:
+Three ways to use them:
 
 * `fw` — a fixture parametrised over both frameworks, for tests that check a behaviour on each (call counts,
   event orders) with ordinary asserts;
 * `same(build, *requests)` — builds the app with `build(fw)` on both frameworks, sends the same requests
   to each and fails on the first difference in status, header list (names lowercased, same order) or body
-  bytes. Differential tests use this, so any divergence from FastAPI is a failing test.
+  bytes. Differential tests use this, so any divergence from FastAPI is a failing test;
+* `both` — the two frameworks' namespaces by name, for a test that drives each itself (mutating an app between
+  requests, capturing what an exception handler received) and compares the results.
 """
 
 from __future__ import annotations
