@@ -4,13 +4,46 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
 from contextlib import asynccontextmanager as asynccontextmanager
 from typing import TypeVar
+from weakref import WeakKeyDictionary
 
 import anyio.to_thread
+from anyio.lowlevel import RunVar
 from starlette.concurrency import iterate_in_threadpool as iterate_in_threadpool
 from starlette.concurrency import run_in_threadpool as run_in_threadpool
 from starlette.concurrency import run_until_first_complete as run_until_first_complete
 
 _T = TypeVar("_T")
+
+# NOTE: one semaphore per limit per event loop (a semaphore belongs to the loop that made it); weak keys, so a
+# discarded `Depends(...)` takes its semaphores with it
+_semaphores: RunVar[WeakKeyDictionary["_DependencyConcurrency", anyio.Semaphore]] = RunVar(
+    "vivace_dependency_semaphores"
+)
+
+
+class _DependencyConcurrency:
+    """The shared limit of one `Depends(..., max_concurrency=N)`: every route using the declaration counts
+    against the same semaphore, one per running event loop."""
+
+    __slots__ = ("__weakref__", "max_concurrency")
+
+    def __init__(self, max_concurrency: int) -> None:
+        self.max_concurrency = max_concurrency
+
+    def __repr__(self) -> str:
+        return f"_DependencyConcurrency(max_concurrency={self.max_concurrency})"
+
+    def get_semaphore(self) -> anyio.Semaphore:
+        """The semaphore this limit uses in the running event loop (created on first use)."""
+        by_limit = _semaphores.get(None)
+        if by_limit is None:
+            by_limit = WeakKeyDictionary()
+            _semaphores.set(by_limit)
+        semaphore = by_limit.get(self)
+        if semaphore is None:
+            # NOTE: a semaphore, not a CapacityLimiter: one request may hold it twice (use_cache=False, nested uses)
+            semaphore = by_limit[self] = anyio.Semaphore(self.max_concurrency)
+        return semaphore
 
 
 @asynccontextmanager

@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from typing_extensions import TypedDict, Unpack
 
+from vivace.concurrency import _DependencyConcurrency
 from vivace.exceptions import FastAPIDeprecationWarning
 
 __all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "ParamTypes", "Path", "Query", "Security"]
@@ -194,11 +195,20 @@ class Depends:
     use_cache: bool = True
     scope: Literal["function", "request", "app"] | None = None
     max_concurrency: int | None = field(default=None, kw_only=True)
+    # NOTE: an init field so that `dataclasses.replace` (used to infer the callable from the annotation) keeps the
+    # declaration's shared limit; compared by identity, so two equal-looking declarations stay apart in `Annotated`
+    _concurrency: _DependencyConcurrency | None = field(default=None, kw_only=True, repr=False)
 
     def __post_init__(self) -> None:
         limit = self.max_concurrency
-        if limit is not None and (type(limit) is not int or limit < 1):
+        if limit is None:
+            object.__setattr__(self, "_concurrency", None)  # NOTE: Depends is a frozen dataclass
+            return
+        if type(limit) is not int or limit < 1:
             raise ValueError("max_concurrency must be a positive integer or None")
+        shared = self._concurrency
+        if shared is None or shared.max_concurrency != limit:  # a copy with another limit counts on its own
+            object.__setattr__(self, "_concurrency", _DependencyConcurrency(limit))
 
 
 @dataclass(frozen=True)

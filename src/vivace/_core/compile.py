@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-import anyio
 from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, Json, Tag, TypeAdapter
 from pydantic.fields import FieldInfo
 from starlette.datastructures import UploadFile
@@ -28,6 +27,7 @@ from vivace._core.signature import (
     is_sequence_annotation,
     reject_v1_model,
 )
+from vivace.concurrency import _DependencyConcurrency
 from vivace.datastructures import DefaultPlaceholder
 from vivace.encoders import jsonable_encoder
 from vivace.exceptions import DependencyScopeError, FastAPIError
@@ -93,17 +93,11 @@ def is_async_gen_callable(call: Any) -> bool:
     return _is_kind(call, inspect.isasyncgenfunction)
 
 
-def _limiter(node: Dependant) -> anyio.Semaphore:
-    """The limiter of the node's `Depends(..., max_concurrency=N)`, one per declaration: every route (and every
-    override) using the same declaration shares it, as in FastAPI."""
-    declaration = node.declaration
-    limiter: anyio.Semaphore | None = getattr(declaration, "_vivace_limiter", None)
-    if limiter is None:
-        # NOTE: a semaphore, not a CapacityLimiter: one request may hold it twice (use_cache=False, nested uses)
-        limiter = anyio.Semaphore(node.max_concurrency or 1)
-        if declaration is not None:
-            object.__setattr__(declaration, "_vivace_limiter", limiter)  # NOTE: Depends is a frozen dataclass
-    return limiter
+def _limiter(node: Dependant) -> _DependencyConcurrency:
+    """The shared limit of the node's `Depends(..., max_concurrency=N)`: every route (and every override) using
+    the same declaration counts against it, and the semaphore it hands out per event loop is the one acquired."""
+    shared: _DependencyConcurrency | None = getattr(node.declaration, "_concurrency", None)
+    return shared if shared is not None else _DependencyConcurrency(node.max_concurrency or 1)
 
 
 @dataclass

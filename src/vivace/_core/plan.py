@@ -63,7 +63,7 @@ class DepStep:
     is_async_generator: bool
     exit_before_response: bool  # scope="function"
     needs: frozenset[str]  # every value key this step depends on, transitively (to skip it on errors)
-    limiter: Any = None  # an anyio Semaphore when max_concurrency is set, shared by the declaration's uses
+    limiter: Any = None  # max_concurrency: the declaration's `_DependencyConcurrency` (a semaphore per event loop)
     app_scoped: bool = False  # Depends(scope="app"): one value for the whole application
     cache_key: Any = None  # the callable identity app-scoped values are stored under
 

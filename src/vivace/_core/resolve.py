@@ -204,19 +204,20 @@ async def call_step(step: DepStep, ctx: Context) -> Any:
     kwargs = step.arguments(ctx)
     if step.limiter is None:
         return await _invoke(step, ctx, kwargs)
+    semaphore = step.limiter.get_semaphore()  # NOTE: per event loop, so one app can serve several loops
     if step.is_generator:
         # max_concurrency counts a yield dependency as running until its exit code has finished
         stack = ctx.function_stack if step.exit_before_response else ctx.request_stack
         assert stack is not None
-        await step.limiter.acquire()
-        stack.push_async_callback(_release, step.limiter)
+        await semaphore.acquire()
+        stack.push_async_callback(_release, semaphore)
         return await _invoke(step, ctx, kwargs)
-    async with step.limiter:
+    async with semaphore:
         return await _invoke(step, ctx, kwargs)
 
 
-async def _release(limiter: Any) -> None:
-    limiter.release()
+async def _release(semaphore: anyio.Semaphore) -> None:
+    semaphore.release()
 
 
 async def _app_scoped(step: DepStep, ctx: Context) -> Any:
