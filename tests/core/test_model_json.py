@@ -15,6 +15,7 @@ import random
 import struct
 import sys
 import uuid
+import warnings
 from typing import Annotated, Any
 
 import orjson
@@ -274,11 +275,17 @@ class _Root(RootModel[int]):
     pass
 
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # `json_encoders` is deprecated, and still honoured
+    _Encoded = model_of(float, json_encoders={float: lambda value: round(value, 1)})
+
+
 @pytest.mark.parametrize(
     "model",
     [
         _Nested, _Aliased, _Excluded, _FieldSerializer, _ModelSerializer, _Computed, _Cached, _ListField,
         _Annotated, _Root, model_of(int, extra="allow"), model_of(float, ser_json_inf_nan="constants"),
+        _Encoded,
         model_of(datetime.datetime), model_of(Color), model_of(int | str), model_of(uuid.UUID),
     ],
     ids=lambda model: model.__name__,
