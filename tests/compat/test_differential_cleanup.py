@@ -5,7 +5,7 @@ exit code to its end, in the usual order (scope="function" first, then scope="re
 raised again afterwards. Each test runs on both frameworks through `fw`.
 """
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
 
 import anyio
@@ -33,6 +33,19 @@ async def get(app: Any, cancel: Canceller) -> httpx.Response | None:
         with cancel.scope:
             response = await client.get("/")
     return response
+
+
+def recording_cleanup(events: list[str], label: str) -> Callable[[], AsyncIterator[None]]:
+    """An async `yield` dependency whose exit code awaits once (a checkpoint), then records `label`."""
+
+    async def resource() -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await anyio.sleep(0)
+            events.append(label)
+
+    return resource
 
 
 @pytest.mark.parametrize("scope", ["function", "request"])
@@ -83,12 +96,7 @@ def test_cancelled_request_keeps_cleanup_order(fw: Any, owner_scope: Scope, plai
                 await anyio.sleep(0)
                 events.append("owner cleanup")
 
-    async def plain() -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await anyio.sleep(0)
-            events.append("plain cleanup")
+    plain = recording_cleanup(events, "plain cleanup")
 
     def sync_plain() -> Iterator[None]:
         try:
@@ -149,12 +157,7 @@ def test_cleanup_error_under_cancellation_propagates_as_itself(fw: Any, scope: S
     error = RuntimeError("cleanup failed")
     app = fw.FastAPI()
 
-    async def outer() -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await anyio.sleep(0)
-            events.append("outer cleanup")
+    outer = recording_cleanup(events, "outer cleanup")
 
     async def inner(_: None = fw.Depends(outer, scope=scope)) -> AsyncIterator[None]:
         try:
@@ -190,12 +193,7 @@ def test_streamed_response_stays_cancellable_after_function_cleanup(fw: Any) -> 
         await anyio.sleep(0)
         events.append("function cleanup")
 
-    async def request_resource() -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await anyio.sleep(0)
-            events.append("request cleanup")
+    request_resource = recording_cleanup(events, "request cleanup")
 
     async def stream() -> AsyncIterator[bytes]:
         yield b"first"

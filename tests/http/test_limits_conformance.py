@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from tempfile import SpooledTemporaryFile
 from typing import Annotated, Any
 
 import anyio
@@ -10,7 +9,6 @@ import pytest
 from starlette.responses import PlainTextResponse
 
 from vivace import APIRouter, FastAPI, Form, Request, UploadFile, WebSocket
-from vivace._core import form_parser
 from vivace.routing import APIRoute
 from vivace.testclient import TestClient
 
@@ -174,45 +172,42 @@ def test_form_limits_reach_a_mounted_app() -> None:
     assert client.post("/sub/", files={"text": (None, "abc")}).status_code == 400
 
 
-def test_async_generator_lifespan_runs_without_a_warning() -> None:
-    """An async generator function lifespan works as in FastAPI (no Starlette deprecation warning)."""
-    events: list[str] = []
+def _lifespans(events: list[str]) -> dict[str, Any]:
+    """The same startup/shutdown recorder in each form a lifespan may take."""
 
-    async def lifespan(app: Any) -> AsyncIterator[None]:
+    async def async_generator(app: Any) -> AsyncIterator[None]:
         events.append("startup")
         yield
         events.append("shutdown")
 
-    with TestClient(FastAPI(lifespan=lifespan)):
-        pass
-    assert events == ["startup", "shutdown"]
-
-
-def test_router_lifespan_still_accepts_a_context_manager() -> None:
-    """A router served on its own runs an asynccontextmanager lifespan unchanged."""
-    events: list[str] = []
-
-    @asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
+    def generator(app: Any) -> Iterator[None]:
         events.append("startup")
         yield
         events.append("shutdown")
 
-    with TestClient(APIRouter(lifespan=lifespan)):
+    return {
+        "async generator": async_generator,
+        "context manager": asynccontextmanager(async_generator),
+        "generator": generator,
+    }
+
+
+@pytest.mark.parametrize(
+    ("owner", "form"),
+    [(FastAPI, "async generator"), (APIRouter, "context manager"), (APIRouter, "generator")],
+    ids=["app async generator", "router context manager", "router generator"],
+)
+def test_lifespan_forms_run_without_a_warning(owner: Any, form: str) -> None:
+    """Generator functions (async or not) and context managers run as lifespans of an app or of a router served
+    on its own, as in FastAPI, without Starlette's deprecation warning (warnings are errors here)."""
+    events: list[str] = []
+    with TestClient(owner(lifespan=_lifespans(events)[form])):
         pass
     assert events == ["startup", "shutdown"]
 
 
-def test_spool_files_are_closed_when_the_body_limit_cuts_an_upload(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_spool_files_are_closed_when_the_body_limit_cuts_an_upload(spools: list[Any]) -> None:
     """A multipart body cut off by max_body_size in the middle of a file leaves no spool file open."""
-    created: list[Any] = []
-
-    class Recording(SpooledTemporaryFile):  # type: ignore[type-arg]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            created.append(self)
-
-    monkeypatch.setattr(form_parser, "SpooledTemporaryFile", Recording)
     head = (
         b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
         b"Content-Type: text/plain\r\n\r\nhello"
@@ -243,21 +238,7 @@ def test_spool_files_are_closed_when_the_body_limit_cuts_an_upload(monkeypatch: 
     }
     anyio.run(app, scope, receive, send)
     assert sent[0]["status"] == 413
-    assert created and all(file.closed for file in created)
-
-
-def test_router_lifespan_accepts_a_generator_function() -> None:
-    """A router served on its own runs a plain generator function lifespan, with no deprecation warning."""
-    events: list[str] = []
-
-    def lifespan(app: Any) -> Iterator[None]:
-        events.append("startup")
-        yield
-        events.append("shutdown")
-
-    with TestClient(APIRouter(lifespan=lifespan)):
-        pass
-    assert events == ["startup", "shutdown"]
+    assert spools and all(file.closed for file in spools)
 
 
 def test_url_path_for_reaches_into_a_limited_mount() -> None:
