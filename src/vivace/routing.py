@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import (
-    AsyncGenerator,
-    AsyncIterable,
     AsyncIterator,
     Callable,
     Collection,
-    Generator,
-    Iterable,
-    Iterator,
     Sequence,
 )
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from os import PathLike
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, Literal, TypeVar
 
 from starlette import routing
 from starlette.middleware import Middleware
@@ -33,13 +28,14 @@ from starlette.routing import websocket_session as websocket_session
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack, deprecated
 
-from vivace._core.compile import compile_route
+from vivace._core.compile import compile_route, is_generator_callable
 from vivace._core.limits import LimitsLayer, check_form_limits, check_max_body_size
 from vivace._core.plan import RoutePlan
 from vivace._core.route_handler import HandlerTarget, RouteHandler, plan_handler
 from vivace._core.runner import Runner, http_runner, tracked, websocket_runner
 from vivace._core.serialize import response_adapter
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
+from vivace._core.stream import stream_item_type
 from vivace._frontend import Fallback, Frontend, FrontendFiles, join_paths, normalize_path, wants_check
 from vivace._route_context import RouteContext, iter_route_contexts
 from vivace._route_options import RouteOptions
@@ -197,7 +193,7 @@ class APIRoute(routing.Route):
         if isinstance(annotation, type) and issubclass(annotation, Response):
             return None
         item = stream_item_type(annotation)
-        if item is not None and is_generator_endpoint(endpoint):
+        if item is not None and is_generator_callable(endpoint):
             # a generator's items are validated one by one; ServerSentEvent is a wrapper, not a data model
             streams_items = isinstance(self.response_class, DefaultPlaceholder) or _is_event_stream(self.response_class)
             if streams_items and not (isinstance(item, type) and issubclass(item, ServerSentEvent)):
@@ -683,23 +679,6 @@ class _Inclusion:
     strict_content_type: Any
     max_body_size: int | None
     form_limits: dict[str, int | None] | None
-
-
-_STREAM_ORIGINS = (AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator)
-
-
-def stream_item_type(annotation: Any) -> Any:
-    """`AsyncIterable[Item]` -> `Item` (Any when unparametrised); None for other annotations."""
-    origin = get_origin(annotation)
-    if origin is None or origin not in _STREAM_ORIGINS:
-        return None
-    args = get_args(annotation)
-    return args[0] if args else Any
-
-
-def is_generator_endpoint(endpoint: Callable[..., Any]) -> bool:
-    target = inspect.unwrap(endpoint)
-    return inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(target)
 
 
 def _is_event_stream(response_class: Any) -> bool:

@@ -37,7 +37,10 @@ from vivace.security.oauth2 import SecurityScopes
 from vivace.sse import EventSourceResponse
 from vivace.utils import is_body_allowed_for_status_code
 
-__all__ = ["StepGraph", "flatten", "is_async_callable", "is_gen_callable"]
+__all__ = [
+    "StepGraph", "effective_scope", "flatten", "is_async_callable", "is_async_gen_callable", "is_gen_callable",
+    "is_generator_callable",
+]
 
 _SPECIAL_SOURCES = {
     Special.request: ArgSource.request,
@@ -93,6 +96,11 @@ def is_async_gen_callable(call: Any) -> bool:
     return _is_kind(call, inspect.isasyncgenfunction)
 
 
+def is_generator_callable(call: Any) -> bool:
+    """A `yield` dependency or a streaming endpoint: a generator function, sync or async."""
+    return is_gen_callable(call) or is_async_gen_callable(call)
+
+
 def _limiter(node: Dependant) -> _DependencyConcurrency:
     """The shared limit of the node's `Depends(..., max_concurrency=N)`: every route (and every override) using
     the same declaration counts against it, and the semaphore it hands out per event loop is the one acquired."""
@@ -117,7 +125,7 @@ class StepGraph:
 def _check_scopes(node: Dependant) -> None:
     """Reject dependency graphs whose teardown order cannot work (reported at startup, never per request)."""
     name = getattr(node.call, "__name__", repr(node.call))
-    is_gen = is_gen_callable(node.call) or is_async_gen_callable(node.call)
+    is_gen = is_generator_callable(node.call)
     for sub in node.dependencies:
         sub_name = getattr(sub.call, "__name__", repr(sub.call))
         if node.scope == "app" and sub.scope != "app":
@@ -138,17 +146,17 @@ def _check_scopes(node: Dependant) -> None:
         )
 
 
-def _effective_scope(node: Dependant) -> str:
-    """The scope a dependency's value lives in: the same `yield` dependency used with scope="function" and with
-    scope="request" is two steps, each closed with its own scope, as in FastAPI."""
+def effective_scope(node: Dependant) -> str:
+    """The scope a dependency's value lives in ("request" for a `yield` dependency without one): part of what makes
+    two uses the same dependency, at run time and in the OpenAPI document, as in FastAPI."""
     if node.scope is not None:
         return node.scope
-    return "request" if is_gen_callable(node.call) or is_async_gen_callable(node.call) else ""
+    return "request" if is_generator_callable(node.call) else ""
 
 
 def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
     _check_scopes(node)
-    cache_key = (*node.cache_key, _effective_scope(node)) if node.use_cache and not is_endpoint else None
+    cache_key = (*node.cache_key, effective_scope(node)) if node.use_cache and not is_endpoint else None
     if cache_key is not None and cache_key in graph.by_cache_key:
         return graph.by_cache_key[cache_key]
     args: list[tuple[str, ArgSource, Any]] = []
@@ -170,7 +178,7 @@ def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
             args.append((name, _SPECIAL_SOURCES[special], None))
     call = node.call
     assert call is not None
-    is_gen = is_gen_callable(call) or is_async_gen_callable(call)
+    is_gen = is_generator_callable(call)
     step = DepStep(
         call=call,
         name=getattr(call, "__name__", type(call).__name__),
@@ -567,7 +575,7 @@ def _output(route: Any, context: dict[str, Any]) -> _Output:
 
 def _stream_mode(route: Any) -> str | None:
     """How a generator endpoint streams: SSE, JSON Lines (default class) or raw chunks (explicit class)."""
-    if not is_gen_callable(route.endpoint) and not is_async_gen_callable(route.endpoint):
+    if not is_generator_callable(route.endpoint):
         return None
     response_class = route.response_class
     if _is_default(response_class):

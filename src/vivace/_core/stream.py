@@ -7,9 +7,9 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
@@ -19,7 +19,18 @@ from starlette.responses import Response, StreamingResponse
 from vivace import sse
 from vivace.encoders import jsonable_encoder
 
-__all__ = ["item_serializer", "sse_item_serializer", "streaming_response"]
+__all__ = ["item_serializer", "sse_item_serializer", "stream_item_type", "streaming_response"]
+
+_STREAM_ORIGINS = (AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator)
+
+
+def stream_item_type(annotation: Any) -> Any:
+    """`AsyncIterable[Item]` -> `Item` (Any when unparametrised); None for other annotations."""
+    origin = get_origin(annotation)
+    if origin is None or origin not in _STREAM_ORIGINS:
+        return None
+    args = get_args(annotation)
+    return args[0] if args else Any
 
 
 def _finite(data: Any) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
+from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,7 +21,9 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from vivace import params
+from vivace._core.compile import effective_scope, is_generator_callable
 from vivace._core.signature import Dependant, ParamField, Special
+from vivace._core.stream import stream_item_type
 from vivace.datastructures import DefaultPlaceholder
 from vivace.openapi._schema_fields import SchemaField, model_fields
 from vivace.openapi._schema_forms import form_body_model, form_models, has_nullable_form_model, param_aliases
@@ -29,7 +31,6 @@ from vivace.security.base import SecurityBase
 
 __all__ = ["ParamEntry", "RouteSchema", "route_schema", "security_scheme_of"]
 
-_STREAM_ORIGINS = (AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator)
 
 
 @dataclass
@@ -121,18 +122,6 @@ def security_scheme_of(node: Dependant) -> SecurityBase | None:
     return call if isinstance(call, SecurityBase) else None
 
 
-def _is_generator(call: Any) -> bool:
-    if call is None or inspect.isclass(call):
-        return False
-    for candidate in (call, getattr(call, "__call__", None)):  # noqa: B004 - callable instances count too
-        if candidate is None:
-            continue
-        target = inspect.unwrap(candidate)
-        if inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(target):
-            return True
-    return False
-
-
 def _uses_scopes(node: Dependant, memo: dict[int, bool]) -> bool:
     known = memo.get(id(node))
     if known is not None:
@@ -151,8 +140,7 @@ def _dedup_key(node: Dependant, memo: dict[int, bool]) -> tuple[Any, ...]:
     # NOTE: the same key FastAPI de-duplicates dependencies with in the document: the callable, its scopes
     # (only when it looks at scopes at all) and its scope ("request" for generator dependencies).
     scopes = tuple(sorted(set(node.security_scopes))) if _uses_scopes(node, memo) else ()
-    scope = node.scope or ("request" if _is_generator(node.call) else "")
-    return (node.call, scopes, scope)
+    return (node.call, scopes, effective_scope(node))
 
 
 def _flatten(root: Dependant) -> tuple[dict[str, list[ParamField]], list[tuple[Dependant, list[str]]]]:
@@ -311,14 +299,6 @@ def _body_kind(body: list[ParamField]) -> tuple[Callable[..., params.Body], str 
 # -- responses ---------------------------------------------------------------------------------------------
 
 
-def _stream_item(annotation: Any) -> Any:
-    origin = get_origin(annotation)
-    if origin is None or origin not in _STREAM_ORIGINS:
-        return None
-    args = get_args(annotation)
-    return args[0] if args else Any
-
-
 def _is_event_source(response_class: Any) -> bool:
     return isinstance(response_class, type) and any(
         cls.__name__ == "EventSourceResponse" for cls in response_class.__mro__
@@ -327,7 +307,7 @@ def _is_event_source(response_class: Any) -> bool:
 
 def _response_fields(route: Any, response_class: Any, result: RouteSchema) -> None:
     response_model = route.response_model
-    if _is_generator(route.endpoint):
+    if is_generator_callable(route.endpoint):
         default_class = isinstance(route.response_class, DefaultPlaceholder)
         if default_class:
             result.stream = "jsonl"
@@ -337,7 +317,7 @@ def _response_fields(route: Any, response_class: Any, result: RouteSchema) -> No
         # type is read from a stream annotation (`AsyncIterable[Item]`) left in `response_model`.
         item = getattr(route, "stream_item_type", None)
         if item is None:
-            item = _stream_item(response_model)
+            item = stream_item_type(response_model)
             if item is not None:
                 response_model = None
         if item is not None and result.stream is not None and not _is_server_sent_event(item):
