@@ -83,11 +83,7 @@ def encode_plain(content: Any) -> bytes:
             return orjson_dumps(content)
         except TypeError:  # an int beyond 64 bits, a lone surrogate: json writes the one and fails on the other
             pass
-    if plain & _NOT_PLAIN:
-        return dumps(jsonable_encoder(content))
-    if _C_ENCODE is not None:
-        return "".join(_C_ENCODE(content, 0)).encode()  # NOTE: `dumps` inlined
-    return dumps(content)
+    return dumps(jsonable_encoder(content) if plain & _NOT_PLAIN else content)
 
 
 class ResponseOptions:
