@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -107,6 +108,34 @@ def test_request_data_while_handling(signals: Signals) -> None:
     assert request_is_same and errors == []
     assert values["item_id"] == 3 and values["payload"] == {"a": 1} and values["value"] == "dep"
     assert get_telemetry_data() is None
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_request_data_in_a_yield_dependency(signals: Signals, kind: str) -> None:
+    """A `yield` dependency that takes the request finds it in the telemetry data before it yields."""
+    app = Vivace(telemetry=signals.config)
+    seen: list[bool] = []
+
+    def record(request: Request) -> None:
+        data = get_telemetry_data()
+        seen.append(data is not None and data.request is request)
+
+    async def async_resource(request: Request) -> AsyncIterator[str]:
+        record(request)
+        yield "resource"
+
+    def sync_resource(request: Request) -> Iterator[str]:
+        record(request)
+        yield "resource"
+
+    resource = async_resource if kind == "async" else sync_resource
+
+    @app.get("/")
+    async def endpoint(value: str = Depends(resource)) -> str:
+        return value
+
+    assert TestClient(app).get("/").json() == "resource"
+    assert seen == [True]
 
 
 class DataAtEmit(LogRecordProcessor):

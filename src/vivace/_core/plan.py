@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -66,6 +67,15 @@ class DepStep:
     limiter: Any = None  # max_concurrency: the declaration's `_DependencyConcurrency` (a semaphore per event loop)
     app_scoped: bool = False  # Depends(scope="app"): one value for the whole application
     cache_key: Any = None  # the callable identity app-scoped values are stored under
+    # a `yield` dependency's context-manager factory, derived from `call` (see __post_init__)
+    context: Callable[..., Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # PERF: built once per step, and again for copies (`dataclasses.replace` with a wrapped `call`, as telemetry
+        # makes): the decorators copy the function's metadata, about a microsecond a request would otherwise pay
+        if self.is_generator:
+            factory = asynccontextmanager(self.call) if self.is_async_generator else contextmanager(self.call)
+            object.__setattr__(self, "context", factory)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{name}<-{source.name}:{key}" for name, source, key in self.args)

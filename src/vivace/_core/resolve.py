@@ -11,8 +11,6 @@ from contextlib import (
     AbstractAsyncContextManager,
     AbstractContextManager,
     AsyncExitStack,
-    asynccontextmanager,
-    contextmanager,
 )
 from types import TracebackType
 from typing import Any
@@ -157,25 +155,9 @@ class _ShieldedExit(AbstractAsyncContextManager[Any]):
 
 
 def _generator_context(step: DepStep, kwargs: dict[str, Any]) -> AbstractAsyncContextManager[Any]:
-    if step.is_async_generator:
-        async_cm: AbstractAsyncContextManager[Any] = _context_factory(step.call, asynccontextmanager)(**kwargs)
-        return async_cm
-    return _SyncContextInThreads(_context_factory(step.call, contextmanager)(**kwargs))
-
-
-# PERF: (generator function, decorator) -> context-manager factory; `asynccontextmanager(f)` copies f's metadata
-# with functools.update_wrapper, about a microsecond that every request with a `yield` dependency paid
-_FACTORIES: dict[tuple[Any, Any], Callable[..., Any]] = {}
-
-
-def _context_factory(call: Any, decorator: Callable[[Any], Callable[..., Any]]) -> Callable[..., Any]:
-    try:
-        return _FACTORIES[call, decorator]
-    except KeyError:
-        factory = _FACTORIES[call, decorator] = decorator(call)
-        return factory
-    except TypeError:  # an unhashable callable: no cache
-        return decorator(call)
+    assert step.context is not None  # every `yield` dependency step has one
+    context: Any = step.context(**kwargs)
+    return context if step.is_async_generator else _SyncContextInThreads(context)
 
 
 def _cleanup_scope(ctx: Context) -> anyio.CancelScope:
