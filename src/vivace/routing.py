@@ -203,7 +203,7 @@ class APIRoute(routing.Route):
 
     @staticmethod
     def _description(description: str | None, endpoint: Callable[..., Any]) -> str | None:
-        if description is not None:
+        if description:  # NOTE: an empty description falls back to the docstring, as in FastAPI
             return description
         doc = inspect.cleandoc(endpoint.__doc__ or "")
         return doc.split("\f")[0].strip() or None
