@@ -310,6 +310,19 @@ CASES: list[tuple[str, Callable[[], Any], dict[str, Any]]] = [
     ("custom-not-inside-model", lambda: Item(name="a"), {"custom_encoder": {str: lambda s: s.upper()}}),
     ("custom-on-model-itself", lambda: Item(name="a"), {"custom_encoder": {Item: lambda m: m.name}}),
     ("custom-in-dataclass", lambda: Shape("s", []), {"custom_encoder": {str: lambda s: s * 2}}),
+    # containers of the converted types, and options that meet them
+    ("generator-of-models", lambda: (Item(name=n) for n in "ab"), {"exclude": {"tags"}}),
+    ("set-of-enums", lambda: {Color.RED}, {}),
+    ("frozenset-of-dates", lambda: frozenset({datetime.date(2024, 1, 1)}), {}),
+    ("deque-of-paths", lambda: deque([Path("a"), PurePosixPath("b")]), {}),
+    ("tuple-of-secrets", lambda: (SecretStr("x"), SecretBytes(b"y")), {}),
+    ("dict-of-models-by-alias-off", lambda: {"i": Item(name="a")}, {"by_alias": False}),
+    ("dict-of-dataclasses-exclude-none", lambda: {"p": Point(1), "q": None}, {"exclude_none": True}),
+    ("dict-of-lists-include", lambda: {"a": [{"a": 1, "b": 2}], "b": 1}, {"include": {"a"}}),
+    ("model-include-nested-dict", lambda: Order(items=[Item(name="a")]), {"include": {"items": {0: {"name"}}}}),
+    ("custom-for-enum", lambda: [Color.RED, Level.LOW], {"custom_encoder": {enum.Enum: lambda e: e.name}}),
+    ("custom-for-dict-subclass", lambda: OrderedDict(a=1), {"custom_encoder": {dict: lambda d: sorted(d)}}),
+    ("custom-and-sa-keys", lambda: {"_sa_k": Weird(1)}, {"custom_encoder": {Weird: str}, "sqlalchemy_safe": False}),
     # bad options
     ("include-not-iterable", lambda: {"a": 1}, {"include": 5}),
     ("exclude-not-iterable", lambda: 1, {"exclude": 5}),
@@ -376,11 +389,21 @@ def test_isoformat() -> None:
     assert isoformat(datetime.date(2024, 1, 2)) == fastapi.encoders.isoformat(datetime.date(2024, 1, 2))
 
 
+def _real_types(types: Any) -> set[type]:
+    """Types of an encoder table, without FastAPI's stand-in class for the optional extra Color."""
+    return {t for t in types if t.__module__ != "fastapi.encoders"}
+
+
 def test_encoder_table_covers_fastapi_types() -> None:
-    """ENCODERS_BY_TYPE has every type of FastAPI's table (the optional extra Color aside)."""
-    ours = set(ENCODERS_BY_TYPE)
-    theirs = {t for t in fastapi.encoders.ENCODERS_BY_TYPE if t.__module__ != "fastapi.encoders"}
-    assert theirs <= ours
+    """ENCODERS_BY_TYPE has exactly the types of FastAPI's table (the optional extra Color aside)."""
+    assert _real_types(ENCODERS_BY_TYPE) == _real_types(fastapi.encoders.ENCODERS_BY_TYPE)
+
+
+def test_isinstance_groups_match_fastapi() -> None:
+    """Subclasses are matched against the same groups of types, tried in the same order, as in FastAPI."""
+    ours = [_real_types(types) for types in encoders_by_class_tuples.values()]
+    theirs = [_real_types(types) for types in fastapi.encoders.encoders_by_class_tuples.values()]
+    assert ours == theirs
 
 
 def test_class_tuples_group_by_encoder_in_table_order() -> None:

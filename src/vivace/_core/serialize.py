@@ -153,7 +153,8 @@ def build_model_serializer(
             return validate(content, from_attributes=True)
         except ValidationError as exc:
             errors = [{**e, "loc": ("response", *e["loc"])} for e in exc.errors(include_url=False)]
-            raise ResponseValidationError(errors, body=content, endpoint_ctx=endpoint_ctx) from None  # type: ignore[arg-type]
+            # NOTE: `errors` by keyword, as FastAPI passes it: the exception's args stay empty (its repr shows that)
+            raise ResponseValidationError(errors=errors, body=content, endpoint_ctx=endpoint_ctx) from None  # type: ignore[arg-type]
 
     # NOTE: the writers' names are what `vivace routes --plans` shows as the route's serializer
     fast = build_fast_dump(response_model) if to_json and options.is_default() else None
