@@ -2,11 +2,18 @@
 
 Class names, field names and aliases are those of `fastapi.openapi.models`, because user code builds
 documents with them and compares the dumps: `OpenAPI(**doc).model_dump(by_alias=True, exclude_none=True)`
-must give back what FastAPI gives. Most objects accept unknown keys (`extra="allow"`) so that
-specification extensions (`x-...`) survive a round trip; `Reference` and `Discriminator` do not.
+must give back what FastAPI gives. `get_openapi` dumps every document through `OpenAPI(**output)`, so the
+order in which a model declares its fields is the key order of the served JSON: it is FastAPI's order.
 
-Field names are the specification's own camelCase keys. Those that are Python keywords or start with `$`
-get a Python name (`in_`, `not_`, `ref`) and an alias; Pydantic fills them by alias only, as FastAPI's do.
+How the module is written: the specification's objects are tables of optional fixed fields, and most fields
+have one of a dozen shapes (optional text, a flag, a non-negative count, a subschema, a map of objects that
+may each be a `Reference`...). Each shape is a private type alias, defined once with its constraint, so a
+model reads as the specification's field table: `maxLength: _Count = None`. Absent fields are `None`, which
+`exclude_none=True` leaves out of the dump.
+
+Most objects accept unknown keys (`extra="allow"`) so that specification extensions (`x-...`) survive a
+round trip; `Reference` and `Discriminator` do not. Keys that are Python keywords or start with `$` get a
+Python name (`in_`, `not_`, `ref`) and an alias; Pydantic fills them by alias only, as FastAPI's models do.
 """
 
 from __future__ import annotations
@@ -14,9 +21,19 @@ from __future__ import annotations
 import importlib.util
 import logging
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, TypeVar
 
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, with_config
+from pydantic import (
+    AnyUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PlainValidator,
+    PositiveFloat,
+    WithJsonSchema,
+    with_config,
+)
 from pydantic import EmailStr as _PydanticEmailStr
 from typing_extensions import TypedDict
 
@@ -92,6 +109,27 @@ else:
     EmailStr = _email_type()
 
 
+# --- Field shapes -----------------------------------------------------------------------------------
+# NOTE: plain assignments, not `type X = ...` statements: Pydantic would give a `TypeAliasType` its own
+# `$defs` entry, and every model's JSON Schema must stay FastAPI's.
+
+_Text: TypeAlias = str | None
+_Flag: TypeAlias = bool | None
+# Lengths and item/property counts of JSON Schema's validation vocabulary: `minimum: 0` in the schema.
+_Count: TypeAlias = NonNegativeInt | None
+_Number: TypeAlias = float | None
+# A JSON value of any type: examples, defaults, constants.
+_Json: TypeAlias = Any | None
+_JsonList: TypeAlias = list[Any] | None
+_Names: TypeAlias = list[str] | None
+# An absolute URL, checked and normalised by Pydantic.
+_Url: TypeAlias = AnyUrl | None
+# A URL the specification allows to be relative (`/token`), so it stays text: `AnyUrl` would reject it.
+_UrlText: TypeAlias = str
+# Security requirements: each entry maps scheme names to the scopes it needs (the entries are alternatives).
+_Requirements: TypeAlias = list[dict[str, list[str]]] | None
+
+
 # NOTE: model classes carry comments, not docstrings: Pydantic would put a docstring into the model's JSON
 # Schema as `description`, and that schema must stay identical to FastAPI's.
 
@@ -101,70 +139,100 @@ class BaseModelWithConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-# --- Info and servers -------------------------------------------------------------------------------
+# A pointer to an object defined elsewhere (`{"$ref": "#/components/..."}`); extensions are dropped.
+class Reference(BaseModel):
+    ref: str = Field(alias="$ref")
+
+
+_T = TypeVar("_T")
+# A map of named objects where each entry may instead be a `Reference` (most of `components`).
+_RefMap: TypeAlias = dict[str, _T | Reference] | None
+# A map whose keys may also be `x-` extensions, so a value may be anything besides a `T`.
+_ExtensibleMap: TypeAlias = dict[str, _T | Any] | None
+
+
+# --- Document metadata: info, servers, tags ---------------------------------------------------------
 
 
 class Contact(BaseModelWithConfig):
-    name: str | None = None
-    url: AnyUrl | None = None
+    name: _Text = None
+    url: _Url = None
     email: EmailStr | None = None
 
 
 class License(BaseModelWithConfig):
     name: str
-    identifier: str | None = None
-    url: AnyUrl | None = None
+    identifier: _Text = None
+    url: _Url = None
 
 
 class Info(BaseModelWithConfig):
     title: str
-    summary: str | None = None
-    description: str | None = None
-    termsOfService: str | None = None
+    summary: _Text = None
+    description: _Text = None
+    termsOfService: _Text = None
     contact: Contact | None = None
     license: License | None = None
     version: str
 
 
+# A value substituted into a server URL template such as `https://{region}.example.com`.
 class ServerVariable(BaseModelWithConfig):
-    enum: Annotated[list[str] | None, Field(min_length=1)] = None
+    enum: Annotated[list[str], Field(min_length=1)] | None = None
     default: str
-    description: str | None = None
+    description: _Text = None
 
 
 class Server(BaseModelWithConfig):
     # NOTE: AnyUrl first, so absolute URLs are normalised exactly as FastAPI does; relative ones stay text.
-    url: AnyUrl | str
-    description: str | None = None
+    url: AnyUrl | _UrlText
+    description: _Text = None
     variables: dict[str, ServerVariable] | None = None
 
 
-class Reference(BaseModel):
-    ref: str = Field(alias="$ref")
+_Servers: TypeAlias = list[Server] | None
 
 
+class ExternalDocumentation(BaseModelWithConfig):
+    description: _Text = None
+    url: AnyUrl
+
+
+_Docs: TypeAlias = ExternalDocumentation | None
+
+
+class Tag(BaseModelWithConfig):
+    name: str
+    description: _Text = None
+    externalDocs: _Docs = None
+
+
+# --- Schema: JSON Schema 2020-12 plus OpenAPI's additions -------------------------------------------
+
+# The primitive types JSON Schema 2020-12 defines for the `type` keyword.
+SchemaType = Literal["array", "boolean", "integer", "null", "number", "object", "string"]
+
+# Where a subschema goes: one, a list, or a map of them (each may be `true`/`false`). Quoted: `SchemaOrBool`
+# is defined after `Schema`, which uses these.
+_Subschema: TypeAlias = "SchemaOrBool | None"
+_Subschemas: TypeAlias = "list[SchemaOrBool] | None"
+_SubschemaMap: TypeAlias = "dict[str, SchemaOrBool] | None"
+
+
+# How a `oneOf`/`anyOf` payload names the schema it follows.
 class Discriminator(BaseModel):
     propertyName: str
     mapping: dict[str, str] | None = None
 
 
+# How a schema is written as XML (OpenAPI's addition for XML bodies).
 class XML(BaseModelWithConfig):
-    name: str | None = None
-    namespace: str | None = None
-    prefix: str | None = None
-    attribute: bool | None = None
-    wrapped: bool | None = None
+    name: _Text = None
+    namespace: _Text = None
+    prefix: _Text = None
+    attribute: _Flag = None
+    wrapped: _Flag = None
 
-
-class ExternalDocumentation(BaseModelWithConfig):
-    description: str | None = None
-    url: AnyUrl
-
-
-# --- Schema (JSON Schema 2020-12 plus OpenAPI's additions) -------------------------------------------
-
-# The primitive types JSON Schema 2020-12 defines for the `type` keyword.
-SchemaType = Literal["array", "boolean", "integer", "null", "number", "object", "string"]
 
 _EXAMPLE_DEPRECATION = (
     "OpenAPI 3.1 keeps `example` only for backward compatibility; prefer the JSON Schema `examples` list."
@@ -172,92 +240,99 @@ _EXAMPLE_DEPRECATION = (
 
 
 class Schema(BaseModelWithConfig):
-    # Core vocabulary: the `$` keywords.
-    schema_: str | None = Field(default=None, alias="$schema")
-    vocabulary: str | None = Field(default=None, alias="$vocabulary")
-    id: str | None = Field(default=None, alias="$id")
-    anchor: str | None = Field(default=None, alias="$anchor")
-    dynamicAnchor: str | None = Field(default=None, alias="$dynamicAnchor")
-    ref: str | None = Field(default=None, alias="$ref")
-    dynamicRef: str | None = Field(default=None, alias="$dynamicRef")
-    defs: dict[str, SchemaOrBool] | None = Field(default=None, alias="$defs")
-    comment: str | None = Field(default=None, alias="$comment")
+    # Core vocabulary: identifiers, references and local definitions (the `$` keywords).
+    schema_: _Text = Field(default=None, alias="$schema")
+    vocabulary: _Text = Field(default=None, alias="$vocabulary")
+    id: _Text = Field(default=None, alias="$id")
+    anchor: _Text = Field(default=None, alias="$anchor")
+    dynamicAnchor: _Text = Field(default=None, alias="$dynamicAnchor")
+    ref: _Text = Field(default=None, alias="$ref")
+    dynamicRef: _Text = Field(default=None, alias="$dynamicRef")
+    defs: _SubschemaMap = Field(default=None, alias="$defs")
+    comment: _Text = Field(default=None, alias="$comment")
 
-    # Applicator vocabulary: keywords that hold subschemas.
-    allOf: list[SchemaOrBool] | None = None
-    anyOf: list[SchemaOrBool] | None = None
-    oneOf: list[SchemaOrBool] | None = None
-    not_: SchemaOrBool | None = Field(default=None, alias="not")
-    if_: SchemaOrBool | None = Field(default=None, alias="if")
-    then: SchemaOrBool | None = None
-    else_: SchemaOrBool | None = Field(default=None, alias="else")
-    dependentSchemas: dict[str, SchemaOrBool] | None = None
-    prefixItems: list[SchemaOrBool] | None = None
-    items: SchemaOrBool | None = None
-    contains: SchemaOrBool | None = None
-    properties: dict[str, SchemaOrBool] | None = None
-    patternProperties: dict[str, SchemaOrBool] | None = None
-    additionalProperties: SchemaOrBool | None = None
-    propertyNames: SchemaOrBool | None = None
-    unevaluatedItems: SchemaOrBool | None = None
-    unevaluatedProperties: SchemaOrBool | None = None
+    # Applicator vocabulary: combining schemas, conditions, then arrays and objects.
+    allOf: _Subschemas = None
+    anyOf: _Subschemas = None
+    oneOf: _Subschemas = None
+    not_: _Subschema = Field(default=None, alias="not")
+    if_: _Subschema = Field(default=None, alias="if")
+    then: _Subschema = None
+    else_: _Subschema = Field(default=None, alias="else")
+    dependentSchemas: _SubschemaMap = None
+    prefixItems: _Subschemas = None
+    items: _Subschema = None
+    contains: _Subschema = None
+    properties: _SubschemaMap = None
+    patternProperties: _SubschemaMap = None
+    additionalProperties: _Subschema = None
+    propertyNames: _Subschema = None
+    unevaluatedItems: _Subschema = None
+    unevaluatedProperties: _Subschema = None
 
-    # Validation vocabulary.
+    # Validation vocabulary: any instance, numbers, strings, arrays, objects.
     type: SchemaType | list[SchemaType] | None = None
-    enum: list[Any] | None = None
-    const: Any | None = None
-    multipleOf: float | None = Field(default=None, gt=0)
-    maximum: float | None = None
-    exclusiveMaximum: float | None = None
-    minimum: float | None = None
-    exclusiveMinimum: float | None = None
-    maxLength: int | None = Field(default=None, ge=0)
-    minLength: int | None = Field(default=None, ge=0)
-    pattern: str | None = None
-    maxItems: int | None = Field(default=None, ge=0)
-    minItems: int | None = Field(default=None, ge=0)
-    uniqueItems: bool | None = None
-    maxContains: int | None = Field(default=None, ge=0)
-    minContains: int | None = Field(default=None, ge=0)
-    maxProperties: int | None = Field(default=None, ge=0)
-    minProperties: int | None = Field(default=None, ge=0)
-    required: list[str] | None = None
+    enum: _JsonList = None
+    const: _Json = None
+    multipleOf: PositiveFloat | None = None
+    maximum: _Number = None
+    exclusiveMaximum: _Number = None
+    minimum: _Number = None
+    exclusiveMinimum: _Number = None
+    maxLength: _Count = None
+    minLength: _Count = None
+    pattern: _Text = None
+    maxItems: _Count = None
+    minItems: _Count = None
+    uniqueItems: _Flag = None
+    maxContains: _Count = None
+    minContains: _Count = None
+    maxProperties: _Count = None
+    minProperties: _Count = None
+    required: _Names = None
     dependentRequired: dict[str, set[str]] | None = None
 
-    # Format, content and meta-data vocabularies.
-    format: str | None = None
-    contentEncoding: str | None = None
-    contentMediaType: str | None = None
-    contentSchema: SchemaOrBool | None = None
-    title: str | None = None
-    description: str | None = None
-    default: Any | None = None
-    deprecated: bool | None = None
-    readOnly: bool | None = None
-    writeOnly: bool | None = None
-    examples: list[Any] | None = None
+    # Format-annotation and content vocabularies.
+    format: _Text = None
+    contentEncoding: _Text = None
+    contentMediaType: _Text = None
+    contentSchema: _Subschema = None
+
+    # Meta-data vocabulary.
+    title: _Text = None
+    description: _Text = None
+    default: _Json = None
+    deprecated: _Flag = None
+    readOnly: _Flag = None
+    writeOnly: _Flag = None
+    examples: _JsonList = None
 
     # OpenAPI's own Schema Object keywords.
     discriminator: Discriminator | None = None
     xml: XML | None = None
-    externalDocs: ExternalDocumentation | None = None
+    externalDocs: _Docs = None
     # NOTE: reading `.example` warns (DeprecationWarning), as it does on FastAPI's model.
-    example: Any | None = Field(default=None, deprecated=_EXAMPLE_DEPRECATION)
+    example: _Json = Field(default=None, deprecated=_EXAMPLE_DEPRECATION)
 
 
 # A JSON Schema is either an object or a boolean (`true` accepts anything, `false` nothing).
 SchemaOrBool = Schema | bool
+_SchemaOrRef: TypeAlias = Schema | Reference | None
+
+
+# --- Describing a value: examples, media types, parameters, bodies -----------------------------------
 
 
 @with_config(ConfigDict(extra="allow"))
 class Example(TypedDict, total=False):
-    summary: str | None
-    description: str | None
-    value: Any | None
-    externalValue: AnyUrl | None
+    summary: _Text
+    description: _Text
+    value: _Json
+    # Where the example lives instead of `value`, for values that JSON cannot hold.
+    externalValue: _Url
 
 
-# --- Parameters, bodies, responses -------------------------------------------------------------------
+_Examples: TypeAlias = _RefMap[Example]
 
 
 class ParameterInType(Enum):
@@ -267,40 +342,48 @@ class ParameterInType(Enum):
     cookie = "cookie"
 
 
+# How one property of a multipart or form body is sent.
 class Encoding(BaseModelWithConfig):
-    contentType: str | None = None
-    headers: dict[str, Header | Reference] | None = None
-    style: str | None = None
-    explode: bool | None = None
-    allowReserved: bool | None = None
+    contentType: _Text = None
+    headers: _RefMap[Header] = None
+    style: _Text = None
+    explode: _Flag = None
+    allowReserved: _Flag = None
 
 
 class MediaType(BaseModelWithConfig):
-    schema_: Schema | Reference | None = Field(default=None, alias="schema")
-    example: Any | None = None
-    examples: dict[str, Example | Reference] | None = None
+    schema_: _SchemaOrRef = Field(default=None, alias="schema")
+    example: _Json = None
+    examples: _Examples = None
     encoding: dict[str, Encoding] | None = None
+
+
+# Media types by name (`application/json`): what a body or a complex parameter may look like.
+_Content: TypeAlias = dict[str, MediaType]
 
 
 # What a parameter and a response header have in common.
 class ParameterBase(BaseModelWithConfig):
-    description: str | None = None
-    required: bool | None = None
-    deprecated: bool | None = None
+    description: _Text = None
+    required: _Flag = None
+    deprecated: _Flag = None
     # Simple serialisation: a style plus a schema ...
-    style: str | None = None
-    explode: bool | None = None
-    allowReserved: bool | None = None
-    schema_: Schema | Reference | None = Field(default=None, alias="schema")
-    example: Any | None = None
-    examples: dict[str, Example | Reference] | None = None
+    style: _Text = None
+    explode: _Flag = None
+    allowReserved: _Flag = None
+    schema_: _SchemaOrRef = Field(default=None, alias="schema")
+    example: _Json = None
+    examples: _Examples = None
     # ... or, for complex values, a media type map.
-    content: dict[str, MediaType] | None = None
+    content: _Content | None = None
 
 
 class Parameter(ParameterBase):
     name: str
     in_: ParameterInType = Field(alias="in")
+
+
+_Parameters: TypeAlias = list[Parameter | Reference] | None
 
 
 # A response header: a parameter without `name` and `in`.
@@ -309,57 +392,73 @@ class Header(ParameterBase):
 
 
 class RequestBody(BaseModelWithConfig):
-    description: str | None = None
-    content: dict[str, MediaType]
-    required: bool | None = None
+    description: _Text = None
+    content: _Content
+    required: _Flag = None
 
 
+# --- Responses, links, operations, paths -------------------------------------------------------------
+
+# A runtime expression (`$response.body#/id`) or a constant value.
+_ExpressionOrValue: TypeAlias = Any | str
+
+
+# How a value from a response feeds another operation.
 class Link(BaseModelWithConfig):
-    operationRef: str | None = None
-    operationId: str | None = None
-    parameters: dict[str, Any | str] | None = None
-    requestBody: Any | str | None = None
-    description: str | None = None
+    operationRef: _Text = None
+    operationId: _Text = None
+    parameters: dict[str, _ExpressionOrValue] | None = None
+    requestBody: _ExpressionOrValue | None = None
+    description: _Text = None
     server: Server | None = None
 
 
 class Response(BaseModelWithConfig):
     description: str
-    headers: dict[str, Header | Reference] | None = None
-    content: dict[str, MediaType] | None = None
-    links: dict[str, Link | Reference] | None = None
+    headers: _RefMap[Header] = None
+    content: _Content | None = None
+    links: _RefMap[Link] = None
 
 
 class Operation(BaseModelWithConfig):
-    tags: list[str] | None = None
-    summary: str | None = None
-    description: str | None = None
-    externalDocs: ExternalDocumentation | None = None
-    operationId: str | None = None
-    parameters: list[Parameter | Reference] | None = None
+    tags: _Names = None
+    summary: _Text = None
+    description: _Text = None
+    externalDocs: _Docs = None
+    operationId: _Text = None
+    parameters: _Parameters = None
     requestBody: RequestBody | Reference | None = None
-    # `Any` lets extension keys (`x-...`) sit next to the status codes.
-    responses: dict[str, Response | Any] | None = None
-    callbacks: dict[str, dict[str, PathItem] | Reference] | None = None
-    deprecated: bool | None = None
-    security: list[dict[str, list[str]]] | None = None
-    servers: list[Server] | None = None
+    # Keyed by status code (`200`, `4XX`, `default`) or by an extension.
+    responses: _ExtensibleMap[Response] = None
+    callbacks: _RefMap[_Callback] = None
+    deprecated: _Flag = None
+    security: _Requirements = None
+    servers: _Servers = None
 
 
+_Operation: TypeAlias = Operation | None
+
+
+# The operations of one path, one field per HTTP method.
 class PathItem(BaseModelWithConfig):
-    ref: str | None = Field(default=None, alias="$ref")
-    summary: str | None = None
-    description: str | None = None
-    get: Operation | None = None
-    put: Operation | None = None
-    post: Operation | None = None
-    delete: Operation | None = None
-    options: Operation | None = None
-    head: Operation | None = None
-    patch: Operation | None = None
-    trace: Operation | None = None
-    servers: list[Server] | None = None
-    parameters: list[Parameter | Reference] | None = None
+    ref: _Text = Field(default=None, alias="$ref")
+    summary: _Text = None
+    description: _Text = None
+    get: _Operation = None
+    put: _Operation = None
+    post: _Operation = None
+    delete: _Operation = None
+    options: _Operation = None
+    head: _Operation = None
+    patch: _Operation = None
+    trace: _Operation = None
+    servers: _Servers = None
+    parameters: _Parameters = None
+
+
+# A callback: the requests the API may send, as path items keyed by a runtime expression (used above by
+# `Operation`; its annotations are resolved once `PathItem` exists).
+_Callback: TypeAlias = dict[str, PathItem]
 
 
 # --- Security schemes --------------------------------------------------------------------------------
@@ -374,7 +473,7 @@ class SecuritySchemeType(Enum):
 
 class SecurityBase(BaseModelWithConfig):
     type_: SecuritySchemeType = Field(alias="type")
-    description: str | None = None
+    description: _Text = None
 
 
 class APIKeyIn(Enum):
@@ -383,42 +482,48 @@ class APIKeyIn(Enum):
     cookie = "cookie"
 
 
+# Each kind of scheme below fixes `type` by default. A redeclared field keeps the place it has in
+# `SecurityBase` (first, so `type` leads the dump), which is why it is declared after what the kind adds.
+
+
 class APIKey(SecurityBase):
-    type_: SecuritySchemeType = Field(default=SecuritySchemeType.apiKey, alias="type")
     in_: APIKeyIn = Field(alias="in")
     name: str
+    type_: SecuritySchemeType = Field(default=SecuritySchemeType.apiKey, alias="type")
 
 
 class HTTPBase(SecurityBase):
-    type_: SecuritySchemeType = Field(default=SecuritySchemeType.http, alias="type")
+    # An HTTP authentication scheme as registered with IANA: `basic`, `bearer`, `digest`...
     scheme: str
+    type_: SecuritySchemeType = Field(default=SecuritySchemeType.http, alias="type")
 
 
 class HTTPBearer(HTTPBase):
     scheme: Literal["bearer"] = "bearer"
-    bearerFormat: str | None = None
+    bearerFormat: _Text = None
 
 
+# One OAuth 2 flow; the subclasses add the endpoints that flow uses.
 class OAuthFlow(BaseModelWithConfig):
-    refreshUrl: str | None = None
+    refreshUrl: _UrlText | None = None
     scopes: dict[str, str] = {}  # Pydantic copies a mutable default for each instance
 
 
 class OAuthFlowImplicit(OAuthFlow):
-    authorizationUrl: str
+    authorizationUrl: _UrlText
 
 
 class OAuthFlowPassword(OAuthFlow):
-    tokenUrl: str
+    tokenUrl: _UrlText
 
 
 class OAuthFlowClientCredentials(OAuthFlow):
-    tokenUrl: str
+    tokenUrl: _UrlText
 
 
 class OAuthFlowAuthorizationCode(OAuthFlow):
-    authorizationUrl: str
-    tokenUrl: str
+    authorizationUrl: _UrlText
+    tokenUrl: _UrlText
 
 
 class OAuthFlows(BaseModelWithConfig):
@@ -429,13 +534,13 @@ class OAuthFlows(BaseModelWithConfig):
 
 
 class OAuth2(SecurityBase):
-    type_: SecuritySchemeType = Field(default=SecuritySchemeType.oauth2, alias="type")
     flows: OAuthFlows
+    type_: SecuritySchemeType = Field(default=SecuritySchemeType.oauth2, alias="type")
 
 
 class OpenIdConnect(SecurityBase):
+    openIdConnectUrl: _UrlText
     type_: SecuritySchemeType = Field(default=SecuritySchemeType.openIdConnect, alias="type")
-    openIdConnectUrl: str
 
 
 # NOTE: the member order decides which model wins when a dict fits several; it is FastAPI's order.
@@ -445,41 +550,40 @@ SecurityScheme = APIKey | HTTPBase | OAuth2 | OpenIdConnect | HTTPBearer
 # --- The document ------------------------------------------------------------------------------------
 
 
+# Reusable objects, each kind in its own map, referred to as `#/components/<kind>/<name>`.
 class Components(BaseModelWithConfig):
-    schemas: dict[str, Schema | Reference] | None = None
-    responses: dict[str, Response | Reference] | None = None
-    parameters: dict[str, Parameter | Reference] | None = None
-    examples: dict[str, Example | Reference] | None = None
-    requestBodies: dict[str, RequestBody | Reference] | None = None
-    headers: dict[str, Header | Reference] | None = None
-    securitySchemes: dict[str, SecurityScheme | Reference] | None = None
-    links: dict[str, Link | Reference] | None = None
-    # `Any` lets extension keys sit among the callbacks.
-    callbacks: dict[str, dict[str, PathItem] | Reference | Any] | None = None
-    pathItems: dict[str, PathItem | Reference] | None = None
-
-
-class Tag(BaseModelWithConfig):
-    name: str
-    description: str | None = None
-    externalDocs: ExternalDocumentation | None = None
+    schemas: _RefMap[Schema] = None
+    responses: _RefMap[Response] = None
+    parameters: _RefMap[Parameter] = None
+    examples: _Examples = None
+    requestBodies: _RefMap[RequestBody] = None
+    headers: _RefMap[Header] = None
+    securitySchemes: _RefMap[SecurityScheme] = None
+    links: _RefMap[Link] = None
+    # Unlike the other maps, this one also lets extension keys sit among its entries.
+    callbacks: _ExtensibleMap[_Callback | Reference] = None
+    pathItems: _RefMap[PathItem] = None
 
 
 class OpenAPI(BaseModelWithConfig):
     openapi: str
     info: Info
-    jsonSchemaDialect: str | None = None
-    servers: list[Server] | None = None
-    # `Any` lets extension keys (`x-...`) sit among the paths.
-    paths: dict[str, PathItem | Any] | None = None
-    webhooks: dict[str, PathItem | Reference] | None = None
+    jsonSchemaDialect: _Text = None
+    servers: _Servers = None
+    paths: _ExtensibleMap[PathItem] = None
+    webhooks: _RefMap[PathItem] = None
     components: Components | None = None
-    security: list[dict[str, list[str]]] | None = None
+    security: _Requirements = None
     tags: list[Tag] | None = None
-    externalDocs: ExternalDocumentation | None = None
+    externalDocs: _Docs = None
 
 
-# The recursive models refer to names defined after them; resolve those references now.
-Schema.model_rebuild()
-Encoding.model_rebuild()
-Operation.model_rebuild()
+def _resolve_forward_references() -> None:
+    """Complete the models whose fields name a class or alias defined after them (the recursive ones)."""
+    for value in list(globals().values()):
+        is_own_model = isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == __name__
+        if is_own_model and not value.__pydantic_complete__:
+            value.model_rebuild()
+
+
+_resolve_forward_references()
