@@ -6,6 +6,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.websockets import WebSocket
 
+from vivace._json_safe import ErrorJSONResponse
 from vivace.encoders import jsonable_encoder
 from vivace.exceptions import RequestValidationError, WebSocketRequestValidationError
 from vivace.utils import is_body_allowed_for_status_code
@@ -20,8 +21,8 @@ async def http_exception_handler(request: Request, exc: HTTPException) -> Respon
 
 
 async def request_validation_exception_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 with `{"detail": [...errors...]}`."""
-    return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+    """422 with `{"detail": [...errors...]}`; echoed inputs JSON cannot carry (`NaN`, `1e400`) are written as text."""
+    return ErrorJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
 
 
 async def websocket_request_validation_exception_handler(

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from vivace._core.model_json import build_fast_dump, orjson_dumps
+from vivace._json_safe import json_safe
 from vivace.encoders import jsonable_encoder
 from vivace.exceptions import FastAPIError, ResponseValidationError
 
@@ -83,7 +84,15 @@ def encode_plain(content: Any) -> bytes:
             return orjson_dumps(content)
         except TypeError:  # an int beyond 64 bits, a lone surrogate: json writes the one and fails on the other
             pass
-    return dumps(jsonable_encoder(content) if plain & _NOT_PLAIN else content)
+    data = jsonable_encoder(content) if plain & _NOT_PLAIN else content
+    try:
+        return dumps(data)
+    except UnicodeEncodeError:
+        raise  # a lone surrogate in the result: the application's own error, a 500 as in Starlette
+    except ValueError:
+        # NOTE: NaN and infinities (a float query parameter accepts "nan", "inf" and "1e400") have no JSON form;
+        # they are written as null, as Pydantic writes them for routes with a response model. FastAPI fails (500).
+        return dumps(json_safe(data, non_finite_as_text=False))
 
 
 class ResponseOptions:

@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from vivace._core.errors import json_decode_error, missing_error, reshape
+from vivace._core.errors import json_decode_error, missing_error, reshape, unpaired_surrogate
 from vivace._core.plan import Extractor
 from vivace.exceptions import FastAPIError, HTTPException
 
@@ -432,6 +432,8 @@ def json_body_validator(spec: FieldSpec | None, embedded: Sequence[FieldSpec]) -
         payload: Any = body
         if not is_json and shape.embedded:
             return shape.empty()  # NOTE: a non-JSON body has no fields to look up; defaults or "missing" apply
+        if is_json and (surrogate_error := unpaired_surrogate(body)) is not None:
+            return {}, [surrogate_error]
         if is_json and not from_bytes:
             payload, decode_error = _json_or_error(body)
             if decode_error is not None:
