@@ -1,14 +1,14 @@
 """HTTP authentication schemes (RFC 9110 `Authorization` header): Basic, Bearer, Digest, or any other."""
 
 from base64 import b64decode
+from typing import ClassVar
 
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
-from vivace.exceptions import HTTPException
 from vivace.openapi.models import HTTPBase as HTTPBaseModel
 from vivace.openapi.models import HTTPBearer as HTTPBearerModel
-from vivace.security.base import SecurityBase, not_authenticated
+from vivace.security.base import SecurityBase
 from vivace.security.utils import get_authorization_scheme_param
 
 __all__ = [
@@ -41,40 +41,29 @@ class HTTPAuthorizationCredentials(BaseModel):
 class HTTPBase(SecurityBase):
     """Any HTTP scheme: accepts an `Authorization` header of any scheme and returns it split in two.
 
-    The subclasses (Bearer, Digest) also require their own scheme name; Basic decodes the credentials.
+    Bearer and Digest also require their own scheme name; Basic decodes the credentials.
     """
 
     model: HTTPBaseModel
+    # the scheme (lowercase) an `Authorization` header must name to be accepted; None accepts any
+    _required_scheme: ClassVar[str | None] = None
 
     def __init__(
-        self,
-        *,
-        scheme: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: bool = True,
+        self, *, scheme: str, scheme_name: str | None = None, description: str | None = None, auto_error: bool = True
     ) -> None:
-        self.model = HTTPBaseModel(scheme=scheme, description=description)
-        self.scheme_name = scheme_name or type(self).__name__
-        self.auto_error = auto_error
+        self._describe(HTTPBaseModel(scheme=scheme, description=description), scheme_name, auto_error)
 
     def make_authenticate_headers(self) -> dict[str, str]:
         """The challenge sent with a 401: the scheme name, capitalised ("bearer" -> "Bearer")."""
         return {"WWW-Authenticate": self.model.scheme.title()}
 
-    def make_not_authenticated_error(self) -> HTTPException:
-        return not_authenticated(self.make_authenticate_headers())
-
-    def _split(self, request: HTTPConnection, required: str | None) -> HTTPAuthorizationCredentials | None:
-        """Read the header; it needs a scheme and a non-empty parameter, and the `required` scheme if any."""
-        scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
-        if scheme and credentials and (required is None or scheme.lower() == required):
-            return HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials)
-        self._raise_if_auto_error()
-        return None
+    def _authenticate_headers(self) -> dict[str, str]:
+        return self.make_authenticate_headers()
 
     async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
-        return self._split(request, required=None)
+        scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
+        accepted = scheme and credentials and self._required_scheme in (None, scheme.lower())
+        return self._found(HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials) if accepted else None)
 
 
 class HTTPBasic(HTTPBase):
@@ -88,9 +77,7 @@ class HTTPBasic(HTTPBase):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        super().__init__(
-            scheme="basic", scheme_name=scheme_name, description=description, auto_error=auto_error
-        )
+        super().__init__(scheme="basic", scheme_name=scheme_name, description=description, auto_error=auto_error)
         self.realm = realm
 
     def make_authenticate_headers(self) -> dict[str, str]:
@@ -99,10 +86,7 @@ class HTTPBasic(HTTPBase):
     async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
         # NOTE: Basic returns its own model, not the base's HTTPAuthorizationCredentials (as in FastAPI).
         scheme, param = get_authorization_scheme_param(request.headers.get("Authorization"))
-        if scheme.lower() == "basic":
-            return self._decode(param)
-        self._raise_if_auto_error()
-        return None
+        return self._found(self._decode(param) if scheme.lower() == "basic" else None)
 
     def _decode(self, param: str) -> HTTPBasicCredentials:
         """Decode `user:password`; an undecodable Basic header is refused even with `auto_error=False`.
@@ -124,6 +108,8 @@ class HTTPBasic(HTTPBase):
 class HTTPBearer(HTTPBase):
     """HTTP Bearer tokens: returns `HTTPAuthorizationCredentials` with the token in `credentials`."""
 
+    _required_scheme = "bearer"
+
     def __init__(
         self,
         *,
@@ -132,27 +118,15 @@ class HTTPBearer(HTTPBase):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        self.model = HTTPBearerModel(bearerFormat=bearerFormat, description=description)
-        self.scheme_name = scheme_name or type(self).__name__
-        self.auto_error = auto_error
-
-    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
-        return self._split(request, required="bearer")
+        self._describe(HTTPBearerModel(bearerFormat=bearerFormat, description=description), scheme_name, auto_error)
 
 
 class HTTPDigest(HTTPBase):
     """HTTP Digest: returns `HTTPAuthorizationCredentials` whose `credentials` the application must verify."""
 
-    def __init__(
-        self,
-        *,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: bool = True,
-    ) -> None:
-        super().__init__(
-            scheme="digest", scheme_name=scheme_name, description=description, auto_error=auto_error
-        )
+    _required_scheme = "digest"
 
-    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
-        return self._split(request, required="digest")
+    def __init__(
+        self, *, scheme_name: str | None = None, description: str | None = None, auto_error: bool = True
+    ) -> None:
+        super().__init__(scheme="digest", scheme_name=scheme_name, description=description, auto_error=auto_error)

@@ -8,11 +8,10 @@ from typing import Annotated, Any
 
 from starlette.requests import HTTPConnection
 
-from vivace.exceptions import HTTPException
 from vivace.openapi.models import OAuth2 as OAuth2Model
 from vivace.openapi.models import OAuthFlows as OAuthFlowsModel
 from vivace.param_functions import Form
-from vivace.security.base import SecurityBase, not_authenticated
+from vivace.security.base import SecurityBase
 from vivace.security.utils import get_authorization_scheme_param
 
 __all__ = [
@@ -45,12 +44,21 @@ class OAuth2PasswordRequestForm:
         client_id: Annotated[str | None, Form()] = None,
         client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
     ) -> None:
-        self.grant_type = grant_type
-        self.username = username
-        self.password = password
+        self._keep(grant_type, username, password, scope, client_id, client_secret)
+
+    def _keep(
+        self,
+        grant_type: str | None,
+        username: str,
+        password: str,
+        scope: str,
+        client_id: str | None,
+        client_secret: str | None,
+    ) -> None:
+        """Store the fields as attributes (both forms do); `scope` is split into the list `scopes`."""
+        self.grant_type, self.username, self.password = grant_type, username, password
         self.scopes = scope.split()
-        self.client_id = client_id
-        self.client_secret = client_secret
+        self.client_id, self.client_secret = client_id, client_secret
 
 
 class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
@@ -67,20 +75,14 @@ class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
         client_id: Annotated[str | None, Form()] = None,
         client_secret: Annotated[str | None, Form()] = None,
     ) -> None:
-        super().__init__(
-            grant_type=grant_type,
-            username=username,
-            password=password,
-            scope=scope,
-            client_id=client_id,
-            client_secret=client_secret,
-        )
+        self._keep(grant_type, username, password, scope, client_id, client_secret)
 
 
 class OAuth2(SecurityBase):
     """An OAuth2 scheme with the given `flows`; the dependency returns the raw `Authorization` header."""
 
     model: OAuth2Model
+    _challenge = "Bearer"
 
     def __init__(
         self,
@@ -90,27 +92,16 @@ class OAuth2(SecurityBase):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        self.model = OAuth2Model.model_validate({"flows": flows, "description": description})
-        self.scheme_name = scheme_name or type(self).__name__
-        self.auto_error = auto_error
-
-    def make_not_authenticated_error(self) -> HTTPException:
-        return not_authenticated({"WWW-Authenticate": "Bearer"})
+        model = OAuth2Model.model_validate({"flows": flows, "description": description})
+        self._describe(model, scheme_name, auto_error)
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        authorization = request.headers.get("Authorization")
-        if authorization:
-            return authorization
-        self._raise_if_auto_error()
-        return None
+        return self._found(request.headers.get("Authorization") or None)
 
     def _bearer_token(self, request: HTTPConnection) -> str | None:
         """The token of an `Authorization: Bearer <token>` header; it may be empty, as in FastAPI."""
         scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
-        if scheme.lower() == "bearer":
-            return token
-        self._raise_if_auto_error()
-        return None
+        return self._found(token if scheme.lower() == "bearer" else None)
 
 
 class OAuth2PasswordBearer(OAuth2):
@@ -125,13 +116,8 @@ class OAuth2PasswordBearer(OAuth2):
         auto_error: bool = True,
         refreshUrl: str | None = None,
     ) -> None:
-        password_flow = {"tokenUrl": tokenUrl, "refreshUrl": refreshUrl, "scopes": scopes or {}}
-        super().__init__(
-            flows=OAuthFlowsModel.model_validate({"password": password_flow}),
-            scheme_name=scheme_name,
-            description=description,
-            auto_error=auto_error,
-        )
+        flows = {"password": {"tokenUrl": tokenUrl, "refreshUrl": refreshUrl, "scopes": scopes or {}}}
+        super().__init__(flows=flows, scheme_name=scheme_name, description=description, auto_error=auto_error)
 
     async def __call__(self, request: HTTPConnection) -> str | None:
         return self._bearer_token(request)
@@ -150,18 +136,9 @@ class OAuth2AuthorizationCodeBearer(OAuth2):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        code_flow = {
-            "authorizationUrl": authorizationUrl,
-            "tokenUrl": tokenUrl,
-            "refreshUrl": refreshUrl,
-            "scopes": scopes or {},
-        }
-        super().__init__(
-            flows=OAuthFlowsModel.model_validate({"authorizationCode": code_flow}),
-            scheme_name=scheme_name,
-            description=description,
-            auto_error=auto_error,
-        )
+        urls = {"authorizationUrl": authorizationUrl, "tokenUrl": tokenUrl, "refreshUrl": refreshUrl}
+        flows = {"authorizationCode": {**urls, "scopes": scopes or {}}}
+        super().__init__(flows=flows, scheme_name=scheme_name, description=description, auto_error=auto_error)
 
     async def __call__(self, request: HTTPConnection) -> str | None:
         return self._bearer_token(request)

@@ -2,9 +2,8 @@
 
 from starlette.requests import HTTPConnection
 
-from vivace.exceptions import HTTPException
 from vivace.openapi.models import OpenIdConnect as OpenIdConnectModel
-from vivace.security.base import SecurityBase, not_authenticated
+from vivace.security.base import SecurityBase
 
 __all__ = ["OpenIdConnect"]
 
@@ -16,6 +15,7 @@ class OpenIdConnect(SecurityBase):
     """
 
     model: OpenIdConnectModel
+    _challenge = "Bearer"
 
     def __init__(
         self,
@@ -25,16 +25,8 @@ class OpenIdConnect(SecurityBase):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        self.model = OpenIdConnectModel(openIdConnectUrl=openIdConnectUrl, description=description)
-        self.scheme_name = scheme_name or type(self).__name__
-        self.auto_error = auto_error
-
-    def make_not_authenticated_error(self) -> HTTPException:
-        return not_authenticated({"WWW-Authenticate": "Bearer"})
+        model = OpenIdConnectModel(openIdConnectUrl=openIdConnectUrl, description=description)
+        self._describe(model, scheme_name, auto_error)
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        authorization = request.headers.get("Authorization")
-        if authorization:
-            return authorization
-        self._raise_if_auto_error()
-        return None
+        return self._found(request.headers.get("Authorization") or None)
