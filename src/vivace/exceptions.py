@@ -72,31 +72,43 @@ class FastAPIDeprecationWarning(UserWarning):
 
 
 class ValidationException(Exception):
-    """Base of the validation errors: carries the list of error dicts and where the endpoint is."""
+    """Base of the validation errors: the error entries, and where the failing endpoint is defined.
+
+    `str()` lists the entries, then the endpoint as a traceback-style `File "...", line N, in f` line (or its
+    path alone) so that the route is found from a log line.
+    """
+
+    endpoint_function: str | None
+    endpoint_path: str | None
+    endpoint_file: str | None
+    endpoint_line: int | None
 
     def __init__(self, errors: Sequence[Any], *, endpoint_ctx: EndpointContext | None = None) -> None:
         self._errors = errors
         self.endpoint_ctx = endpoint_ctx
-        ctx = endpoint_ctx or {}
-        self.endpoint_function = ctx.get("function")
-        self.endpoint_path = ctx.get("path")
-        self.endpoint_file = ctx.get("file")
-        self.endpoint_line = ctx.get("line")
+        where: Mapping[str, Any] = endpoint_ctx or {}
+        for part in ("function", "path", "file", "line"):
+            setattr(self, f"endpoint_{part}", where.get(part))
 
     def errors(self) -> Sequence[Any]:
         return self._errors
 
-    def _location(self) -> str:
-        if self.endpoint_file and self.endpoint_line and self.endpoint_function:
-            text = f'\n  File "{self.endpoint_file}", line {self.endpoint_line}, in {self.endpoint_function}'
-            return text + (f"\n    {self.endpoint_path}" if self.endpoint_path else "")
-        return f"\n  Endpoint: {self.endpoint_path}" if self.endpoint_path else ""
-
     def __str__(self) -> str:
         count = len(self._errors)
-        # NOTE: every error line ends with a newline, so a blank line separates them from the endpoint, as in FastAPI
-        listed = "".join(f"  {error}\n" for error in self._errors)
-        return (f"{count} validation error{'' if count == 1 else 's'}:\n{listed}{self._location()}").rstrip()
+        lines = [f"{count} validation error{'' if count == 1 else 's'}:", *(f"  {e}" for e in self._errors)]
+        endpoint = self._endpoint_lines()
+        if endpoint:
+            lines += ["", *endpoint]
+        # NOTE: trailing whitespace goes, even an error entry's own, as in FastAPI's text
+        return "\n".join(lines).rstrip()
+
+    def _endpoint_lines(self) -> list[str]:
+        """Read from the attributes (not endpoint_ctx), so a handler that edits them changes the text."""
+        path = [self.endpoint_path] if self.endpoint_path else []
+        if self.endpoint_file and self.endpoint_line and self.endpoint_function:
+            where = f'  File "{self.endpoint_file}", line {self.endpoint_line}, in {self.endpoint_function}'
+            return [where, *(f"    {p}" for p in path)]
+        return [f"  Endpoint: {p}" for p in path]
 
 
 class RequestValidationError(ValidationException):

@@ -72,6 +72,23 @@ def test_validation_error_defaults_alike(both: dict[str, Any], class_name: str) 
     assert snapshots["vivace"] == snapshots["fastapi"]
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [{"endpoint_path": "GET /changed"}, {"endpoint_line": None}, {"endpoint_file": "other.py", "endpoint_path": ""}],
+    ids=str,
+)
+def test_text_follows_changed_attributes(both: dict[str, Any], changes: dict[str, Any]) -> None:
+    """str() reads the endpoint attributes, so a handler that changes them changes the text, as in FastAPI."""
+    texts = {}
+    for name, fw in both.items():
+        context = {"function": "read", "file": "app.py", "line": 7, "path": "GET /items"}
+        exc = fw.exceptions.RequestValidationError([{"a": 1}], endpoint_ctx=context)
+        for attribute, value in changes.items():
+            setattr(exc, attribute, value)
+        texts[name] = str(exc)
+    assert texts["vivace"] == texts["fastapi"]
+
+
 def test_errors_returns_the_given_sequence(both: dict[str, Any]) -> None:
     """errors() hands back the very sequence the error was built with, on both frameworks."""
     for fw in both.values():
