@@ -7,8 +7,8 @@ for the exception handlers.
 
 The conversion order is significant and mirrors FastAPI's: custom encoders, Pydantic models,
 dataclasses, enums, paths, JSON scalars, dicts, sequences, then `ENCODERS_BY_TYPE` by exact
-type, then by `isinstance` (grouped by encoder, in table order), then `dict(obj)`, then
-`vars(obj)`.
+type, then by `isinstance` (one check per conversion, in a fixed order), then `dict(obj)`,
+then `vars(obj)`.
 """
 
 import dataclasses
@@ -36,8 +36,10 @@ Encoder = Callable[[Any], Any]
 
 try:
     from pydantic_extra_types.color import Color as ExtraColor  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - optional package, absent from the test environment
-    ExtraColor = None
+
+    _EXTRA_COLORS: tuple[type[Any], ...] = (ExtraColor,)  # pragma: no cover - optional package, not installed here
+except ImportError:
+    _EXTRA_COLORS = ()
 
 
 def isoformat(o: datetime.date | datetime.time) -> str:
@@ -73,37 +75,23 @@ def _pattern_source(o: Pattern[Any]) -> Any:
     return o.pattern
 
 
-# NOTE: the order matters: `encoders_by_class_tuples` groups types by encoder in this order, and
-# the first group an object is an instance of wins. It is FastAPI's order.
-ENCODERS_BY_TYPE: dict[type[Any], Encoder] = {
-    bytes: _decode_bytes,
-    Color: str,
-    **({ExtraColor: str} if ExtraColor is not None else {}),
-    datetime.date: isoformat,
-    datetime.datetime: isoformat,
-    datetime.time: isoformat,
-    datetime.timedelta: _total_seconds,
-    Decimal: decimal_encoder,
-    Enum: _enum_value,
-    frozenset: list,
-    deque: list,
-    GeneratorType: list,
-    IPv4Address: str,
-    IPv4Interface: str,
-    IPv4Network: str,
-    IPv6Address: str,
-    IPv6Interface: str,
-    IPv6Network: str,
-    NameEmail: str,
-    Path: str,
-    Pattern: _pattern_source,
-    SecretBytes: str,
-    SecretStr: str,
-    set: list,
-    UUID: str,
-    Url: str,
-    AnyUrl: str,
-}
+_IP_TYPES = (IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network)
+
+# Each conversion with the types it serves. NOTE: the order of the groups is the order in which `isinstance`
+# tries them for subclasses (see encoders_by_class_tuples); it is FastAPI's. Inside a group, order is free.
+_CONVERSIONS: tuple[tuple[Encoder, tuple[type[Any], ...]], ...] = (
+    (_decode_bytes, (bytes,)),
+    (str, (Color, *_EXTRA_COLORS, *_IP_TYPES, NameEmail, Path, SecretBytes, SecretStr, UUID, Url, AnyUrl)),
+    (isoformat, (datetime.date, datetime.datetime, datetime.time)),
+    (_total_seconds, (datetime.timedelta,)),
+    (decimal_encoder, (Decimal,)),
+    (_enum_value, (Enum,)),
+    (list, (frozenset, deque, GeneratorType, set)),
+    (_pattern_source, (Pattern,)),
+)
+
+#: exact type -> conversion; applications may add types (looked up by exact type only, as in FastAPI)
+ENCODERS_BY_TYPE: dict[type[Any], Encoder] = {kind: encoder for encoder, kinds in _CONVERSIONS for kind in kinds}
 
 
 def generate_encoders_by_class_tuples(
