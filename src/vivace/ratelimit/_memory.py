@@ -1,0 +1,78 @@
+"""The memory backend: exact within one process, bounded, and the default.
+
+GCRA (the generic cell rate algorithm) keeps a single number per key, the *theoretical arrival time* (TAT):
+the moment at which the key's budget would be whole again. A request adds one interval to it; the request is
+admitted while the TAT stays within `capacity` of now. A TAT in the past means a full budget, so such a key
+can be forgotten without changing any answer: that is how expired keys are pruned.
+
+Every check runs on the event loop without awaiting, so the read-modify-write cannot interleave with another
+request's: the count is exact for one process (one event loop).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from vivace.ratelimit._rate import MICROSECONDS
+
+__all__ = ["DEFAULT_MAX_KEYS", "MemoryRateLimitBackend"]
+
+DEFAULT_MAX_KEYS = 100_000
+# How many of the least recently used keys a new key looks at for expiry: enough to keep the table at the
+# number of live keys when traffic moves on, small enough to keep each request O(1).
+_PRUNE_PER_NEW_KEY = 2
+
+
+class MemoryRateLimitBackend:
+    """Counters in this process's memory, at most `max_keys` of them.
+
+    Keys whose budget is whole again are dropped as new keys arrive; past `max_keys`, the least recently
+    used key is evicted (its client starts again with a full budget). `clock` returns seconds on a monotonic
+    scale; tests pass a fake one to move time without sleeping.
+    """
+
+    def __init__(self, *, max_keys: int = DEFAULT_MAX_KEYS, clock: Callable[[], float] = time.monotonic) -> None:
+        if max_keys < 1:
+            raise ValueError(f"max_keys must be at least 1, not {max_keys}")
+        self.max_keys = max_keys
+        self._clock = clock
+        # key -> TAT in microseconds; the order is least recently used first
+        self._tats: OrderedDict[str, int] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many keys are tracked now."""
+        return len(self._tats)
+
+    def __repr__(self) -> str:
+        return f"MemoryRateLimitBackend(max_keys={self.max_keys}, keys={len(self._tats)})"
+
+    async def hit(self, key: str, interval: int, capacity: int) -> tuple[bool, int]:
+        now = int(self._clock() * MICROSECONDS)
+        tats = self._tats
+        tat = tats.get(key)
+        if tat is None:
+            self._make_room(now)
+            tat = now
+        else:
+            tats.move_to_end(key)
+            if tat < now:
+                tat = now
+        debt = tat + interval - now
+        if debt > capacity:
+            # NOTE: only a known key can be refused (a new one owes a single interval), and its TAT is unchanged
+            return False, debt
+        tats[key] = tat + interval
+        return True, debt
+
+    def _make_room(self, now: int) -> None:
+        """Before a new key: forget the oldest keys whose budget is whole again, then evict down to the bound."""
+        tats = self._tats
+        for _ in range(_PRUNE_PER_NEW_KEY):
+            oldest = next(iter(tats), None)
+            if oldest is None or tats[oldest] > now:
+                break
+            del tats[oldest]
+        while len(tats) >= self.max_keys:
+            tats.popitem(last=False)
