@@ -1,0 +1,138 @@
+"""Declaring cached routes: the route looks the same to vivace (OpenAPI, validation), mistakes fail early."""
+
+# NOTE: no `from __future__ import annotations`: the endpoints below use local dependencies in annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+import pytest
+from pydantic import BaseModel
+
+from vivace import Depends, FastAPI, Header, Query
+from vivace.cache import Cache
+from vivace.testclient import TestClient
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+
+
+def tenant(x_tenant: Annotated[str, Header()]) -> str:
+    return x_tenant
+
+
+def build(cached: bool) -> FastAPI:
+    app = FastAPI()
+    cache = Cache()
+
+    def maybe(endpoint: Any) -> Any:
+        return cache.cached(ttl=60, user=tenant)(endpoint) if cached else endpoint
+
+    @app.get("/items/{item_id}", response_model=Item, summary="Read an item", tags=["items"])
+    @maybe
+    async def read_item(
+        item_id: int, q: Annotated[str | None, Query(max_length=5)] = None, t: str = Depends(tenant)
+    ) -> Any:
+        """Reads one item."""
+        return {"name": f"item {item_id}", "price": 1.5}
+
+    return app
+
+
+def test_openapi_document_is_unchanged_by_caching() -> None:
+    """The cache's own parameters (Request, Response, the user and store dependencies) add nothing visible."""
+    assert build(cached=True).openapi() == build(cached=False).openapi()
+
+
+def test_validation_still_runs_before_the_cache() -> None:
+    """Invalid input is a 422 from the endpoint's own parameters, cached or not."""
+    with TestClient(build(cached=True)) as client:
+        bad = client.get("/items/x?q=toolong", headers={"x-tenant": "a"})
+        assert bad.status_code == 422
+        assert [error["loc"] for error in bad.json()["detail"]] == [["path", "item_id"], ["query", "q"]]
+        assert client.get("/items/1", headers={"x-tenant": "a"}).json() == {"name": "item 1", "price": 1.5}
+        assert client.get("/items/1").status_code == 422  # the user dependency's header is required
+
+
+def test_streaming_endpoints_cannot_be_cached() -> None:
+    """A generator endpoint has no single body: refused when decorated."""
+    cache = Cache()
+
+    async def stream() -> AsyncIterator[str]:
+        yield "a"
+
+    def sync_stream() -> Iterator[str]:
+        yield "a"
+
+    for endpoint in (stream, sync_stream):
+        with pytest.raises(TypeError, match="streaming"):
+            cache.cached(ttl=1)(endpoint)
+
+
+def test_reserved_parameter_names_are_refused() -> None:
+    """An endpoint parameter named like one the cache adds is a clear error, not a silent mix-up."""
+
+    async def clash(_vivace_cache_request: int) -> int:
+        return 1
+
+    with pytest.raises(TypeError, match="reserved"):
+        Cache().cached(ttl=1)(clash)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"ttl": 0}, ValueError, "ttl"),
+        ({"ttl": 1, "max_age": -1}, ValueError, "max_age"),
+        ({"ttl": 1, "user": 42}, TypeError, "dependency"),
+    ],
+)
+def test_bad_options_fail_at_declaration(options: dict[str, Any], error: type[Exception], message: str) -> None:
+    """Impossible options are reported when the policy is made."""
+    with pytest.raises(error, match=message):
+        Cache().cached(**options)
+
+
+def test_unknown_outage_behaviour_is_refused() -> None:
+    """on_unavailable is "bypass" or "error"."""
+    with pytest.raises(ValueError, match="bypass"):
+        Cache(on_unavailable="ignore")  # type: ignore[arg-type]
+
+
+def test_cache_as_a_dependency_hands_the_cache_itself() -> None:
+    """`Depends(cache)` gives endpoints the cache (for invalidation) on the memory backend too."""
+    app = FastAPI()
+    cache = Cache()
+
+    @app.get("/which")
+    async def which(c: Annotated[Cache, Depends(cache)]) -> bool:
+        return c is cache
+
+    with TestClient(app) as client:
+        assert client.get("/which").json() is True
+
+
+def test_one_policy_decorates_several_endpoints() -> None:
+    """The policy can be kept and applied to several endpoints; each has its own entries (their paths differ)."""
+    app = FastAPI()
+    cache = Cache()
+    policy = cache.cached(ttl=60)
+    runs: list[str] = []
+
+    @app.get("/one")
+    @policy
+    def one() -> str:
+        runs.append("one")
+        return "one"
+
+    @app.get("/two")
+    @policy
+    async def two() -> str:
+        runs.append("two")
+        return "two"
+
+    with TestClient(app) as client:
+        assert [client.get(path).json() for path in ("/one", "/two", "/one", "/two")] == ["one", "two"] * 2
+    assert runs == ["one", "two"]
+    assert "ttl=60" in repr(policy)

@@ -1,0 +1,87 @@
+"""The memory backend's bounds: least recently used entries go first, by count and by bytes."""
+
+from collections import Counter
+
+import pytest
+from cache_support import FakeClock
+
+from vivace import FastAPI
+from vivace.cache import Cache, MemoryCacheBackend
+from vivace.testclient import TestClient
+
+
+def counting_app(backend: MemoryCacheBackend, size: int = 10) -> tuple[FastAPI, Counter[str]]:
+    """`GET /items/{name}` answers `size` bytes of JSON string and counts its runs per name."""
+    app = FastAPI()
+    cache = Cache(backend)
+    runs: Counter[str] = Counter()
+
+    @app.get("/items/{name}")
+    @cache.cached(ttl=60)
+    async def item(name: str) -> str:
+        runs[name] += 1
+        return name.ljust(size - 2, ".")
+
+    return app, runs
+
+
+def test_least_recently_used_entry_is_evicted_at_max_entries() -> None:
+    """With room for two, reading `a` again keeps it; adding `c` evicts `b`, the least recently used."""
+    backend = MemoryCacheBackend(max_entries=2)
+    app, runs = counting_app(backend)
+    with TestClient(app) as client:
+        for name in ("a", "b", "a", "c", "a", "b"):
+            client.get(f"/items/{name}")
+    assert len(backend) == 2
+    assert runs == {"a": 1, "b": 2, "c": 1}
+
+
+def test_max_bytes_bounds_what_is_held() -> None:
+    """Bodies and headers count against max_bytes; the oldest entries go until the new one fits."""
+    probe = MemoryCacheBackend()
+    app, _ = counting_app(probe, size=200)
+    with TestClient(app) as client:
+        client.get("/items/probe")
+    one_entry = probe.stored_bytes
+    backend = MemoryCacheBackend(max_entries=None, max_bytes=one_entry * 3)
+    app, runs = counting_app(backend, size=200)
+    with TestClient(app) as client:
+        for name in ("a", "b", "c", "d", "a"):
+            client.get(f"/items/{name}")
+    assert len(backend) == 3
+    assert backend.stored_bytes <= one_entry * 3
+    assert runs == {"a": 2, "b": 1, "c": 1, "d": 1}
+
+
+def test_an_entry_larger_than_max_bytes_is_not_stored() -> None:
+    """An answer that could never fit is sent but not kept, and evicts nothing."""
+    backend = MemoryCacheBackend(max_bytes=500)
+    app, runs = counting_app(backend, size=20)
+    with TestClient(app) as client:
+        client.get("/items/small")
+        client.get("/items/big".ljust(600, "x"))
+    assert len(backend) == 1
+    assert runs["small"] == 1
+
+
+def test_expired_entries_are_dropped_when_read() -> None:
+    """An expired entry is removed (and its bytes released) by the read that finds it."""
+    clock = FakeClock()
+    backend = MemoryCacheBackend(clock=clock)
+    app, runs = counting_app(backend)
+    with TestClient(app) as client:
+        client.get("/items/a")
+        clock.advance(60)
+        client.get("/items/a")
+        assert runs["a"] == 2
+        clock.advance(59.5)
+        client.get("/items/a")
+    assert runs["a"] == 2
+    assert len(backend) == 1
+
+
+@pytest.mark.parametrize("bounds", [{"max_entries": 0}, {"max_bytes": 0}, {"max_entries": -1}])
+def test_bounds_must_be_positive(bounds: dict[str, int]) -> None:
+    """A bound of zero or less is a mistake reported at construction."""
+    with pytest.raises(ValueError, match="must be at least 1"):
+        MemoryCacheBackend(**bounds)
