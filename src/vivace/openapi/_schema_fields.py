@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import is_dataclass
 from enum import Enum
-from typing import Annotated, Any, Literal, cast, get_args, get_origin
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.fields import FieldInfo
@@ -58,7 +58,7 @@ class SchemaField:
     Instances compare by identity: the definitions pass maps each field object to its schema.
     """
 
-    __slots__ = ("_adapter", "annotation", "config", "field_info", "mode", "name")
+    __slots__ = ("_adapter", "_computed", "annotation", "config", "field_info", "mode", "name")
 
     def __init__(
         self,
@@ -75,6 +75,7 @@ class SchemaField:
         self.mode: Mode = mode
         self.config = config
         self._adapter: TypeAdapter[Any] | None = None
+        self._computed: bool | None = None
 
     @property
     def alias(self) -> str:
@@ -103,6 +104,16 @@ class SchemaField:
                 self._adapter = TypeAdapter(cast(Any, target), config=self.config)
         return self._adapter
 
+    def schema_mode(self, separate_input_output_schemas: bool) -> Mode:
+        """The mode its schema is generated in: its own, or "validation" when inputs and outputs share schemas,
+        unless computed fields (present only in output) make them differ."""
+        if separate_input_output_schemas:
+            return self.mode
+        # PERF: asked for every schema lookup of a document with shared schemas; the walk is done once.
+        if self._computed is None:
+            self._computed = _has_computed_fields(self)
+        return self.mode if self._computed else "validation"
+
     def __repr__(self) -> str:
         return f"SchemaField(name={self.name!r}, annotation={self.annotation!r}, mode={self.mode!r})"
 
@@ -128,38 +139,22 @@ def collect_models(fields: Iterable[SchemaField], found: set[type[Any]] | None =
     """Every model and enum reachable from the fields' annotations (through model fields and type arguments)."""
     found = set() if found is None else found
     for item in fields:
-        _collect_top(item.annotation, found)
+        _collect(item.annotation, found)
     return found
 
 
-def _collect_top(annotation: Any, found: set[type[Any]]) -> None:
+def _collect(annotation: Any, found: set[type[Any]]) -> None:
     if _is_subclass(annotation, BaseModel):
-        _add_model(annotation, found)
+        if annotation not in found:
+            found.add(annotation)
+            collect_models(model_fields(annotation), found)
     elif _is_subclass(annotation, Enum):
         found.add(annotation)
     else:
-        _collect_args(annotation, found)
-
-
-def _add_model(model: type[BaseModel], found: set[type[Any]]) -> None:
-    if model in found:
-        return
-    found.add(model)
-    collect_models(model_fields(model), found)
-
-
-def _collect_args(annotation: Any, found: set[type[Any]]) -> None:
-    # NOTE: only generic aliases are searched (`list[Item]`, `Item | None`); like FastAPI, a bare type that is
-    # neither a model nor an enum adds nothing.
-    if get_origin(annotation) is None:
-        return
-    for arg in get_args(annotation):
-        if _is_subclass(arg, BaseModel):
-            _add_model(arg, found)
-        elif _is_subclass(arg, Enum):
-            found.add(arg)
-        else:
-            _collect_args(arg, found)
+        # NOTE: only generic aliases are searched (`list[Item]`, `Item | None`); like FastAPI, a bare type that
+        # is neither a model nor an enum adds nothing (get_args of it is empty).
+        for arg in get_args(annotation):
+            _collect(arg, found)
 
 
 _NON_NAME = re.compile(r"[^a-zA-Z0-9.\-_]")
@@ -207,10 +202,9 @@ def generate_definitions(
         # NOTE: models reachable from the fields are described on their own as well, so each one gets a
         # definition in both modes, as FastAPI's pass gives them.
         extra.extend(_model_input(m, mode) for m in models if id(m) not in given)
-    inputs: list[tuple[SchemaField, Mode, CoreSchema]] = []
-    for item in [*fields, *extra]:
-        mode = item.mode if separate_input_output_schemas or _has_computed_fields(item) else "validation"
-        inputs.append((item, mode, item.adapter.core_schema))
+    inputs: list[tuple[SchemaField, Mode, CoreSchema]] = [
+        (item, item.schema_mode(separate_input_output_schemas), item.adapter.core_schema) for item in [*fields, *extra]
+    ]
     generator = OpenAPIJsonSchema(ref_template=REF_TEMPLATE)
     mapping, definitions = generator.generate_definitions(inputs=inputs)  # type: ignore[arg-type]
     for definition in definitions.values():
@@ -229,9 +223,7 @@ def schema_of(
     field_alias: str | None = None,
 ) -> dict[str, Any]:
     """The field's schema from the definitions pass; an inline (non-`$ref`) schema gets the field's title."""
-    mode: Mode = item.mode
-    if not separate_input_output_schemas and not _has_computed_fields(item):
-        mode = "validation"
+    mode = item.schema_mode(separate_input_output_schemas)
     if field_alias is None:
         if item.mode == "validation":
             field_alias = item.validation_alias or item.alias

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from copy import copy, deepcopy
+from dataclasses import dataclass, field
 from functools import partial
-from types import UnionType
+from types import NoneType, UnionType
 from typing import Annotated, Any, Union, cast, get_args, get_origin
 
 from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, GetPydanticSchema, Json, create_model
@@ -22,45 +23,41 @@ from pydantic_core import CoreSchema
 from vivace import params
 from vivace._core.signature import ParamField
 
-__all__ = ["form_body_model", "form_models", "has_nullable_form_model", "param_aliases"]
+__all__ = ["form_body_model", "form_models", "has_nullable_form_model", "param_aliases", "single_model"]
 
 
 def _is_model(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, BaseModel)
 
 
-def _optional_model(annotation: Any) -> type[BaseModel] | None:
-    if get_origin(annotation) in (Union, UnionType):
-        args = get_args(annotation)
-        if len(args) == 2 and type(None) in args:
-            annotation = next(a for a in args if a is not type(None))
-    return annotation if _is_model(annotation) else None
-
-
-def _union_models(annotation: Any) -> list[type[BaseModel]]:
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    """The members of a union other than None; `(annotation,)` for anything that is not a union."""
     if get_origin(annotation) not in (Union, UnionType):
-        return []
-    models = []
-    for arg in get_args(annotation):
-        if arg is type(None):
-            continue
-        if get_origin(arg) is Annotated:
-            arg = get_args(arg)[0]
-        if not _is_model(arg):
-            return []
-        models.append(arg)
-    # NOTE: a single optional model is an ordinary form model, not a union.
-    return models if len(models) > 1 else []
+        return (annotation,)
+    return tuple(member for member in get_args(annotation) if member is not NoneType)
+
+
+def single_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of `Model` or `Model | None`; None for any other annotation."""
+    members = _union_members(annotation)
+    return members[0] if len(members) == 1 and _is_model(members[0]) else None
 
 
 def form_models(param: ParamField) -> list[type[BaseModel]]:
-    """The model(s) whose fields make up the form for this parameter (`Annotated[Model | None, Form()]`)."""
+    """The model(s) whose fields make up the form for this parameter (`Annotated[Model | None, Form()]`).
+
+    A union of several models counts too (`Annotated[A | B, Form()]`), its members possibly `Annotated`; a lone
+    member, or any member that is not a model, makes the parameter an ordinary form field.
+    """
     # NOTE: vivace's Form declarations always carry embed=True; FastAPI leaves it unset, so it is not read here.
     info = param.field_info
     if not isinstance(info, params.Form) or any(type(item) is Json for item in info.metadata):
         return []
-    model = _optional_model(param.annotation)
-    return [model] if model is not None else _union_models(param.annotation)
+    model = single_model(param.annotation)
+    if model is not None:
+        return [model]
+    members = [get_args(m)[0] if get_origin(m) is Annotated else m for m in _union_members(param.annotation)]
+    return members if len(members) > 1 and all(map(_is_model, members)) else []
 
 
 def has_nullable_form_model(body: list[ParamField]) -> bool:
@@ -147,39 +144,62 @@ def _absent(models: list[type[BaseModel]]) -> dict[str, Any]:
     return {"not": {"anyOf": [{"required": [name]} for name in names]}} if names else {}
 
 
+def _nullable_model_members(param: ParamField, models: list[type[BaseModel]], schema: dict[str, Any]) -> list[Any]:
+    """The `allOf` members of a form model declared `X | None`: "None" is a form without any of its keys."""
+    schema["anyOf"] = [choice for choice in schema["anyOf"] if choice.get("type") != "null"]
+    absent = _absent(models)
+    if param.field_info.is_required():
+        # Required though nullable: its keys must be sent, and then they must make a valid model.
+        return [{"not": absent}, schema]
+    return [{"anyOf": [absent, schema]}]
+
+
+@dataclass(slots=True)
+class _FlatForm:
+    """A flat form's schema being written: plain fields are properties; each form model, and each key a second
+    parameter repeats, is one more `allOf` member that the whole form must satisfy."""
+
+    properties: dict[str, Any] = field(default_factory=dict)
+    required: list[str] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_field(self, key: str, schema: dict[str, Any], required: bool) -> None:
+        if key in self.properties:
+            # NOTE: a repeated key cannot be a second property, so it becomes a constraint of its own.
+            self.members.append({"properties": {key: schema}})
+        else:
+            self.properties[key] = schema
+        if required and key not in self.required:
+            self.required.append(key)
+
+    def add_model(self, param: ParamField, models: list[type[BaseModel]], schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        nullable = NoneType in get_args(param.annotation)
+        self.members.extend(_nullable_model_members(param, models, schema) if nullable else [schema])
+
+    def sections(self) -> dict[str, Any]:
+        """properties and required when there are any, then the allOf members."""
+        present = {"properties": self.properties, "required": self.required}
+        return {**{name: value for name, value in present.items() if value}, "allOf": self.members}
+
+
+def _field_key(index: int) -> str:
+    return f"field_{index}"
+
+
 def _flatten_form_schema(body: list[ParamField], schema: dict[str, Any]) -> None:
-    """`json_schema_extra` of the generated body model: rewrite `field_N` properties into the flat form."""
+    """`json_schema_extra` of the generated body model: its `field_N` properties become the flat form."""
     generated = schema.pop("properties")
     schema.pop("required", None)
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    conditions: list[dict[str, Any]] = []
+    form = _FlatForm()
     for index, param in enumerate(body):
-        field_schema = generated[f"field_{index}"]
         models = form_models(param)
-        if not models:
-            alias = param_aliases(param.name, param.field_info)[0][0]
-            if alias in properties:
-                conditions.append({"properties": {alias: field_schema}})
-            else:
-                properties[alias] = field_schema
-            if param.field_info.is_required() and alias not in required:
-                required.append(alias)
-            continue
-        field_schema.pop("default", None)
-        if type(None) in get_args(param.annotation):
-            field_schema["anyOf"] = [c for c in field_schema["anyOf"] if c.get("type") != "null"]
-            absent = _absent(models)
-            if param.field_info.is_required():
-                conditions.append({"not": absent})
-            else:
-                field_schema = {"anyOf": [absent, field_schema]}
-        conditions.append(field_schema)
-    if properties:
-        schema["properties"] = properties
-    if required:
-        schema["required"] = required
-    schema["allOf"] = conditions
+        if models:
+            form.add_model(param, models, generated[_field_key(index)])
+        else:
+            key = param_aliases(param.name, param.field_info)[0][0]
+            form.add_field(key, generated[_field_key(index)], param.field_info.is_required())
+    schema.update(form.sections())
 
 
 def form_body_model(body: list[ParamField], model_name: str) -> type[BaseModel]:
@@ -193,7 +213,7 @@ def form_body_model(body: list[ParamField], model_name: str) -> type[BaseModel]:
             hook = GetPydanticSchema(get_pydantic_json_schema=partial(_form_model_schema, model[0]))
             wrapped: Any = Annotated[model[0], hook]
             annotation = wrapped if param.annotation is model[0] else wrapped | None
-        key = f"field_{index}"
+        key = _field_key(index)
         info.alias = info.validation_alias = info.serialization_alias = key
         info.title = info.title or param.name.replace("_", " ").title()
         fields[key] = (annotation, info)

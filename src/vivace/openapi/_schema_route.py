@@ -13,8 +13,7 @@ from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass, field
 from functools import partial
-from types import UnionType
-from typing import Any, Union, cast, get_args, get_origin
+from typing import Any, cast
 
 from pydantic import AliasChoices, BaseModel, Json, create_model
 from pydantic.fields import FieldInfo
@@ -26,11 +25,16 @@ from vivace._core.signature import Dependant, ParamField, Special
 from vivace._core.stream import stream_item_type
 from vivace.datastructures import DefaultPlaceholder
 from vivace.openapi._schema_fields import SchemaField, model_fields
-from vivace.openapi._schema_forms import form_body_model, form_models, has_nullable_form_model, param_aliases
+from vivace.openapi._schema_forms import (
+    form_body_model,
+    form_models,
+    has_nullable_form_model,
+    param_aliases,
+    single_model,
+)
 from vivace.security.base import SecurityBase
 
 __all__ = ["ParamEntry", "RouteSchema", "route_schema", "security_scheme_of"]
-
 
 
 @dataclass
@@ -57,6 +61,7 @@ class RouteSchema:
     response_fields: dict[int | str, SchemaField] = field(default_factory=dict)
     stream: str | None = None  # "jsonl" or "sse" for generator endpoints
     stream_item_field: SchemaField | None = None
+    response_class: Any = None  # the route's response class, its DefaultPlaceholder unwrapped
 
     @property
     def parameter_fields(self) -> list[SchemaField]:
@@ -97,8 +102,8 @@ def _build(route: Any) -> RouteSchema:
         for param in locations[location]:
             result.parameters.extend(_param_entries(param, location, route.path_format))
     result.body_field = _body_field(_body_params(dependant), route.unique_id)
-    response_class = _response_class(route)
-    _response_fields(route, response_class, result)
+    result.response_class = _response_class(route)
+    _response_fields(route, result.response_class, result)
     return result
 
 
@@ -171,24 +176,10 @@ def _flatten(root: Dependant) -> tuple[dict[str, list[ParamField]], list[tuple[D
 
 def _body_params(root: Dependant) -> list[ParamField]:
     """Every body/form parameter of the tree, a node before its dependencies, repeats included."""
-    found: list[ParamField] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        found.extend(node.body_params)
-        stack.extend(reversed(node.dependencies))
-    return found
+    return [*root.body_params, *(param for sub in root.dependencies for param in _body_params(sub))]
 
 
 # -- parameters --------------------------------------------------------------------------------------------
-
-
-def _optional_model(annotation: Any) -> type[BaseModel] | None:
-    if get_origin(annotation) in (Union, UnionType):
-        args = get_args(annotation)
-        if len(args) == 2 and type(None) in args:
-            annotation = next(a for a in args if a is not type(None))
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
 def _is_json(info: FieldInfo) -> bool:
@@ -199,7 +190,7 @@ def _param_model(param: ParamField) -> type[BaseModel] | None:
     """The model of a query/header/cookie parameter model (`Annotated[Filters, Query()]`), if it is one."""
     annotation = param.annotation
     if isinstance(param.field_info, params.Query | params.Header | params.Cookie):
-        annotation = _optional_model(annotation)
+        annotation = single_model(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel) and not _is_json(param.field_info):
         return annotation
     return None

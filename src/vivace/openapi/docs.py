@@ -66,6 +66,22 @@ def _attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
+def _docs_page(title: str, favicon_url: str, *, head: str, body: str) -> HTMLResponse:
+    """An HTML page with the head every docs page shares (charset, viewport, title, icon) and its own parts."""
+    return HTMLResponse(f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<link rel="icon" href="{_attr(favicon_url)}">
+{head}</head>
+<body>
+{body}</body>
+</html>
+""")
+
+
 _PRESETS = """presets: [
   SwaggerUIBundle.presets.apis,
   SwaggerUIBundle.SwaggerUIStandalonePreset
@@ -94,27 +110,19 @@ def get_swagger_ui_html(
     # name is kept for compatibility and the undefined entry filtered out.
     config.append(_PRESETS)
     oauth = f"\nui.initOAuth({_script_json(init_oauth)});" if init_oauth else ""
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<link rel="icon" href="{_attr(swagger_favicon_url)}">
-<link rel="stylesheet" href="{_attr(swagger_css_url)}">
-</head>
-<body>
-<div id="swagger-ui"></div>
+    return _docs_page(
+        title,
+        swagger_favicon_url,
+        head=f'<link rel="stylesheet" href="{_attr(swagger_css_url)}">\n',
+        body=f"""<div id="swagger-ui"></div>
 <script src="{_attr(swagger_js_url)}"></script>
 <script>
 const ui = SwaggerUIBundle({{
 {chr(10).join(config)}
 }});{oauth}
 </script>
-</body>
-</html>
-"""
-    return HTMLResponse(page)
+""",
+    )
 
 
 def get_redoc_html(
@@ -127,23 +135,15 @@ def get_redoc_html(
 ) -> HTMLResponse:
     """The ReDoc page that renders the OpenAPI document at `openapi_url`."""
     fonts = f'<link rel="stylesheet" href="{_GOOGLE_FONTS_URL}">\n' if with_google_fonts else ""
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<link rel="icon" href="{_attr(redoc_favicon_url)}">
-{fonts}<style>body {{ margin: 0; padding: 0; }}</style>
-</head>
-<body>
-<noscript>The API reference below is drawn by JavaScript; enable it to read this page.</noscript>
+    return _docs_page(
+        title,
+        redoc_favicon_url,
+        head=f"{fonts}<style>body {{ margin: 0; padding: 0; }}</style>\n",
+        body=f"""<noscript>The API reference below is drawn by JavaScript; enable it to read this page.</noscript>
 <redoc spec-url="{_attr(openapi_url)}"></redoc>
 <script src="{_attr(redoc_js_url)}"></script>
-</body>
-</html>
-"""
-    return HTMLResponse(page)
+""",
+    )
 
 
 # Swagger UI opens the authorization server in a popup and leaves a `swaggerUIRedirectOauth2` object on

@@ -13,7 +13,8 @@ import http.client
 import inspect
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from pydantic_core import PydanticUndefined
 from starlette.responses import JSONResponse
@@ -94,12 +95,6 @@ _SSE_EVENT_SCHEMA: dict[str, Any] = {
     },
 }
 
-_VALIDATION_ERROR_RESPONSE: dict[str, Any] = {
-    "description": "Validation Error",
-    "content": {"application/json": {"schema": {"$ref": REF_PREFIX + "HTTPValidationError"}}},
-}
-
-
 def _api_routes(routes: Sequence[BaseRoute] | None) -> list[APIRoute]:
     # NOTE: only path operations are documented; Starlette routes, mounts and websockets never are.
     return [route for route in routes or () if isinstance(route, APIRoute)]
@@ -137,40 +132,38 @@ def generate_operation_id(*, route: APIRoute, method: str) -> str:
         FastAPIDeprecationWarning,
         stacklevel=2,
     )
-    if route.operation_id:
-        return route.operation_id
-    return route.unique_id
+    return route.operation_id or route.unique_id
 
 
 def generate_operation_summary(*, route: APIRoute, method: str) -> str:
     """The route's summary, or its name in title case (`read_items` -> "Read Items")."""
-    if route.summary:
-        return route.summary
-    return route.name.replace("_", " ").title()
+    return route.summary or route.name.replace("_", " ").title()
+
+
+def _claim_operation_id(operation_id: str, endpoint: Any, taken: set[str]) -> None:
+    """Record an operation id; one already taken gets FastAPI's "Duplicate Operation ID" UserWarning."""
+    if operation_id in taken:
+        name = getattr(endpoint, "__name__", "<unnamed_endpoint>")
+        source = getattr(endpoint, "__globals__", {}).get("__file__")
+        where = f" at {source}" if source else ""
+        # NOTE: a plain UserWarning, as FastAPI emits it.
+        warnings.warn(f"Duplicate Operation ID {operation_id} for function {name}{where}", stacklevel=1)
+    taken.add(operation_id)
 
 
 def get_openapi_operation_metadata(*, route: APIRoute, method: str, operation_ids: set[str]) -> dict[str, Any]:
     """tags, summary, description, operationId and deprecated; warns when an operation id repeats."""
-    operation: dict[str, Any] = {}
-    if route.tags:
-        operation["tags"] = route.tags
-    operation["summary"] = generate_operation_summary(route=route, method=method)
-    if route.description:
-        operation["description"] = route.description
     operation_id = route.operation_id or route.unique_id
-    if operation_id in operation_ids:
-        endpoint_name = getattr(route.endpoint, "__name__", "<unnamed_endpoint>")
-        message = f"Duplicate Operation ID {operation_id} for function {endpoint_name}"
-        file_name = getattr(route.endpoint, "__globals__", {}).get("__file__")
-        if file_name:
-            message += f" at {file_name}"
-        # NOTE: a plain UserWarning, as FastAPI emits it.
-        warnings.warn(message, stacklevel=1)
-    operation_ids.add(operation_id)
-    operation["operationId"] = operation_id
-    if route.deprecated:
-        operation["deprecated"] = route.deprecated
-    return operation
+    _claim_operation_id(operation_id, route.endpoint, operation_ids)
+    # Only summary and operationId are always written; the others only when the route sets them.
+    written = {
+        "tags": route.tags or None,
+        "summary": generate_operation_summary(route=route, method=method),
+        "description": route.description or None,
+        "operationId": operation_id,
+        "deprecated": route.deprecated or None,
+    }
+    return {key: value for key, value in written.items() if value is not None}
 
 
 def get_openapi_security_definitions(
@@ -217,18 +210,11 @@ def get_openapi_operation_parameters(
 
 def _add_examples(target: dict[str, Any], declaration: Any) -> None:
     openapi_examples = getattr(declaration, "openapi_examples", None)
-    example = getattr(declaration, "example", _MISSING)
+    example = getattr(declaration, "example", PydanticUndefined)
     if openapi_examples:
         target["examples"] = jsonable_encoder(openapi_examples)
-    elif example is not _MISSING and not _is_undefined(example):
+    elif example is not PydanticUndefined:
         target["example"] = jsonable_encoder(example)
-
-
-_MISSING = object()
-
-
-def _is_undefined(value: Any) -> bool:
-    return value is PydanticUndefined
 
 
 def get_openapi_operation_request_body(
@@ -253,85 +239,14 @@ def get_openapi_operation_request_body(
     return request_body
 
 
-def _default_status_code(response_class: Any) -> str:
-    # NOTE: a response class's default status is the default of its constructor's `status_code` argument.
+def _main_status(route: APIRoute, response_class: Any) -> str:
+    """The route's status code, else its response class's default (its constructor's `status_code` default)."""
+    if route.status_code is not None:
+        return str(route.status_code)
     parameter = inspect.signature(response_class.__init__).parameters.get("status_code")
     if parameter is not None and isinstance(parameter.default, int):
         return str(parameter.default)
     return "200"
-
-
-def _main_response_content(
-    route: APIRoute, info: RouteSchema, response_class: Any, mapping: FieldMapping, separate: bool
-) -> dict[str, Any] | None:
-    """The content of the route's own response (JSON Lines / SSE streams, or the response class's media type)."""
-    if info.stream == "jsonl":
-        item: dict[str, Any] = {}
-        if info.stream_item_field is not None:
-            item = schema_of(info.stream_item_field, mapping, separate_input_output_schemas=separate)
-        return {"application/jsonl": {"itemSchema": item}}
-    if info.stream == "sse":
-        event = copy.deepcopy(_SSE_EVENT_SCHEMA)
-        if info.stream_item_field is not None:
-            data = schema_of(info.stream_item_field, mapping, separate_input_output_schemas=separate)
-            event["required"] = ["data"]
-            event["properties"]["data"] = {
-                "type": "string", "contentMediaType": "application/json", "contentSchema": data,
-            }
-        return {"text/event-stream": {"itemSchema": event}}
-    media_type = getattr(response_class, "media_type", None)
-    if not media_type:
-        return None
-    schema: dict[str, Any] = {"type": "string"}
-    if isinstance(response_class, type) and issubclass(response_class, JSONResponse):
-        schema = {}
-        if info.response_field is not None:
-            schema = schema_of(info.response_field, mapping, separate_input_output_schemas=separate)
-    return {media_type: {"schema": schema}}
-
-
-def _additional_responses(
-    route: APIRoute, info: RouteSchema, media_type: str | None, responses: dict[str, Any], mapping: FieldMapping,
-    separate: bool,
-) -> None:
-    """Merge `responses={...}` into the operation's responses (models become schemas, descriptions filled)."""
-    for status, declared in route.responses.items():
-        assert isinstance(declared, dict), "An additional response must be a dict"
-        extra = copy.deepcopy(declared)
-        extra.pop("model", None)
-        key = str(status).upper()
-        key = "default" if key == "DEFAULT" else key
-        response = responses.setdefault(key, {})
-        field = info.response_fields.get(status)
-        if field is not None:
-            model_schema = schema_of(field, mapping, separate_input_output_schemas=separate)
-            target = extra.setdefault("content", {}).setdefault(media_type or "application/json", {})
-            deep_dict_update(target.setdefault("schema", {}), model_schema)
-        status_text = status_code_ranges.get(str(status).upper()) or http.client.responses.get(int(status))
-        description = extra.get("description") or response.get("description") or status_text
-        deep_dict_update(response, extra)
-        response["description"] = description or "Additional Response"
-
-
-def _responses(
-    route: APIRoute, info: RouteSchema, mapping: FieldMapping, separate: bool
-) -> dict[str, Any]:
-    response_class = _response_class(route)
-    status = str(route.status_code) if route.status_code is not None else _default_status_code(response_class)
-    responses: dict[str, Any] = {status: {"description": route.response_description}}
-    if is_body_allowed_for_status_code(route.status_code):
-        content = _main_response_content(route, info, response_class, mapping, separate)
-        if content:
-            responses[status]["content"] = content
-    if route.responses:
-        media_type = getattr(response_class, "media_type", None)
-        _additional_responses(route, info, media_type, responses, mapping, separate)
-    return responses
-
-
-def _response_class(route: APIRoute) -> Any:
-    value: Any = route.response_class
-    return getattr(value, "value", value) if type(value).__name__ == "DefaultPlaceholder" else value
 
 
 def _dedup_parameters(parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -341,54 +256,159 @@ def _dedup_parameters(parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(by_key.values())
 
 
-def _callbacks(
-    route: APIRoute, operation_ids: set[str], mapping: FieldMapping, separate: bool
-) -> dict[str, Any]:
-    callbacks: dict[str, Any] = {}
-    for callback in _api_routes(route.callbacks):
-        # NOTE: a callback's own security schemes and error definitions are not added to the document, as in
-        # FastAPI; its models are, through get_fields_from_routes.
-        path, _, _ = get_openapi_path(
-            route=callback, operation_ids=operation_ids, field_mapping=mapping,
-            separate_input_output_schemas=separate,
+def _validation_error_response() -> dict[str, Any]:
+    return {
+        "description": "Validation Error",
+        "content": {"application/json": {"schema": {"$ref": REF_PREFIX + "HTTPValidationError"}}},
+    }
+
+
+class _RouteParts(NamedTuple):
+    """The parts of a route's operations that do not depend on the method, written once per route.
+
+    An empty part is None, so that it is left out of the operation.
+    """
+
+    security: list[dict[str, list[str]]] | None
+    parameters: list[dict[str, Any]] | None
+    request_body: dict[str, Any] | None  # documented only for the methods that may carry a body
+    responses: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _PathWriter:
+    """Pass 2: writes Path Item Objects from the schemas of pass 1.
+
+    It keeps the operation ids seen so far (a repeat warns) and collects what the operations add to the
+    document's components: the security schemes they use and the validation error schemas.
+    """
+
+    mapping: FieldMapping
+    separate: bool
+    operation_ids: set[str]
+    security_schemes: dict[str, Any] = field(default_factory=dict)
+    definitions: dict[str, Any] = field(default_factory=dict)
+
+    def schema(self, item: SchemaField) -> dict[str, Any]:
+        return schema_of(item, self.mapping, separate_input_output_schemas=self.separate)
+
+    def paths(self, routes: Sequence[BaseRoute] | None) -> dict[str, dict[str, Any]]:
+        """The Paths Object of `routes`: routes sharing a path template share its Path Item."""
+        found: dict[str, dict[str, Any]] = {}
+        for route in _api_routes(routes):
+            item = self.path_item(route)
+            if item:
+                found.setdefault(route.path_format, {}).update(item)
+        return found
+
+    def path_item(self, route: APIRoute) -> dict[str, Any]:
+        """One operation per method of the route; nothing for a route left out of the schema."""
+        assert route.methods is not None, "Methods must be a list"
+        if not route.include_in_schema:
+            return {}
+        parts = self._route_parts(route)
+        return {method.lower(): self._operation(route, method, parts) for method in route.methods}
+
+    def _route_parts(self, route: APIRoute) -> _RouteParts:
+        # PERF: security, parameters, body and responses are written once per route, not once per method.
+        info = route_schema(route)
+        schemes, security = get_openapi_security_definitions(info.security)
+        self.security_schemes.update(schemes)
+        parameters = get_openapi_operation_parameters(
+            entries=info.parameters, field_mapping=self.mapping, separate_input_output_schemas=self.separate
         )
-        callbacks[callback.name] = {callback.path: path}
-    return callbacks
-
-
-def _operation(
-    route: APIRoute, method: str, operation_ids: set[str], mapping: FieldMapping, separate: bool,
-    found: tuple[dict[str, Any], dict[str, Any]],
-) -> dict[str, Any]:
-    security_schemes, definitions = found
-    info = route_schema(route)
-    operation = get_openapi_operation_metadata(route=route, method=method, operation_ids=operation_ids)
-    schemes, requirements = get_openapi_security_definitions(info.security)
-    if requirements:
-        operation.setdefault("security", []).extend(requirements)
-    security_schemes.update(schemes)
-    parameters = get_openapi_operation_parameters(
-        entries=info.parameters, field_mapping=mapping, separate_input_output_schemas=separate
-    )
-    if parameters:
-        operation["parameters"] = _dedup_parameters(parameters)
-    if method in METHODS_WITH_BODY:
+        responses = _responses(route, info, self)
+        takes_input = bool(info.parameters) or info.body_field is not None
+        if takes_input and not responses.keys() & {"422", "4XX", "default"}:
+            responses["422"] = _validation_error_response()
+            self.definitions.setdefault("ValidationError", validation_error_definition)
+            self.definitions.setdefault("HTTPValidationError", validation_error_response_definition)
         request_body = get_openapi_operation_request_body(
-            body_field=info.body_field, field_mapping=mapping, separate_input_output_schemas=separate
+            body_field=info.body_field, field_mapping=self.mapping, separate_input_output_schemas=self.separate
         )
-        if request_body:
-            operation["requestBody"] = request_body
-    if route.callbacks:
-        operation["callbacks"] = _callbacks(route, operation_ids, mapping, separate)
-    operation["responses"] = _responses(route, info, mapping, separate)
-    has_input = bool(info.parameter_fields) or info.body_field is not None
-    if has_input and not any(key in operation["responses"] for key in ("422", "4XX", "default")):
-        operation["responses"]["422"] = copy.deepcopy(_VALIDATION_ERROR_RESPONSE)
-        definitions.setdefault("ValidationError", validation_error_definition)
-        definitions.setdefault("HTTPValidationError", validation_error_response_definition)
-    if route.openapi_extra:
-        deep_dict_update(operation, route.openapi_extra)
-    return operation
+        return _RouteParts(security or None, _dedup_parameters(parameters) or None, request_body, responses)
+
+    def _operation(self, route: APIRoute, method: str, parts: _RouteParts) -> dict[str, Any]:
+        operation = get_openapi_operation_metadata(route=route, method=method, operation_ids=self.operation_ids)
+        # NOTE: keys go in in FastAPI's order: the document keeps it wherever the OpenAPI model, which has an
+        # order of its own, is not the one that validates an operation.
+        written = {
+            "security": parts.security,
+            "parameters": parts.parameters,
+            "requestBody": parts.request_body if method in METHODS_WITH_BODY else None,
+            "callbacks": self._callbacks(route) if route.callbacks else None,
+            "responses": parts.responses,
+        }
+        operation.update((key, value) for key, value in written.items() if value is not None)
+        if route.openapi_extra:
+            # The merge changes nested dicts in place; the parts are shared by the route's other methods.
+            operation = copy.deepcopy(operation)
+            deep_dict_update(operation, route.openapi_extra)
+        return operation
+
+    def _callbacks(self, route: APIRoute) -> dict[str, Any]:
+        # NOTE: as in FastAPI, each method documents the callbacks anew (so their operation ids repeat), and a
+        # callback's security schemes and error schemas stay out of the document; its models are in it, through
+        # get_fields_from_routes.
+        writer = _PathWriter(self.mapping, self.separate, self.operation_ids)
+        return {callback.name: {callback.path: writer.path_item(callback)} for callback in _api_routes(route.callbacks)}
+
+
+def _main_response_content(info: RouteSchema, writer: _PathWriter) -> dict[str, Any] | None:
+    """The content of the route's own response (JSON Lines / SSE streams, or the response class's media type)."""
+    if info.stream == "jsonl":
+        item = writer.schema(info.stream_item_field) if info.stream_item_field is not None else {}
+        return {"application/jsonl": {"itemSchema": item}}
+    if info.stream == "sse":
+        event = copy.deepcopy(_SSE_EVENT_SCHEMA)
+        if info.stream_item_field is not None:
+            data = writer.schema(info.stream_item_field)
+            event["required"] = ["data"]
+            event["properties"]["data"] = {
+                "type": "string", "contentMediaType": "application/json", "contentSchema": data,
+            }
+        return {"text/event-stream": {"itemSchema": event}}
+    response_class = info.response_class
+    media_type = getattr(response_class, "media_type", None)
+    if not media_type:
+        return None
+    schema: dict[str, Any] = {"type": "string"}
+    if isinstance(response_class, type) and issubclass(response_class, JSONResponse):
+        schema = writer.schema(info.response_field) if info.response_field is not None else {}
+    return {media_type: {"schema": schema}}
+
+
+def _additional_responses(
+    route: APIRoute, info: RouteSchema, responses: dict[str, Any], writer: _PathWriter
+) -> None:
+    """Merge `responses={...}` into the operation's responses (models become schemas, descriptions filled)."""
+    media_type = getattr(info.response_class, "media_type", None) or "application/json"
+    for status, declared in route.responses.items():
+        assert isinstance(declared, dict), "An additional response must be a dict"
+        extra = copy.deepcopy(declared)
+        extra.pop("model", None)
+        key = str(status).upper()
+        response = responses.setdefault("default" if key == "DEFAULT" else key, {})
+        field = info.response_fields.get(status)
+        if field is not None:
+            target = extra.setdefault("content", {}).setdefault(media_type, {})
+            deep_dict_update(target.setdefault("schema", {}), writer.schema(field))
+        status_text = status_code_ranges.get(key) or http.client.responses.get(int(status))
+        description = extra.get("description") or response.get("description") or status_text
+        deep_dict_update(response, extra)
+        response["description"] = description or "Additional Response"
+
+
+def _responses(route: APIRoute, info: RouteSchema, writer: _PathWriter) -> dict[str, Any]:
+    status = _main_status(route, info.response_class)
+    responses: dict[str, Any] = {status: {"description": route.response_description}}
+    if is_body_allowed_for_status_code(route.status_code):
+        content = _main_response_content(info, writer)
+        if content:
+            responses[status]["content"] = content
+    if route.responses:
+        _additional_responses(route, info, responses, writer)
+    return responses
 
 
 def get_openapi_path(
@@ -400,18 +420,9 @@ def get_openapi_path(
     separate_input_output_schemas: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The Path Item of one route (an operation per method), its security schemes, and extra definitions."""
-    path: dict[str, Any] = {}
-    security_schemes: dict[str, Any] = {}
-    definitions: dict[str, Any] = {}
-    assert route.methods is not None, "Methods must be a list"
-    if not route.include_in_schema:
-        return path, security_schemes, definitions
-    for method in route.methods:
-        path[method.lower()] = _operation(
-            route, method, operation_ids, field_mapping, separate_input_output_schemas,
-            (security_schemes, definitions),
-        )
-    return path, security_schemes, definitions
+    writer = _PathWriter(field_mapping, separate_input_output_schemas, operation_ids)
+    path = writer.path_item(route)
+    return path, writer.security_schemes, writer.definitions
 
 
 # -- the document ------------------------------------------------------------------------------------------
@@ -430,36 +441,13 @@ def _info(
     return info
 
 
-def _add_paths(
-    routes: Sequence[BaseRoute] | None, target: dict[str, dict[str, Any]], components: dict[str, Any],
-    definitions: dict[str, Any], operation_ids: set[str], mapping: FieldMapping, separate: bool,
-) -> None:
-    for route in _api_routes(routes):
-        path, security_schemes, path_definitions = get_openapi_path(
-            route=route, operation_ids=operation_ids, field_mapping=mapping, separate_input_output_schemas=separate
-        )
-        if path:
-            target.setdefault(route.path_format, {}).update(path)
-        if security_schemes:
-            components.setdefault("securitySchemes", {}).update(security_schemes)
-        definitions.update(path_definitions)
-
-
 def get_openapi(
     *,
-    title: str,
-    version: str,
-    openapi_version: str = "3.1.0",
-    summary: str | None = None,
-    description: str | None = None,
-    routes: Sequence[BaseRoute],
-    webhooks: Sequence[BaseRoute] | None = None,
-    tags: list[dict[str, Any]] | None = None,
-    servers: list[dict[str, str | Any]] | None = None,
-    terms_of_service: str | None = None,
-    contact: dict[str, str | Any] | None = None,
-    license_info: dict[str, str | Any] | None = None,
-    separate_input_output_schemas: bool = True,
+    title: str, version: str, openapi_version: str = "3.1.0", summary: str | None = None,
+    description: str | None = None, routes: Sequence[BaseRoute], webhooks: Sequence[BaseRoute] | None = None,
+    tags: list[dict[str, Any]] | None = None, servers: list[dict[str, str | Any]] | None = None,
+    terms_of_service: str | None = None, contact: dict[str, str | Any] | None = None,
+    license_info: dict[str, str | Any] | None = None, separate_input_output_schemas: bool = True,
     external_docs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI document of `routes` (and `webhooks`), as a JSON-compatible dict.
@@ -467,33 +455,29 @@ def get_openapi(
     The document is OpenAPI 3.1, as FastAPI's; an `openapi_version` of "3.0.x" (say "3.0.3") converts it
     to a valid OpenAPI 3.0 document for tools that read nothing newer (`nullable` instead of type lists, ...).
     """
-    output: dict[str, Any] = {
+    fields = get_fields_from_routes([*routes, *(webhooks or [])])
+    mapping, schemas = generate_definitions(fields, separate_input_output_schemas=separate_input_output_schemas)
+    writer = _PathWriter(mapping, separate_input_output_schemas, set())
+    paths = writer.paths(routes)
+    webhook_paths = writer.paths(webhooks)
+    schemas.update(writer.definitions)
+    components = {
+        "schemas": {name: schemas[name] for name in sorted(schemas)},
+        "securitySchemes": writer.security_schemes,
+    }
+    sections: dict[str, Any] = {
         "openapi": "3.1.0" if is_openapi_30(openapi_version) else openapi_version,
         "info": _info(title, version, summary, description, terms_of_service, contact, license_info),
+        "servers": servers,
+        "paths": paths,
+        "webhooks": webhook_paths,
+        "components": {key: value for key, value in components.items() if value},
+        "tags": tags,
+        "externalDocs": external_docs,
     }
-    if servers:
-        output["servers"] = servers
-    fields = get_fields_from_routes([*routes, *(webhooks or [])])
-    mapping, definitions = generate_definitions(fields, separate_input_output_schemas=separate_input_output_schemas)
-    components: dict[str, Any] = {}
-    paths: dict[str, dict[str, Any]] = {}
-    webhook_paths: dict[str, dict[str, Any]] = {}
-    operation_ids: set[str] = set()
-    separate = separate_input_output_schemas
-    _add_paths(routes, paths, components, definitions, operation_ids, mapping, separate)
-    _add_paths(webhooks, webhook_paths, components, definitions, operation_ids, mapping, separate)
-    if definitions:
-        components["schemas"] = {name: definitions[name] for name in sorted(definitions)}
-    if components:
-        output["components"] = components
-    output["paths"] = paths
-    if webhook_paths:
-        output["webhooks"] = webhook_paths
-    if tags:
-        output["tags"] = tags
-    if external_docs:
-        output["externalDocs"] = external_docs
-    document: dict[str, Any] = jsonable_encoder(OpenAPI(**output), by_alias=True, exclude_none=True)
+    # An empty section is left out, except `paths`, which the specification requires.
+    kept = {key: value for key, value in sections.items() if value or key == "paths"}
+    document: dict[str, Any] = jsonable_encoder(OpenAPI(**kept), by_alias=True, exclude_none=True)
     if is_openapi_30(openapi_version):
         return downgrade_document(document, openapi_version)
     return document
