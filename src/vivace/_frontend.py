@@ -16,9 +16,9 @@ import errno
 import os
 import stat
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
@@ -33,12 +33,13 @@ from vivace._core.compile import compile_route
 from vivace._core.handle import handle
 from vivace._core.match import route_path
 from vivace._core.plan import RoutePlan
+from vivace._core.signature import Dependant
 from vivace.params import Depends
 
-if TYPE_CHECKING:
-    from vivace.routing import APIRoute
-
-__all__ = ["Fallback", "Frontend", "FrontendFiles", "FrontendTable", "join_paths", "normalize_path", "wants_check"]
+__all__ = [
+    "Fallback", "Frontend", "FrontendFiles", "FrontendTable", "GuardRouteClass", "join_paths", "normalize_path",
+    "wants_check",
+]
 
 Fallback = Literal["auto", "index.html", "404.html"] | None
 _FALLBACKS = ("auto", "index.html", "404.html", None)
@@ -247,7 +248,28 @@ async def _serve_frontend(request: Request, response: Response) -> Response:
     return served
 
 
-def guard_route(frontend: Frontend, route_class: type[APIRoute]) -> APIRoute:
+class GuardRoute(Protocol):
+    """What a frontend needs of the API route guarding it: the plan compiled at declaration, and analysis again
+    under dependency overrides."""
+
+    plan: RoutePlan
+
+    def analyse(self, overrides: dict[Any, Any] | None = None) -> Dependant: ...
+
+
+class GuardRouteClass(Protocol):
+    """The application's route class (`APIRoute` or a subclass), called as the guard route is declared.
+
+    NOTE: a protocol, not `vivace.routing.APIRoute`: routing imports this module, and imports flow one way.
+    """
+
+    def __call__(
+        self, path: str, endpoint: Callable[..., Any], *, methods: list[str], dependencies: list[Depends],
+        include_in_schema: bool, dependency_overrides_provider: Any,
+    ) -> GuardRoute: ...
+
+
+def guard_route(frontend: Frontend, route_class: GuardRouteClass) -> GuardRoute:
     """An unlisted API route whose plan runs the frontend's dependencies, then `_serve_frontend`."""
     return route_class(
         frontend.path, _serve_frontend, methods=["GET", "HEAD"], dependencies=list(frontend.dependencies),
@@ -268,14 +290,13 @@ class FrontendTable:
     """An application's frontends, most specific prefix first, compiled with the current dependency overrides."""
 
     def __init__(
-        self, frontends: Sequence[Frontend], overrides: dict[Any, Any] | None, route_class: type[APIRoute]
+        self, frontends: Sequence[Frontend], overrides: dict[Any, Any] | None, route_class: GuardRouteClass
     ) -> None:
-        # NOTE: the route class is passed in because vivace.routing imports this module
         ordered = sorted(frontends, key=lambda f: (-f.specificity, f.depth))
         self._entries = [_Entry(f, self._plan(f, overrides, route_class)) for f in ordered]
 
     @staticmethod
-    def _plan(frontend: Frontend, overrides: dict[Any, Any] | None, route_class: type[APIRoute]) -> RoutePlan | None:
+    def _plan(frontend: Frontend, overrides: dict[Any, Any] | None, route_class: GuardRouteClass) -> RoutePlan | None:
         if not frontend.dependencies:
             return None
         route = guard_route(frontend, route_class)

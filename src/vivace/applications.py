@@ -12,8 +12,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from enum import Enum
-from os import PathLike
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
@@ -24,13 +23,13 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack, deprecated
 
-from vivace._core.app import CompiledRouter, ExceptionHandlers
 from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
+from vivace._core.exports import CompiledRouter, ExceptionHandlers
 from vivace._core.limits import LimitsLayer
 from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.runner import Runner
-from vivace._frontend import Fallback, FrontendTable, wants_check
+from vivace._frontend import FrontendTable
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default
 from vivace.exception_handlers import (
@@ -44,7 +43,7 @@ from vivace.openapi._setup import install_docs
 from vivace.openapi.utils import get_openapi
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
-from vivace.routing import APIRoute, APIRouter, APIWebSocketRoute, _as_context_factory, route_runner
+from vivace.routing import APIRoute, APIRouter, APIWebSocketRoute, _as_context_factory, _Declarations, route_runner
 from vivace.telemetry._install import telemetry_runtime
 from vivace.utils import generate_unique_id
 
@@ -96,8 +95,31 @@ class _Overrides(dict[Any, Any]):
         return value
 
 
-class Vivace(Starlette):
+class Vivace(_Declarations, Starlette):
     """A FastAPI-compatible application; every route is compiled into a flat plan at startup."""
+
+    # FastAPI's settings attributes, kept as `__init__` got them (applications read and change them):
+    # what `openapi()` builds the document from whenever it rebuilds it...
+    title: str
+    summary: str | None
+    description: str
+    version: str
+    terms_of_service: str | None
+    contact: dict[str, str | Any] | None
+    license_info: dict[str, str | Any] | None
+    openapi_tags: list[dict[str, Any]] | None
+    servers: list[dict[str, Any]]
+    separate_input_output_schemas: bool
+    openapi_external_docs: dict[str, Any] | None
+    # ... and what `setup()` installs the docs pages from, once
+    openapi_url: str | None
+    docs_url: str | None
+    redoc_url: str | None
+    swagger_ui_oauth2_redirect_url: str | None
+    swagger_ui_init_oauth: dict[str, Any] | None
+    swagger_ui_parameters: dict[str, Any] | None
+    docs_assets: str
+    root_path_in_servers: bool
 
     def __init__(
         self,
@@ -146,25 +168,18 @@ class Vivace(Starlette):
         **extra: Any,
     ) -> None:
         self.debug = debug
-        self.title = title
-        self.summary = summary
-        self.description = description
-        self.version = version
-        self.terms_of_service = terms_of_service
-        self.contact = contact
-        self.license_info = license_info
-        self.openapi_url = openapi_url
-        self.openapi_tags = openapi_tags
-        self.root_path_in_servers = root_path_in_servers
-        self.docs_url = docs_url
-        self.redoc_url = redoc_url
-        self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
-        self.swagger_ui_init_oauth = swagger_ui_init_oauth
-        self.swagger_ui_parameters = swagger_ui_parameters
-        self.servers = servers or []
-        self.separate_input_output_schemas = separate_input_output_schemas
-        self.openapi_external_docs = openapi_external_docs
-        self.docs_assets = docs_assets
+        settings = {
+            "title": title, "summary": summary, "description": description, "version": version,
+            "terms_of_service": terms_of_service, "contact": contact, "license_info": license_info,
+            "openapi_tags": openapi_tags, "servers": servers or [], "openapi_external_docs": openapi_external_docs,
+            "separate_input_output_schemas": separate_input_output_schemas,
+            "openapi_url": openapi_url, "docs_url": docs_url, "redoc_url": redoc_url, "docs_assets": docs_assets,
+            "swagger_ui_oauth2_redirect_url": swagger_ui_oauth2_redirect_url,
+            "swagger_ui_init_oauth": swagger_ui_init_oauth, "swagger_ui_parameters": swagger_ui_parameters,
+            "root_path_in_servers": root_path_in_servers,
+        }
+        for name, value in settings.items():  # typed by the declarations at the top of the class
+            setattr(self, name, value)
         self.extra = extra
         self.openapi_version = "3.1.0"
         self.openapi_schema: dict[str, Any] | None = None
@@ -379,6 +394,10 @@ class Vivace(Starlette):
 
     # -- FastAPI's decorators and registration methods, delegated to the router ---------------------------
 
+    def _declared_in(self) -> APIRouter:
+        """Where `get`, `post`... and `frontend` (shared with APIRouter) declare: the application's router."""
+        return self.router
+
     def add_api_route(
         self, path: str, endpoint: Callable[..., Any], *, methods: list[str] | None = None,
         **options: Unpack[RouteOptions],
@@ -389,38 +408,6 @@ class Vivace(Starlette):
         self, path: str, *, methods: list[str] | None = None, **options: Unpack[RouteOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         return self.router.api_route(path, methods=methods, **options)
-
-    def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a GET operation."""
-        return self.router.get(path, **options)
-
-    def put(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a PUT operation."""
-        return self.router.put(path, **options)
-
-    def post(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a POST operation."""
-        return self.router.post(path, **options)
-
-    def delete(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a DELETE operation."""
-        return self.router.delete(path, **options)
-
-    def options(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare an OPTIONS operation."""
-        return self.router.options(path, **options)
-
-    def head(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a HEAD operation."""
-        return self.router.head(path, **options)
-
-    def patch(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a PATCH operation."""
-        return self.router.patch(path, **options)
-
-    def trace(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a TRACE operation."""
-        return self.router.trace(path, **options)
 
     def websocket(
         self, path: str, name: str | None = None, *, dependencies: Sequence[Depends] | None = None
@@ -436,18 +423,6 @@ class Vivace(Starlette):
     def include_router(self, router: APIRouter, **options: Any) -> None:
         """Add `router`'s operations (see `APIRouter.include_router` for the options)."""
         self.router.include_router(router, **options)
-
-    def frontend(
-        self,
-        path: str,
-        *,
-        directory: str | PathLike[str],
-        fallback: Fallback = "auto",
-        check_dir: bool | Literal["auto"] = "auto",
-    ) -> None:
-        """Serve a static frontend build under `path`, behind every API route (see `APIRouter.frontend`)."""
-        checked = wants_check(directory, check_dir, stacklevel=2)
-        self.router.frontend(path, directory=directory, fallback=fallback, check_dir=checked)
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         self.router.mount(path, app=app, name=name)

@@ -1,7 +1,8 @@
-"""Route declarations: `APIRoute`, `APIWebSocketRoute`, `APIRouter` and `include_router`.
+"""Route declarations: `APIRoute`, `APIWebSocketRoute` and `APIRouter`.
 
 Startup code only. A route records what the user declared and its analysed `Dependant`; `_core/compile.py`
-turns it into a `RoutePlan` when the application starts.
+turns it into a `RoutePlan` when the application starts. What `include_router` merges into the copies of an
+included router's routes is in `vivace/_inclusion.py`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
 from enum import Enum
 from os import PathLike
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from starlette import routing
-from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, compile_path
 from starlette.routing import Mount as Mount
 from starlette.routing import request_response as request_response
@@ -37,10 +36,10 @@ from vivace._core.serialize import response_adapter
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
 from vivace._core.stream import stream_item_type
 from vivace._frontend import Fallback, Frontend, FrontendFiles, join_paths, normalize_path, wants_check
+from vivace._inclusion import Inclusion, check_prefix, first_set, included_options, inner_limit, mount_limits
 from vivace._route_context import RouteContext, iter_route_contexts
 from vivace._route_options import RouteOptions
 from vivace.datastructures import Default, DefaultPlaceholder
-from vivace.exceptions import FastAPIError
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
 from vivace.sse import EventSourceResponse, ServerSentEvent
@@ -62,14 +61,6 @@ DecoratedCallable = TypeVar("DecoratedCallable", bound=Callable[..., Any])
 
 def _value(value: Any) -> Any:
     return value.value if isinstance(value, DefaultPlaceholder) else value
-
-
-def _first_set(*values: Any) -> Any:
-    """The first value that is not a `Default(...)` placeholder, else the last placeholder's value."""
-    for value in values:
-        if not isinstance(value, DefaultPlaceholder):
-            return value
-    return values[-1]
 
 
 class _ServedAlone:
@@ -264,7 +255,71 @@ def _analyse_route(route: APIRoute | APIWebSocketRoute, overrides: dict[Any, Any
     return root
 
 
-class APIRouter(routing.Router):
+class _Declarations:
+    """The HTTP verb decorators and `frontend()`, written once for `APIRouter` and the application.
+
+    On a router they declare into the router itself; the application overrides `_declared_in` with its router,
+    so `app.get(...)` declares on `app.router`, as in FastAPI.
+    """
+
+    def _declared_in(self) -> APIRouter:
+        """The router the declarations go to."""
+        return cast("APIRouter", self)
+
+    def _verb(self, method: str, path: str, options: RouteOptions) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self._declared_in().api_route(path, methods=[method], **options)
+
+    def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a GET operation."""
+        return self._verb("GET", path, options)
+
+    def put(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a PUT operation."""
+        return self._verb("PUT", path, options)
+
+    def post(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a POST operation."""
+        return self._verb("POST", path, options)
+
+    def delete(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a DELETE operation."""
+        return self._verb("DELETE", path, options)
+
+    def options(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare an OPTIONS operation."""
+        return self._verb("OPTIONS", path, options)
+
+    def head(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a HEAD operation."""
+        return self._verb("HEAD", path, options)
+
+    def patch(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a PATCH operation."""
+        return self._verb("PATCH", path, options)
+
+    def trace(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a TRACE operation."""
+        return self._verb("TRACE", path, options)
+
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: str | PathLike[str],
+        fallback: Fallback = "auto",
+        check_dir: bool | Literal["auto"] = "auto",
+    ) -> None:
+        """Serve the static frontend build in `directory` under `path`, behind every API route.
+
+        `fallback` picks what answers a path with no file: "auto" (`404.html` if present, else `index.html`
+        for browser navigations), "index.html", "404.html" or None. `check_dir` checks at declaration that the
+        directory (and an explicit fallback file) exists; "auto" skips it under `FASTAPI_ENV=development`.
+        """
+        checked = wants_check(directory, check_dir, stacklevel=2)
+        self._declared_in()._add_frontend(path, directory, fallback, checked)
+
+
+class APIRouter(_Declarations, routing.Router):
     """A group of path operations with shared prefix, tags, dependencies and responses."""
 
     def __init__(
@@ -296,9 +351,7 @@ class APIRouter(routing.Router):
         )
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
         self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
-        if prefix:
-            assert prefix.startswith("/"), "A path prefix must start with '/'"
-            assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
+        check_prefix(prefix)
         self.prefix = prefix
         self.tags: list[str | Enum] = list(tags or [])
         self.dependencies = list(dependencies or [])
@@ -318,7 +371,7 @@ class APIRouter(routing.Router):
         self._frontends: list[Frontend] = []  # served after every route missed; see vivace/_frontend.py
         # NOTE: the routers (or app routers) this one was included into, with the options of each inclusion:
         # a route added here later is copied into each of them, as FastAPI keeps included routers live
-        self._included_into: list[tuple[APIRouter, _Inclusion]] = []
+        self._included_into: list[tuple[APIRouter, Inclusion]] = []
 
     def _changed(self) -> None:
         self._version += 1
@@ -377,11 +430,11 @@ class APIRouter(routing.Router):
         merged["callbacks"] = [*self.callbacks, *(options.get("callbacks") or [])] or None
         merged["deprecated"] = options.get("deprecated") or self.deprecated
         merged["include_in_schema"] = options.get("include_in_schema", True) and self.include_in_schema
-        merged["response_class"] = _first_set(options.get("response_class", Default(None)), self.default_response_class)
-        merged["generate_unique_id_function"] = _first_set(
+        merged["response_class"] = first_set(options.get("response_class", Default(None)), self.default_response_class)
+        merged["generate_unique_id_function"] = first_set(
             options.get("generate_unique_id_function", Default(None)), self.generate_unique_id_function
         )
-        merged["strict_content_type"] = _first_set(
+        merged["strict_content_type"] = first_set(
             options.get("strict_content_type", Default(None)), self.strict_content_type
         )
         if options.get("max_body_size") is None and self.max_body_size is not None:
@@ -400,47 +453,8 @@ class APIRouter(routing.Router):
 
         return decorator
 
-    def _verb(self, method: str, path: str, options: RouteOptions) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        return self.api_route(path, methods=[method], **options)
-
-    def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a GET operation."""
-        return self._verb("GET", path, options)
-
-    def put(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a PUT operation."""
-        return self._verb("PUT", path, options)
-
-    def post(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a POST operation."""
-        return self._verb("POST", path, options)
-
-    def delete(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a DELETE operation."""
-        return self._verb("DELETE", path, options)
-
-    def options(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare an OPTIONS operation."""
-        return self._verb("OPTIONS", path, options)
-
-    def head(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a HEAD operation."""
-        return self._verb("HEAD", path, options)
-
-    def patch(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a PATCH operation."""
-        return self._verb("PATCH", path, options)
-
-    def trace(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """Declare a TRACE operation."""
-        return self._verb("TRACE", path, options)
-
     def add_api_websocket_route(
-        self,
-        path: str,
-        endpoint: Callable[..., Any],
-        name: str | None = None,
-        *,
+        self, path: str, endpoint: Callable[..., Any], name: str | None = None, *,
         dependencies: Sequence[Depends] | None = None,
     ) -> None:
         route = APIWebSocketRoute(
@@ -477,22 +491,6 @@ class APIRouter(routing.Router):
 
         return decorator
 
-    def frontend(
-        self,
-        path: str,
-        *,
-        directory: str | PathLike[str],
-        fallback: Fallback = "auto",
-        check_dir: bool | Literal["auto"] = "auto",
-    ) -> None:
-        """Serve the static frontend build in `directory` under `path`, behind every API route.
-
-        `fallback` picks what answers a path with no file: "auto" (`404.html` if present, else `index.html`
-        for browser navigations), "index.html", "404.html" or None. `check_dir` checks at declaration that the
-        directory (and an explicit fallback file) exists; "auto" skips it under `FASTAPI_ENV=development`.
-        """
-        self._add_frontend(path, directory, fallback, wants_check(directory, check_dir, stacklevel=2))
-
     def _add_frontend(self, path: str, directory: str | PathLike[str], fallback: Fallback, check_dir: bool) -> None:
         files = FrontendFiles(directory=directory, fallback=fallback, check_dir=check_dir)
         full_path = join_paths(self.prefix, normalize_path(path))
@@ -507,11 +505,10 @@ class APIRouter(routing.Router):
         for parent, inclusion in self._included_into:
             parent._include_frontend(frontend, inclusion)
 
-    def _include_frontend(self, frontend: Frontend, inclusion: _Inclusion) -> None:
+    def _include_frontend(self, frontend: Frontend, inclusion: Inclusion) -> None:
         copy = frontend.included(
             self.prefix + inclusion.prefix, [*self.dependencies, *inclusion.dependencies],
-            self.dependency_overrides_provider,
-            _pick(inclusion.router.max_body_size, inclusion.max_body_size, self.max_body_size),
+            self.dependency_overrides_provider, inner_limit(inclusion, self),
         )
         self._frontends.append(copy)
         self._frontend_added(copy)
@@ -541,17 +538,8 @@ class APIRouter(routing.Router):
         form_limits = check_form_limits(form_limits)
         assert router is not self, "A router cannot include itself"
         assert not self._is_included_in(router), "A router cannot include a router it is already included in"
-        if prefix:
-            assert prefix.startswith("/"), "A path prefix must start with '/'"
-            assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
-        else:
-            for r in router.routes:
-                path = getattr(r, "path", None)
-                if path is not None and not path:
-                    raise FastAPIError(
-                        f"Prefix and path cannot be both empty (path operation: {getattr(r, 'name', 'unknown')})"
-                    )
-        inclusion = _Inclusion(
+        check_prefix(prefix, router.routes)
+        inclusion = Inclusion(
             router, prefix, list(tags or []), list(dependencies or []), default_response_class, dict(responses or {}),
             list(callbacks or []), deprecated, include_in_schema, generate_unique_id_function, strict_content_type,
             max_body_size, form_limits,
@@ -569,12 +557,12 @@ class APIRouter(routing.Router):
             *getattr(router, "_included_lifespans", []),
         ]
 
-    def _include_one(self, route: BaseRoute, inclusion: _Inclusion) -> None:
+    def _include_one(self, route: BaseRoute, inclusion: Inclusion) -> None:
         prefix = inclusion.prefix
         if isinstance(route, APIRoute):
             self.add_api_route(
                 prefix + route.path, route.endpoint, methods=list(route.methods),
-                route_class_override=type(route), **self._included_options(route, inclusion),
+                route_class_override=type(route), **included_options(route, inclusion, self),
             )
         elif isinstance(route, APIWebSocketRoute):
             self.add_api_websocket_route(
@@ -590,61 +578,9 @@ class APIRouter(routing.Router):
         elif isinstance(route, routing.WebSocketRoute):
             self.add_websocket_route(prefix + route.path, route.endpoint, name=route.name)
         elif isinstance(route, routing.Mount):
-            limited = self._mount_limits(inclusion)
+            limited = mount_limits(inclusion, self)
             self.routes.append(routing.Mount(prefix + route.path, app=route.app, name=route.name, middleware=limited))
             self._added(self.routes[-1])
-
-    def _mount_limits(self, inclusion: _Inclusion) -> list[Middleware] | None:
-        """A mounted app in an included router gets the inclusion's limits, as its API routes do (FastAPI)."""
-        router = inclusion.router
-        max_body_size = _pick(router.max_body_size, inclusion.max_body_size, self.max_body_size)
-        form_limits = {**(self.form_limits or {}), **(inclusion.form_limits or {}), **(router.form_limits or {})}
-        if max_body_size is None and not form_limits:
-            return None
-        return [Middleware(LimitsLayer, max_body_size=max_body_size, form_limits=form_limits)]
-
-    def _included_options(self, route: APIRoute, inclusion: _Inclusion) -> RouteOptions:
-        """The options of `route`'s copy: the inclusion's and this router's settings merged with the route's."""
-        router = inclusion.router
-        return {
-            # NOTE: a stream's item type comes from the endpoint's annotation: the copy reads it again from there
-            "response_model": Default(None) if route.stream_item_type is not None else route.response_model,
-            "status_code": route.status_code,
-            "tags": [*inclusion.tags, *route.tags],
-            "dependencies": [*inclusion.dependencies, *route.dependencies],
-            "summary": route.summary,
-            "description": route.description,
-            "response_description": route.response_description,
-            "responses": {**inclusion.responses, **route.responses},
-            "deprecated": route.deprecated or inclusion.deprecated or self.deprecated,
-            "operation_id": route.operation_id,
-            "response_model_include": route.response_model_include,
-            "response_model_exclude": route.response_model_exclude,
-            "response_model_by_alias": route.response_model_by_alias,
-            "response_model_exclude_unset": route.response_model_exclude_unset,
-            "response_model_exclude_defaults": route.response_model_exclude_defaults,
-            "response_model_exclude_none": route.response_model_exclude_none,
-            "include_in_schema": route.include_in_schema and self.include_in_schema and inclusion.include_in_schema,
-            "response_class": _first_set(
-                route.response_class, router.default_response_class, inclusion.default_response_class,
-                self.default_response_class,
-            ),
-            "name": route.name,
-            "callbacks": [*inclusion.callbacks, *(route.callbacks or [])] or None,
-            "openapi_extra": route.openapi_extra,
-            "generate_unique_id_function": _first_set(
-                route.generate_unique_id_function, router.generate_unique_id_function,
-                inclusion.generate_unique_id_function, self.generate_unique_id_function,
-            ),
-            "strict_content_type": _first_set(
-                route.strict_content_type, router.strict_content_type, inclusion.strict_content_type,
-                self.strict_content_type,
-            ),
-            "max_body_size": _pick(route.max_body_size, inclusion.max_body_size, self.max_body_size),
-            "form_limits": {
-                **(self.form_limits or {}), **(inclusion.form_limits or {}), **(route.form_limits or {})
-            } or None,
-        }
 
     def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
         assert event_type in ("startup", "shutdown")
@@ -660,25 +596,6 @@ class APIRouter(routing.Router):
             return func
 
         return decorator
-
-
-@dataclass(frozen=True)
-class _Inclusion:
-    """One `include_router` call: the included router and the options given, kept to copy later routes too."""
-
-    router: APIRouter
-    prefix: str
-    tags: list[str | Enum]
-    dependencies: list[Depends]
-    default_response_class: Any
-    responses: dict[int | str, dict[str, Any]]
-    callbacks: list[BaseRoute]
-    deprecated: bool | None
-    include_in_schema: bool
-    generate_unique_id_function: Any
-    strict_content_type: Any
-    max_body_size: int | None
-    form_limits: dict[str, int | None] | None
 
 
 def _is_event_stream(response_class: Any) -> bool:
@@ -703,6 +620,3 @@ def _as_context_factory(lifespan: Any) -> Any:
         return run_sync_lifespan
     return lifespan
 
-
-def _pick(*values: Any) -> Any:
-    return next((v for v in values if v is not None), None)

@@ -25,7 +25,7 @@ from vivace._core.handle import locate_error
 from vivace._core.match import Matcher
 from vivace._core.runner import RESPONSE_STARTED, Runner, tracked
 
-__all__ = ["SERVER_ERROR_KEY", "CompiledRouter", "ExceptionHandlers"]
+__all__ = ["SERVER_ERROR_KEY", "TELEMETRY_KEY", "CompiledRouter", "ExceptionHandlers"]
 
 #: set in the scope just before the 500 for an unhandled exception is sent, so `@app.middleware("http")` can raise
 #: the exception from `call_next` (as FastAPI does) instead of returning that response
@@ -139,15 +139,11 @@ class CompiledRouter:
         scope[SERVER_ERROR_KEY] = exc
         handler: Any = layer.handler
         if layer.debug:
-            response = layer.debug_response(request, exc)
+            await layer.debug_response(request, exc)(scope, receive, send)
         elif handler is None:
-            response = layer.error_response(request, exc)
-        elif _is_async(handler):
-            response = await handler(request, exc)
+            await layer.error_response(request, exc)(scope, receive, send)
         else:
-            response = await run_in_threadpool(handler, request, exc)
-        if response is not None:
-            await response(scope, receive, send)
+            await _answer(handler, request, exc, scope, receive, send)
 
     async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.redirect_slashes:
@@ -163,12 +159,7 @@ class CompiledRouter:
 
     async def _respond_with(self, handler: Handler, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, send) if scope["type"] == "http" else WebSocket(scope, receive, send)
-        if _is_async(handler):
-            response = await handler(request, exc)
-        else:
-            response = await run_in_threadpool(handler, request, exc)
-        if response is not None:
-            await response(scope, receive, send)
+        await _answer(handler, request, exc, scope, receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self.matcher.match_websocket(scope)
@@ -189,6 +180,18 @@ class CompiledRouter:
                 raise
             # NOTE: a handler's response (an HTTPException's 401, say) becomes the handshake's denial response
             await self._respond_with(handler, exc, scope, receive, send)
+
+
+async def _answer(
+    handler: Handler, request: Request | WebSocket, exc: Exception, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Send what an exception handler (async, or plain and run in the thread pool) returns, if anything."""
+    if _is_async(handler):
+        response = await handler(request, exc)
+    else:
+        response = await run_in_threadpool(handler, request, exc)
+    if response is not None:
+        await response(scope, receive, send)
 
 
 def _is_async(func: Callable[..., Any]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote_plus
 
 from starlette.datastructures import Headers
@@ -14,10 +14,13 @@ from starlette.types import Receive, Scope
 from vivace._core import limits
 from vivace.exceptions import HTTPException
 
+V = TypeVar("V")
+
 __all__ = [
     "MappingSource",
     "body_parse_error",
     "cookies",
+    "group_pairs",
     "headers",
     "is_json_content",
     "limit_receive",
@@ -69,10 +72,19 @@ class QuerySource:
         return [(key, value) for key, values in self._lists.items() for value in values]
 
 
+def group_pairs(pairs: Iterable[tuple[str, V]]) -> dict[str, list[V]]:
+    """The values of (name, value) pairs grouped by name, each list in the order the pairs came."""
+    grouped: dict[str, list[V]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    return grouped
+
+
 def parse_query(raw: bytes) -> dict[str, list[str]]:
     """`parse_qsl(raw.decode("latin-1"), keep_blank_values=True)` grouped by key, as Starlette's QueryParams reads it.
 
     PERF: pieces without `%` or `+` skip unquoting entirely; about 4x faster than `QueryParams` on typical URLs.
+    The grouping is `group_pairs`', inlined: feeding it a generator of pairs cost ~25% on a one-parameter query.
     """
     lists: dict[str, list[str]] = {}
     if not raw:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
 from vivace._core import extract
 from vivace._core.errors import missing_error, reshape
@@ -88,7 +88,7 @@ async def validate_form(plan: RoutePlan, ctx: Context) -> Result:
         raise extract.body_parse_error() from exc
     # NOTE: `await request.form()` in the endpoint returns this same form, as in FastAPI; close_form closes it.
     ctx.request._form = form
-    grouped = _grouped(form)
+    grouped = extract.group_pairs(form.multi_items())
     values: dict[str, Any] = {}
     field_errors: list[dict[str, Any]] = []
     if form_plan.validate_fields is not None:
@@ -107,17 +107,6 @@ async def close_form(ctx: Context) -> None:
     form = ctx.request._form
     if form is not None:
         await form.close()
-
-
-def _grouped(form: FormData) -> Grouped:
-    grouped: Grouped = {}
-    for name, value in form.multi_items():
-        values = grouped.get(name)
-        if values is None:
-            grouped[name] = [value]
-        else:
-            values.append(value)
-    return grouped
 
 
 def _is_empty_file(value: Any) -> bool:

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vivace._core.app import SERVER_ERROR_KEY
+from vivace._core.exports import SERVER_ERROR_KEY
 
 __all__ = ["CallNext", "DispatchFunction", "HTTPMiddleware"]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,10 +11,41 @@ from starlette.responses import Response
 from vivace.openapi.docs import DocsConfig, build_docs_endpoints
 from vivace.responses import JSONResponse
 
-if TYPE_CHECKING:
-    from vivace.applications import Vivace
+__all__ = ["DocsHost", "install_docs"]
 
-__all__ = ["install_docs"]
+
+class DocsHost(Protocol):
+    """The application as the docs setup sees it: its document, its docs settings, and where routes go.
+
+    NOTE: a protocol, not `vivace.applications.Vivace`: the application imports this module, and imports flow
+    one way. Properties, so the application's plain (writable) attributes of the same names satisfy it.
+    """
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def openapi_url(self) -> str | None: ...
+    @property
+    def docs_url(self) -> str | None: ...
+    @property
+    def redoc_url(self) -> str | None: ...
+    @property
+    def swagger_ui_oauth2_redirect_url(self) -> str | None: ...
+    @property
+    def swagger_ui_init_oauth(self) -> dict[str, Any] | None: ...
+    @property
+    def swagger_ui_parameters(self) -> dict[str, Any] | None: ...
+    @property
+    def docs_assets(self) -> str: ...
+    @property
+    def root_path_in_servers(self) -> bool: ...
+
+    def openapi(self) -> dict[str, Any]: ...
+
+    def add_route(
+        self, path: str, route: Callable[..., Any], methods: list[str] | None = None, name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> None: ...
 
 
 class _EncodedDocument:
@@ -55,7 +87,7 @@ def _with_server(document: dict[str, Any], root_path: str) -> dict[str, Any]:
     return {**document, "servers": [{"url": root_path}, *servers]}
 
 
-def install_docs(app: Vivace) -> None:
+def install_docs(app: DocsHost) -> None:
     if not app.openapi_url:
         return
     openapi_url = app.openapi_url

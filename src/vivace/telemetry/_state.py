@@ -21,7 +21,7 @@ from opentelemetry.trace import Span, StatusCode, Tracer
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.websockets import WebSocketDisconnect
 
-from vivace._core.app import TELEMETRY_KEY
+from vivace._core.exports import TELEMETRY_KEY
 from vivace.exceptions import RequestValidationError, WebSocketRequestValidationError
 from vivace.telemetry._config import TelemetryData
 
