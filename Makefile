@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit conformance conformance-core conformance-floor bench docs clean
+.PHONY: run test lint typecheck imports unit conformance conformance-core conformance-floor bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,17 @@ run: $(STAMP)
 	@echo "vivace example app: http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
 	$(BIN)/uvicorn examples.app:app --host 127.0.0.1 --port 8000
 
-test: $(STAMP) lint typecheck unit conformance-floor
+test: $(STAMP) lint typecheck imports unit conformance-floor
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Imports flow one way: no import circles in src/vivace, _core/app.py kept inside _core/, no module over 700 lines.
+imports: $(STAMP)
+	$(BIN)/python tools/check_imports.py
 
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q tests
