@@ -1,0 +1,125 @@
+"""Idempotency keys: a key runs once, whether it is enqueued twice or its message is delivered twice."""
+
+# NOTE: no `from __future__ import annotations`: tasks are defined inside the tests
+
+from typing import Annotated
+
+import pytest
+from taskiq import TaskiqMessage
+
+from vivace import Depends
+from vivace.tasks import TaskFailed, TaskInfo, Tasks, current_task
+
+
+async def redeliver(tasks: Tasks, name: str, task_id: str, key: str, **arguments: object) -> None:
+    """Hand the broker the same message again, as a stream does after a worker died before acknowledging."""
+    broker = tasks.backend.broker
+    message = TaskiqMessage(task_id=task_id, task_name=name, labels={"vivace_key": key}, args=[], kwargs=arguments)
+    await broker.kick(broker.formatter.dumps(message))
+
+
+@pytest.mark.anyio
+async def test_enqueueing_twice_with_a_key_runs_once() -> None:
+    """The second enqueue with the same key sends nothing and returns the first task's handle."""
+    tasks = Tasks()
+    runs: list[str] = []
+
+    @tasks.task
+    async def welcome(email: str, info: Annotated[TaskInfo, Depends(current_task)]) -> str:
+        runs.append(info.key)
+        return f"sent to {email}"
+
+    async with tasks:
+        first = await welcome.options(key="welcome:ada").enqueue("ada@example.org")
+        second = await welcome.options(key="welcome:ada").enqueue("ada@example.org")
+        other = await welcome.options(key="welcome:bob").enqueue("bob@example.org")
+        assert (second.id, second.duplicate, first.duplicate) == (first.id, True, False)
+        assert second == first and other != first
+        assert await second.result(timeout=10) == "sent to ada@example.org"
+        await other.result(timeout=10)
+    assert sorted(runs) == ["welcome:ada", "welcome:bob"]
+
+
+@pytest.mark.anyio
+async def test_a_completed_task_is_not_run_again_on_redelivery() -> None:
+    """A message delivered again after its task completed gives back the recorded result without running."""
+    tasks = Tasks()
+    runs: list[int] = []
+
+    @tasks.task(name="count")
+    async def count(n: int) -> int:
+        runs.append(n)
+        return n * 2
+
+    async with tasks:
+        handle = await count.options(key="count:1").enqueue(1)
+        assert await handle.result(timeout=10) == 2
+        await redeliver(tasks, "count", "redelivered", "count:1", n=1)
+        assert await tasks.result("redelivered", timeout=10) == 2
+    assert runs == [1]
+
+
+@pytest.mark.anyio
+async def test_attempts_cut_short_by_a_crash_count() -> None:
+    """Attempts counted before a crash are remembered: a task that keeps killing its worker ends as failed."""
+    tasks = Tasks()
+    runs: list[int] = []
+
+    @tasks.task(name="heavy", retries=1)
+    async def heavy() -> None:
+        runs.append(1)
+
+    async with tasks:
+        for _ in range(2):  # two attempts began, and their worker never reported back
+            await tasks.backend.store.begin_attempt("heavy:1")
+        await redeliver(tasks, "heavy", "t1", "heavy:1")
+        with pytest.raises(TaskFailed, match="the worker running the last attempt stopped before it finished"):
+            await tasks.result("t1", timeout=10)
+        [letter] = await tasks.dead_letters()
+        assert (letter.key, letter.attempts) == ("heavy:1", 2)
+    assert runs == []
+
+
+@pytest.mark.anyio
+async def test_a_failed_key_stays_failed() -> None:
+    """Enqueueing a key whose task failed for good returns that task: its result is the same failure."""
+    tasks = Tasks()
+
+    @tasks.task
+    async def boom() -> None:
+        raise RuntimeError("no")
+
+    async with tasks:
+        first = await boom.options(key="boom").enqueue()
+        with pytest.raises(TaskFailed):
+            await first.result(timeout=10)
+        again = await boom.options(key="boom").enqueue()
+        assert again.duplicate and again.id == first.id
+        with pytest.raises(TaskFailed, match="RuntimeError: no"):
+            await again.result(timeout=10)
+        assert len(await tasks.dead_letters()) == 1
+
+
+def test_memory_store_is_bounded() -> None:
+    """Keys, completions and dead letters are bounded; the oldest entries go first; entries expire."""
+    import anyio
+
+    from vivace.tasks._backend import DeadLetter
+    from vivace.tasks._memory_store import MemoryTaskStore
+
+    now = [0.0]
+    store = MemoryTaskStore(max_keys=3, max_dead_letters=2, ttl=10.0, clock=lambda: now[0])
+
+    async def fill() -> None:
+        for n in range(5):
+            assert await store.reserve(f"k{n}", f"t{n}") is None
+            await store.complete(f"k{n}", {"value": n})
+            await store.bury(DeadLetter(f"t{n}", "x", f"k{n}", {}, "E: e", 1, 0.0))
+        assert await store.reserve("k4", "other") == "t4"
+        assert await store.reserve("k0", "new") is None  # pushed out by newer keys
+        assert store.sizes() == {"keys": 3, "done": 3, "attempts": 0, "dead": 2}
+        assert [letter.task_id for letter in await store.dead_letters(10)] == ["t4", "t3"]
+        now[0] = 11.0
+        assert await store.completion("k4") == (False, None)
+
+    anyio.run(fill)
