@@ -165,6 +165,16 @@ def test_query_parameters_are_part_of_the_key_in_any_order(setup: Setup) -> None
     assert calls["search"] == 4
 
 
+def test_query_encodings_of_the_same_values_share_an_entry(setup: Setup) -> None:
+    """`%20`, `+` and a plain letter written as `%61` are the same values once decoded: one entry."""
+    client, _, calls = setup
+    first = client.get("/search?q=a%20b&page=1").json()
+    assert client.get("/search?q=a+b&page=1").json() == first
+    assert client.get("/search?page=1&q=%61+b").json() == first
+    assert client.get("/search?q=a&page=1").json()["run"] == 2
+    assert calls["search"] == 2
+
+
 def test_chosen_query_parameters_only(setup: Setup) -> None:
     """With query=["page"], other parameters do not split the entry (the first answer is served)."""
     client, _, calls = setup

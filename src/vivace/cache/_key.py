@@ -38,26 +38,30 @@ class KeyPolicy:
         return cls(namespace, chosen, names, by_user)
 
     def key(self, scope: Scope, user: Any) -> str:
-        """The key of a request: a digest, so any query or header fits, behind the namespace."""
+        """The key of a request: readable up to the path; what else counts is a digest behind it."""
         method = scope["method"]
-        parts = (
-            "GET" if method == "HEAD" else method,  # NOTE: a HEAD is answered from (and fills) the GET's entry
-            scope["path"],
-            self._query(scope["query_string"]),
-            self._headers(scope["headers"]) if self.headers else (),
-            repr(user) if self.by_user else None,
-        )
-        return f"{self.namespace}:{hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()}"
+        path = scope["path"]
+        # NOTE: a HEAD is answered from (and fills) the GET's entry; the path's length keeps keys unambiguous
+        key = f"{self.namespace}:{'GET' if method == 'HEAD' else method}:{len(path)}:{path}"
+        query = self._query(scope["query_string"]) if scope["query_string"] else ()
+        if not (query or self.headers or self.by_user):
+            return key  # PERF: no digest for a route keyed by its path alone (~2 µs of a ~25 µs hit)
+        extra = (query, self._headers(scope["headers"]) if self.headers else (), repr(user) if self.by_user else None)
+        return f"{key}:{hashlib.blake2b(repr(extra).encode(), digest_size=20).hexdigest()}"
 
     def _query(self, raw: bytes) -> tuple[tuple[str, str], ...]:
-        if not raw or (self.query is not None and not self.query):
+        if self.query is not None and not self.query:
             return ()
-        pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+        text = raw.decode("latin-1")
+        if "%" in text or "+" in text:
+            pairs = parse_qsl(text, keep_blank_values=True)
+        else:  # PERF: nothing to unquote: the same pairs as parse_qsl at a quarter of its cost
+            pairs = [(name, value) for name, _, value in (part.partition("=") for part in text.split("&") if part)]
         if self.query is not None:
             pairs = [pair for pair in pairs if pair[0] in self.query]
         # NOTE: sorted by name only (a stable sort): `?a=1&b=2` and `?b=2&a=1` share an entry, `?id=2&id=1`
         # keeps its order, which an endpoint may answer in
-        return tuple(sorted(pairs, key=lambda pair: pair[0]))
+        return tuple(sorted(pairs, key=_name))
 
     def _headers(self, raw: Sequence[tuple[bytes, bytes]]) -> tuple[bytes | None, ...]:
         found: dict[bytes, list[bytes]] = {}
@@ -65,6 +69,10 @@ class KeyPolicy:
             if name in self.headers:
                 found.setdefault(name, []).append(value)
         return tuple(b", ".join(found[name]) if name in found else None for name in self.headers)
+
+
+def _name(pair: tuple[str, str]) -> str:
+    return pair[0]
 
 
 def request_scope(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, cast
@@ -159,6 +160,7 @@ class CachePolicy:
         return [(name, value) for name, value in sub.raw_headers if name not in self._managed]
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)  # PERF: one Cache-Control value per (age, privacy), formatted once
     def _control(max_age: int, private: bool) -> bytes:
         return f"{'private' if private else 'public'}, max-age={max_age}".encode()
 
