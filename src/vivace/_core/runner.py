@@ -23,8 +23,8 @@ from vivace._core import extract
 from vivace._core.handle import handle, prepare, reject, validate_request
 from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context
+from vivace._core.send import InvalidHeader, check_headers, refuse_response, response_start
 from vivace._core.send import body_allowed as send_body_allowed
-from vivace._core.send import response_start
 from vivace._core.threads import run_sync
 from vivace._core.websocket import handle_websocket
 
@@ -36,16 +36,26 @@ RESPONSE_STARTED = "vivace.response_started"
 
 
 def tracked(run: Runner) -> Runner:
-    """`run` with its `send` watched: for targets that send through Response objects or foreign code."""
+    """`run` with its `send` watched: for targets that send through Response objects or foreign code.
+
+    The headers of the response they start are checked first: an invalid one (which would break the HTTP framing
+    or inject a header) is answered with a clean 500 instead, and whatever `run` was sending is stopped.
+    """
 
     @functools.wraps(run)  # NOTE: `__wrapped__` keeps what is being run visible (`vivace routes`, tests)
     async def tracked_run(scope: Scope, receive: Receive, send: Send) -> None:
         async def tracking_send(message: Message) -> None:
             if message["type"] == "http.response.start":
+                check_headers(message.get("headers", ()))
                 scope[RESPONSE_STARTED] = True
             await send(message)
 
-        await run(scope, receive, tracking_send)
+        try:
+            await run(scope, receive, tracking_send)
+        except InvalidHeader as error:
+            if RESPONSE_STARTED in scope:  # NOTE: an inner check refused after another response had started
+                raise
+            await refuse_response(scope, send, error)
 
     return tracked_run
 
@@ -112,32 +122,38 @@ def _direct_runner(plan: RoutePlan) -> Runner:
         if max_body_size is not None:
             receive = extract.limit_receive(scope, receive, max_body_size)
         ctx = Context(scope, receive, send)
-        if validates:
-            errors = await validate_request(plan, ctx)
-            if errors:
-                await reject(plan, ctx, errors)
-        results: list[Any] = []
-        ctx.results = results
-        for call, arguments, is_async in steps:
-            if is_async:
-                results.append(await call(**arguments(ctx)))
-            else:
-                results.append(await run_sync(call, **arguments(ctx)))
-        result = results[-1]
-        if isinstance(result, Response):
-            await tracked(_respond_with(plan, ctx, result))(scope, receive, send)
-            return
-        body = serialize(result)
-        extra = ctx.sub_response
-        status = extra.status_code if extra is not None and extra.status_code else route_status
-        start, body = response_start(status, media_type, body, extra)
-        scope[RESPONSE_STARTED] = True
-        # PERF: `send.send_prepared` inlined: one coroutine frame less on every request
-        await send(start)
-        await send({"type": "http.response.body", "body": body})
-        background = ctx.background_tasks
-        if background is not None:
-            await background()
+        # PERF: a `try` costs nothing until it catches (Python 3.11+)
+        try:
+            if validates:
+                errors = await validate_request(plan, ctx)
+                if errors:
+                    await reject(plan, ctx, errors)
+            results: list[Any] = []
+            ctx.results = results
+            for call, arguments, is_async in steps:
+                if is_async:
+                    results.append(await call(**arguments(ctx)))
+                else:
+                    results.append(await run_sync(call, **arguments(ctx)))
+            result = results[-1]
+            if isinstance(result, Response):
+                await tracked(_respond_with(plan, ctx, result))(scope, receive, send)
+                return
+            body = serialize(result)
+            extra = ctx.sub_response
+            status = extra.status_code if extra is not None and extra.status_code else route_status
+            start, body = response_start(status, media_type, body, extra)
+            scope[RESPONSE_STARTED] = True
+            # PERF: `send.send_prepared` inlined: one coroutine frame less on every request
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            background = ctx.background_tasks
+            if background is not None:
+                await background()
+        except InvalidHeader as error:  # set on the injected Response (or by a cached route's render)
+            if RESPONSE_STARTED in scope:
+                raise
+            await refuse_response(scope, send, error)
 
     return run
 
@@ -165,6 +181,7 @@ def _constant_input_runner(plan: RoutePlan) -> Runner:
     assert serialize is not None
     status = plan.status_code or 200
     content_type = (b"content-type", plan.media_type)
+    check_headers([content_type])  # NOTE: the prebuilt headers are checked here, once; the length is digits
     body_allowed = send_body_allowed(status)
 
     async def run(scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,0 +1,209 @@
+"""Response headers the application sets are checked when the response starts: a name that is not an RFC 9110
+token, or a value holding CR, LF, NUL or another control byte (HTAB aside), becomes a clean JSON 500 that is
+logged with the route — never an injected header (response splitting) and never a dropped connection.
+
+Against a real uvicorn, FastAPI lets uvicorn's own check raise after the response has started: the connection is
+closed with no answer at all (shown side by side below).
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from process_support import ServerProcess, uvicorn_process
+from wire import Connection, healthy
+
+from vivace.testclient import TestClient
+
+APP = textwrap.dedent(
+    """
+    import os
+    from collections.abc import AsyncIterator
+    from typing import Annotated
+
+    if os.environ.get("FRAMEWORK") == "fastapi":
+        from fastapi import Depends, FastAPI, Response
+        from fastapi.responses import StreamingResponse
+    else:
+        from vivace import Depends, FastAPI, Response
+        from vivace.responses import StreamingResponse
+
+    app = FastAPI()
+    events = []
+
+    @app.get("/health")
+    async def health():
+        return {"ok": True}
+
+    @app.get("/events")
+    async def seen():
+        return events
+
+    @app.get("/returned")
+    async def returned():
+        return Response("x", headers={"X-Bad": "a\\r\\nInjected: yes"})
+
+    @app.get("/injected")
+    async def injected(response: Response, q: int = 0):
+        response.headers["x-bad"] = "a\\r\\nInjected: yes"
+        return {"q": q}
+
+    @app.get("/bare-injected")
+    async def bare_injected(response: Response):
+        response.headers["x-bad"] = "a\\nb"
+        return {"a": 1}
+
+    @app.get("/name")
+    async def name(response: Response):
+        response.raw_headers.append((b"x bad", b"v"))
+        return {"a": 1}
+
+    @app.get("/colon-name")
+    async def colon_name():
+        return Response("x", headers={"x-bad:": "v"})
+
+    @app.get("/nul")
+    async def nul():
+        return Response("x", headers={"x-bad": "a\\x00b"})
+
+    @app.get("/escape")
+    async def escape():
+        return Response("x", headers={"x-bad": "a\\x1bb"})
+
+    @app.get("/delete")
+    async def delete():
+        return Response("x", headers={"x-bad": "a\\x7fb"})
+
+    def set_in_dependency(response: Response) -> None:
+        response.headers["x-from-dependency"] = "a\\r\\nb"
+
+    @app.get("/dependency", dependencies=[Depends(set_in_dependency)])
+    async def dependency(q: int = 0):
+        return {"q": q}
+
+    async def cleaned() -> AsyncIterator[None]:
+        events.append("enter")
+        try:
+            yield
+        finally:
+            events.append("exit")
+
+    @app.get("/with-yield")
+    async def with_yield(response: Response, _: Annotated[None, Depends(cleaned)]):
+        response.headers["x-bad"] = "a\\rb"
+        return {"a": 1}
+
+    @app.get("/stream")
+    async def stream():
+        async def chunks():
+            try:
+                while True:
+                    yield b"chunk"
+            finally:
+                events.append("stream closed")
+
+        return StreamingResponse(chunks(), headers={"x-bad": "\\n"})
+
+    @app.get("/valid")
+    async def valid(response: Response):
+        response.headers["x-tab"] = "a\\tb"
+        response.headers["x-latin"] = "caf\\xe9"
+        response.headers["x-empty"] = ""
+        response.raw_headers.append((b"!#$%&'*+-.^_`|~09azAZ", b"token"))
+        return {"a": 1}
+    """
+)
+
+BAD_ROUTES = [
+    "/returned", "/injected?q=1", "/bare-injected", "/name", "/colon-name", "/nul", "/escape", "/delete",
+    "/dependency", "/with-yield", "/stream",
+]  # fmt: skip
+
+REFUSED = b'{"detail":"Internal Server Error"}'
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServerProcess]]:
+    """The same app served by vivace and by FastAPI, each by its own uvicorn."""
+    with (
+        uvicorn_process(APP, tmp_path_factory.mktemp("vivace")) as vivace,
+        uvicorn_process(APP, tmp_path_factory.mktemp("fastapi"), env={"FRAMEWORK": "fastapi"}) as fastapi,
+    ):
+        yield {"vivace": vivace, "fastapi": fastapi}
+
+
+@pytest.mark.parametrize("path", BAD_ROUTES)
+def test_invalid_header_is_a_clean_500_on_a_kept_connection(servers: dict[str, ServerProcess], path: str) -> None:
+    """vivace answers the JSON 500 with no trace of the bad header, and the same connection serves the next
+    request; the server's /health still answers."""
+    server = servers["vivace"]
+    with Connection(server.port) as connection:
+        answer = connection.request("GET", path)
+        assert answer is not None
+        assert (answer.status, answer.body) == (500, REFUSED)
+        assert answer.header("content-type") == "application/json"
+        assert not any(name.startswith("x-") or name == "injected" for name, _ in answer.headers)
+        follow_up = connection.request("GET", "/health")
+        assert follow_up is not None and follow_up.status == 200
+    assert healthy(server.port)
+
+
+@pytest.mark.parametrize("path", BAD_ROUTES)
+def test_fastapi_drops_the_connection(servers: dict[str, ServerProcess], path: str) -> None:
+    """The differential: FastAPI's response starts, uvicorn refuses the header, and the client gets nothing."""
+    server = servers["fastapi"]
+    with Connection(server.port) as connection:
+        assert connection.request("GET", path) is None
+    assert healthy(server.port)
+
+
+def test_refusals_are_logged_with_the_route(servers: dict[str, ServerProcess]) -> None:
+    """The server log names the method, the route's path template and the header; no traceback."""
+    server = servers["vivace"]
+    with Connection(server.port) as connection:
+        connection.request("GET", "/injected?q=2")
+    log = server.output()
+    assert "GET /injected: refused to send the response, invalid response header b'x-bad': b'a\\r\\nInjected: yes'" in (
+        log
+    )
+    assert "Traceback" not in log
+
+
+def test_cleanup_runs_and_the_stream_never_starts(servers: dict[str, ServerProcess]) -> None:
+    """A refused response still exits its `yield` dependencies; a refused stream's generator is never run."""
+    port = servers["vivace"].port
+    with Connection(port) as connection:
+        connection.request("GET", "/with-yield")
+        connection.request("GET", "/stream")
+        events = connection.request("GET", "/events")
+    assert events is not None
+    assert events.json().count("enter") == events.json().count("exit") >= 1
+    assert "stream closed" not in events.json()
+
+
+def test_valid_unusual_headers_pass(servers: dict[str, ServerProcess]) -> None:
+    """HTAB, obs-text bytes, an empty value and every token character are allowed through unchanged."""
+    with Connection(servers["vivace"].port) as connection:
+        answer = connection.request("GET", "/valid")
+    assert answer is not None and answer.status == 200
+    assert answer.header("x-tab") == "a\tb"
+    assert answer.header("x-latin") == "caf\xe9"
+    assert answer.header("x-empty") == ""
+    assert answer.header("!#$%&'*+-.^_`|~09azaz") == "token"
+
+
+def test_in_process_refusal_is_logged_at_error(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    """Through the test client too: a 500 with the JSON body, one ERROR record on the `vivace` logger."""
+    namespace: dict[str, object] = {}
+    exec(compile(APP, "headers_app", "exec"), namespace)
+    client = TestClient(namespace["app"])
+    with caplog.at_level(logging.ERROR, logger="vivace"):
+        response = client.get("/name")
+    assert (response.status_code, response.content) == (500, REFUSED)
+    (record,) = [r for r in caplog.records if r.name == "vivace"]
+    assert record.levelno == logging.ERROR
+    assert record.getMessage() == "GET /name: refused to send the response, invalid response header b'x bad': b'v'"
