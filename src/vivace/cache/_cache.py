@@ -115,7 +115,8 @@ class Cache:
         )  # fmt: skip
 
     def tag_name(self, tag: str) -> str:
-        return f"{self.namespace}:tag:{tag}"
+        """The store's name for `tag`; its length keeps it apart from any name a store derives from it."""
+        return f"{self.namespace}:tag:{len(tag)}:{tag}"
 
     async def invalidate(self, *keys: str) -> int:
         """Remove the entries under these keys (from `CachePolicy.key`); returns how many there were.

@@ -1,9 +1,10 @@
 """`RedisCacheBackend`: entries shared by every worker process, through Redis (the `vivace[redis]` extra).
 
-Layout under the cache's namespace: an entry is a string with a time to live (`NS:<digest>`), its computation
-lock a string with a short one (`NS:<digest>:lock`), a tag a set of entry keys (`NS:tag:<tag>`) with a
-generation counter (`NS:tag:<tag>:gen`) that voids computations in flight when the tag is invalidated. Each
-multi-step operation is one Lua script; redis-py reloads a script the server forgot (after a restart).
+Layout under the cache's namespace NS: an entry is a string with a time to live (`NS:GET:<path length>:<path>`,
+then a digest of the query, headers and user when they count), its computation lock a string with a short one
+(the entry's key + `:lock`), a tag a set of entry keys (`NS:tag:<length>:<tag>`) with a generation counter (the
+set's key + `:gen`) that voids computations in flight when the tag is invalidated. The lengths keep every name
+unambiguous. Each multi-step operation is one Lua script; redis-py reloads a script the server forgot.
 """
 
 from __future__ import annotations
