@@ -114,9 +114,9 @@ class RecordingStore:
     def __init__(self) -> None:
         self.keys: list[str] = []
 
-    async def hit(self, key: str, interval: int, capacity: int) -> tuple[bool, int]:
+    async def hit(self, key: str, interval: int, capacity: int) -> int:
         self.keys.append(key)
-        return True, interval
+        return interval
 
 
 def test_keys_name_the_policy_route_and_client() -> None:

@@ -55,20 +55,21 @@ def test_remaining_and_reset_follow_the_clock(clock: FakeClock) -> None:
     assert limit_headers(client.get("/items"))["ratelimit"] == '"default";r=2;t=30'
 
 
-def hit(backend: MemoryRateLimitBackend, key: str) -> tuple[bool, int]:
-    return asyncio.run(backend.hit(key, interval=10_000_000, capacity=10_000_000))
+def hit(backend: MemoryRateLimitBackend, key: str) -> bool:
+    """One request of `key` on a one-request-per-10-s budget; whether it was admitted."""
+    return asyncio.run(backend.hit(key, interval=10_000_000, capacity=10_000_000)) <= 10_000_000
 
 
 def test_table_is_bounded_by_evicting_the_least_recently_used_key(clock: FakeClock) -> None:
     """Past max_keys the least recently used key goes; a recently used one keeps its state."""
     backend = MemoryRateLimitBackend(max_keys=3, clock=clock)
     for key in ("a", "b", "c"):
-        assert hit(backend, key)[0]
-    assert not hit(backend, "a")[0]  # refused, and now the most recently used
-    assert hit(backend, "d")[0]
+        assert hit(backend, key)
+    assert not hit(backend, "a")  # refused, and now the most recently used
+    assert hit(backend, "d")
     assert len(backend) == 3
-    assert not hit(backend, "a")[0]  # still tracked
-    assert hit(backend, "b")[0]  # evicted, so it starts again with a full budget
+    assert not hit(backend, "a")  # still tracked
+    assert hit(backend, "b")  # evicted, so it starts again with a full budget
 
 
 def test_expired_keys_are_pruned_as_new_keys_arrive(clock: FakeClock) -> None:

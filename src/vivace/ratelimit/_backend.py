@@ -19,12 +19,12 @@ __all__ = ["ConnectedBackend", "RateLimitStore"]
 class RateLimitStore(Protocol):
     """Counters that a limiter can use as they are (the memory backend)."""
 
-    async def hit(self, key: str, interval: int, capacity: int) -> tuple[bool, int]:
-        """Spend one request of `key`'s budget if it is there: `(admitted, debt)`.
+    async def hit(self, key: str, interval: int, capacity: int) -> int:
+        """Spend `interval` of `key`'s budget if that leaves at most `capacity` owed; returns the debt.
 
-        `debt` is how many microseconds of budget `key` owes once this request is counted (admitted or not):
-        admitted when `debt <= capacity`. A store that lost its backing service raises
-        `vivace._backends.BackendUnavailable`.
+        The debt is how many microseconds of budget `key` owes with this request counted: the request is
+        admitted (and recorded) when it is at most `capacity`, refused (and not recorded) otherwise. A store
+        that lost its backing service raises `vivace._backends.BackendUnavailable`.
         """
         ...
 

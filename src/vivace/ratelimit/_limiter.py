@@ -23,7 +23,7 @@ from vivace._backends import BackendUnavailable, unavailable
 from vivace.exceptions import HTTPException
 from vivace.params import Depends
 from vivace.ratelimit._backend import ConnectedBackend, RateLimitStore
-from vivace.ratelimit._keys import client_address
+from vivace.ratelimit._keys import UNKNOWN_CLIENT
 from vivace.ratelimit._memory import MemoryRateLimitBackend
 from vivace.ratelimit._rate import MICROSECONDS, Rate, parse_rate
 from vivace.ratelimit._responses import openapi_responses
@@ -76,7 +76,8 @@ class RateLimit:
         self.backend = MemoryRateLimitBackend() if backend is None else backend
         self._interval = self.rate.interval
         self._capacity = self.rate.capacity
-        self._key_function = client_address if key is None or isinstance(key, Depends) else key
+        # None: the peer address (also when a key dependency gives None); see `client_address`
+        self._key_function = None if key is None or isinstance(key, Depends) else key
         self._prefix = f"{name}:{self.rate.limit}/{self.rate.period}/{self.rate.burst}:"
         self._route_prefixes: dict[int, str] = {}
         self._routes: list[Any] = []
@@ -84,12 +85,14 @@ class RateLimit:
         self._degraded = False
         self._set_headers(name)
         self._store, self.__signature__ = self._plan_signature(key)
+        memory = self.backend if isinstance(self.backend, MemoryRateLimitBackend) else None
+        self._check_in_memory = memory.check if memory is not None else None
         self._detail = f"Rate limit exceeded: {self.rate}"
 
     def _set_headers(self, name: str) -> None:
         quoted = f'"{name}"'
         self._policy = f"{quoted};q={self.rate.limit};w={self.rate.period}"
-        self._policy_bytes = self._policy.encode("ascii")
+        self._policy_field = (b"ratelimit-policy", self._policy.encode("ascii"))
         self._quoted = quoted
         self._state_format = quoted.encode("ascii") + b";r=%d;t=%d"
 
@@ -128,31 +131,47 @@ class RateLimit:
         self, *, request: Request, response: Response, key: Any = None, store: RateLimitStore | None = None
     ) -> None:
         if key is None:
-            key = self._key_function(request)
+            key_function = self._key_function
+            if key_function is None:
+                # PERF: the default key (the peer address) read here rather than through client_address()
+                client = request.scope.get("client")
+                key = client[0] if client else UNKNOWN_CLIENT
+            else:
+                key = key_function(request)
         elif type(key) is not str:
             key = str(key)
         if len(key) > _MAX_KEY_LENGTH:
             key = hashlib.sha256(key.encode()).hexdigest()
         prefix = self._shared_prefix
         if prefix is None:
-            prefix = self._route_prefix(request.scope)
-        try:
-            admitted, debt = await (self._store if store is None else store).hit(
-                prefix + key, self._interval, self._capacity
-            )
-        except BackendUnavailable as exc:
-            self._backend_failed(exc)
-            return
-        if self._degraded:
-            self._backend_recovered()
-        if not admitted:
+            scope = request.scope
+            prefix = self._route_prefixes.get(id(scope.get("route"))) or self._route_prefix(scope)
+        check = self._check_in_memory
+        if check is not None:
+            # PERF: the memory backend's synchronous check, without a coroutine per request (~0.2 µs)
+            debt = check(prefix + key, self._interval, self._capacity)
+        else:
+            counted = await self._count(prefix + key, store)
+            if counted is None:
+                return
+            debt = counted
+        if debt > self._capacity:
             raise self._refusal(debt)
         remaining = (self._capacity - debt) // self._interval
         restored = -(-debt // MICROSECONDS)  # whole seconds, rounded up
         # PERF: appended to the raw list rather than set through `response.headers` (about 1 µs less per header)
-        response.raw_headers.extend(
-            ((b"ratelimit-policy", self._policy_bytes), (b"ratelimit", self._state_format % (remaining, restored)))
-        )
+        response.raw_headers.extend((self._policy_field, (b"ratelimit", self._state_format % (remaining, restored))))
+
+    async def _count(self, key: str, store: RateLimitStore | None) -> int | None:
+        """Ask the store; None when it is unavailable and this limiter fails open."""
+        try:
+            counted = await (self._store if store is None else store).hit(key, self._interval, self._capacity)
+        except BackendUnavailable as exc:
+            self._backend_failed(exc)
+            return None
+        if self._degraded:
+            self._backend_recovered()
+        return counted
 
     def _route_prefix(self, scope: Scope) -> str:
         """The key prefix of the matched route: its methods and path template, the same in every process."""
@@ -193,7 +212,7 @@ class RateLimit:
 class _ConnectedAtStartup:
     """The store of a limiter whose backend connects at startup: the request always brings the real one."""
 
-    async def hit(self, key: str, interval: int, capacity: int) -> tuple[bool, int]:
+    async def hit(self, key: str, interval: int, capacity: int) -> int:
         raise AssertionError("a connected backend's store comes from its app-scoped dependency")
 
 

@@ -38,7 +38,8 @@ _STORE_ERRORS: tuple[type[BaseException], ...] = (*REDIS_ERRORS, RedisError)
 
 # The same steps as MemoryRateLimitBackend.hit, in whole microseconds of the server's clock.
 # KEYS[1]: the key; ARGV[1]: the interval one request costs; ARGV[2]: the debt allowed (capacity).
-# Returns {admitted (1/0), debt}. Integers pass through Lua's doubles exactly up to 2^53 (year 2255 in µs).
+# Returns the debt (admitted when it is at most the capacity). Integers pass through Lua's doubles exactly
+# up to 2^53 microseconds (the year 2255).
 GCRA_SCRIPT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
@@ -48,11 +49,10 @@ if tat < now then
   tat = now
 end
 local debt = tat + interval - now
-if debt > tonumber(ARGV[2]) then
-  return {0, debt}
+if debt <= tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[1], string.format('%d', tat + interval), 'PX', string.format('%d', math.ceil(debt / 1000)))
 end
-redis.call('SET', KEYS[1], string.format('%d', tat + interval), 'PX', string.format('%d', math.ceil(debt / 1000)))
-return {1, debt}
+return debt
 """
 
 
@@ -105,10 +105,10 @@ class RedisRateLimitStore:
         # is busy; waiting for a free one keeps a burst of requests counted.
         self._slots = asyncio.Semaphore(max_connections)
 
-    async def hit(self, key: str, interval: int, capacity: int) -> tuple[bool, int]:
+    async def hit(self, key: str, interval: int, capacity: int) -> int:
         try:
             async with self._slots:
-                admitted, debt = await self._script(keys=[self._prefix + key], args=[interval, capacity])
+                debt = await self._script(keys=[self._prefix + key], args=[interval, capacity])
         except _STORE_ERRORS as exc:
             raise BackendUnavailable(FEATURE, exc) from exc
-        return admitted == 1, int(debt)
+        return int(debt)
