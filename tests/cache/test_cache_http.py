@@ -468,3 +468,32 @@ def test_background_tasks_and_yield_dependencies_around_hits(kind: BackendKind) 
         log.clear()
         assert client.get("/work").json() == "session"
         assert log == ["open", "dependency task", "close"]
+
+
+def test_headers_set_by_dependencies_are_added_to_hits_but_never_stored(kind: BackendKind) -> None:
+    """A dependency's header rides on this request's answer only; a cookie it sets on a hit makes that answer
+    private (a dependency's cookie on a miss keeps the answer from being stored at all)."""
+    app = FastAPI()
+    cache = Cache(kind.make())
+    runs = Counter[str]()
+
+    def tracking(response: Response, x_request: Annotated[str, Header()], x_new: Annotated[str, Header()] = "") -> None:
+        response.headers["X-Request"] = x_request
+        if x_new:
+            response.set_cookie("visitor", x_new)
+
+    @app.get("/page", dependencies=[Depends(tracking)])
+    @cache.cached(ttl=60)
+    async def page() -> str:
+        runs["page"] += 1
+        return "page"
+
+    with TestClient(app) as client:
+        assert client.get("/page", headers={"x-request": "1"}).headers["x-request"] == "1"
+        hit = client.get("/page", headers={"x-request": "2"})
+        assert (hit.headers["x-request"], hit.headers["cache-control"]) == ("2", "public, max-age=60")
+        newcomer = client.get("/page", headers={"x-request": "3", "x-new": "v1"})
+        assert newcomer.headers["set-cookie"].startswith("visitor=v1")
+        assert newcomer.headers["cache-control"] == "private, max-age=60"
+        assert client.get("/page", headers={"x-request": "4"}).headers.get("set-cookie") is None
+    assert runs["page"] == 1

@@ -75,7 +75,7 @@ class CachePolicy:
         self._tag_makers = tuple(tag for tag in tag_list if not isinstance(tag, str))
         self.statuses = frozenset(statuses)
         self._stored = frozenset(name.lower().encode("latin-1") for name in store_headers) - MANAGED
-        self._managed = MANAGED | self._stored
+        self._managed = (MANAGED - {b"set-cookie"}) | self._stored  # a dependency's cookie reaches its client
         vary = [*header_names, *(vary_user if self.user is not None else ())]
         self._vary = ", ".join(dict.fromkeys(vary)).encode("latin-1")
         self.private = self.user is not None if private is None else private
