@@ -2,14 +2,15 @@
 
 # NOTE: no `from __future__ import annotations`: the endpoints below use local dependencies in annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
 import pytest
 from pydantic import BaseModel
 
-from vivace import Depends, FastAPI, Header, Query
+from vivace import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from vivace.cache import Cache
+from vivace.routing import APIRoute
 from vivace.testclient import TestClient
 
 
@@ -136,3 +137,39 @@ def test_one_policy_decorates_several_endpoints() -> None:
         assert [client.get(path).json() for path in ("/one", "/two", "/one", "/two")] == ["one", "two"] * 2
     assert runs == ["one", "two"]
     assert "ttl=60" in repr(policy)
+
+
+class Stamped(APIRoute):
+    """A custom route class, as FastAPI apps write them: wraps the handler and stamps each response."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            response = await original(request)
+            response.headers["X-Stamped"] = "yes"
+            return response
+
+        return handler
+
+
+def test_cached_route_in_an_included_router_with_a_custom_route_class() -> None:
+    """Prefixes from include_router and a route class's handler wrap the cached endpoint as any other."""
+    cache = Cache()
+    runs: list[int] = []
+    router = APIRouter(prefix="/items", route_class=Stamped)
+
+    @router.get("/{item_id}")
+    @cache.cached(ttl=60)
+    async def item(item_id: int) -> dict[str, int]:
+        runs.append(item_id)
+        return {"item": item_id}
+
+    app = FastAPI()
+    app.include_router(router, prefix="/api")
+    with TestClient(app) as client:
+        first = client.get("/api/items/1")
+        again = client.get("/api/items/1", headers={"If-None-Match": first.headers["etag"]})
+    assert (first.json(), first.headers["x-stamped"]) == ({"item": 1}, "yes")
+    assert (again.status_code, again.headers["x-stamped"]) == (304, "yes")
+    assert runs == [1]
