@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute
 from vivace._core.signature import Dependant
 from vivace.encoders import jsonable_encoder
 from vivace.exceptions import FastAPIDeprecationWarning
+from vivace.openapi._dependency_responses import add_dependency_responses
 from vivace.openapi._downgrade import downgrade_document, is_openapi_30
 from vivace.openapi._schema_fields import (
     FieldMapping,
@@ -318,6 +319,7 @@ class _PathWriter:
             entries=info.parameters, field_mapping=self.mapping, separate_input_output_schemas=self.separate
         )
         responses = _responses(route, info, self)
+        add_dependency_responses(responses, route.dependant)
         takes_input = bool(info.parameters) or info.body_field is not None
         if takes_input and not responses.keys() & {"422", "4XX", "default"}:
             responses["422"] = _validation_error_response()

@@ -3,6 +3,14 @@
 Everything that does not depend on the request is settled in `__init__`: the numbers of the algorithm, the
 header values, where the key comes from, the dependency signature. A request then costs a key lookup, one
 store call and two appended headers.
+
+PERF: measured in-process (synthetic ASGI calls as in bench/inprocess.py, thread CPU time, best of 7 runs of
+20,000 on the 2-core VM), a `GET` returning a small dict costs 4.0 us; with a memory `RateLimit` on the route,
+7.8 us. Of the 3.8 us, 2.4 us are what any dependency asking for `Request` and `Response` costs (the flat
+runner's context, the two objects; the `Response` was 2 us more before it was built without `__init__`) and
+1.4 us the limiter (key, route prefix, the GCRA step, the RateLimit value). Over uvicorn, which adds about
+30 us per request here, that is a 10 % lower throughput at most; callgrind counts 146k -> 192k user-space
+instructions per request (uvicorn included).
 """
 
 from __future__ import annotations
