@@ -7,8 +7,10 @@ dropped connection looks like from the client.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +62,18 @@ class Connection:
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 
+    def send_in_background(self, data: bytes) -> threading.Thread:
+        """Send `data` from a thread, so the answer can be read while it goes out (a server may answer a bad body
+        before reading all of it); sending stops quietly when the server closes first."""
+
+        def send_all() -> None:
+            with contextlib.suppress(OSError):
+                self.sock.sendall(data)
+
+        sender = threading.Thread(target=send_all, daemon=True)
+        sender.start()
+        return sender
+
     def request(
         self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
     ) -> Answer | None:
@@ -69,8 +83,11 @@ class Connection:
         if body and "content-length" not in {name.lower() for name in fields}:
             fields["content-length"] = str(len(body))
         lines += [f"{name}: {value}" for name, value in fields.items()]
-        self.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        return self.response()
+        sender = self.send_in_background(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        try:
+            return self.response()
+        finally:
+            sender.join(TIMEOUT)
 
     def response(self) -> Answer | None:
         head = self._until(b"\r\n\r\n")
