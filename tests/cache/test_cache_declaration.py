@@ -173,3 +173,23 @@ def test_cached_route_in_an_included_router_with_a_custom_route_class() -> None:
     assert (first.json(), first.headers["x-stamped"]) == ({"item": 1}, "yes")
     assert (again.status_code, again.headers["x-stamped"]) == (304, "yes")
     assert runs == [1]
+
+
+def test_a_single_name_may_be_given_as_a_string() -> None:
+    """`headers="Accept-Language"` and `query="page"` mean one name each, not a sequence of letters."""
+    app = FastAPI()
+    cache = Cache()
+    runs: list[str] = []
+
+    @app.get("/list")
+    @cache.cached(ttl=60, headers="Accept-Language", query="page", store_headers="X-Count")
+    async def listing(page: int = 1, sort: str = "") -> dict[str, int]:
+        runs.append(f"{page}{sort}")
+        return {"page": page}
+
+    with TestClient(app) as client:
+        answer = client.get("/list?page=1&sort=a")
+        client.get("/list?page=1&sort=b")
+        client.get("/list?page=1", headers={"Accept-Language": "fr"})
+    assert answer.headers["vary"] == "Accept-Language"
+    assert runs == ["1a", "1"]

@@ -34,7 +34,7 @@ class KeyPolicy:
             chosen = frozenset()
         else:
             chosen = frozenset((query,) if isinstance(query, str) else query)
-        names = tuple(name.lower().encode("latin-1") for name in ((headers,) if isinstance(headers, str) else headers))
+        names = tuple(name.lower().encode("latin-1") for name in headers)
         return cls(namespace, chosen, names, by_user)
 
     def key(self, scope: Scope, user: Any) -> str:

@@ -68,15 +68,15 @@ class CachePolicy:
         self.cache = cache
         self.ttl = float(ttl)
         self.user = _as_dependency(user)
-        header_names = sorted(((headers,) if isinstance(headers, str) else tuple(headers)), key=str.lower)
+        header_names = sorted(_names(headers), key=str.lower)
         self.keys = KeyPolicy.build(cache.namespace, query, header_names, self.user is not None)
         tag_list = [tags] if isinstance(tags, str) else list(tags)
         self._tags = tuple(cache.tag_name(tag) for tag in tag_list if isinstance(tag, str))
         self._tag_makers = tuple(tag for tag in tag_list if not isinstance(tag, str))
         self.statuses = frozenset(statuses)
-        self._stored = frozenset(name.lower().encode("latin-1") for name in store_headers) - MANAGED
+        self._stored = frozenset(name.lower().encode("latin-1") for name in _names(store_headers)) - MANAGED
         self._managed = (MANAGED - {b"set-cookie"}) | self._stored  # a dependency's cookie reaches its client
-        vary = [*header_names, *(vary_user if self.user is not None else ())]
+        vary = [*header_names, *(_names(vary_user) if self.user is not None else ())]
         self._vary = ", ".join(dict.fromkeys(vary)).encode("latin-1")
         self.private = self.user is not None if private is None else private
         self.max_age = max_age
@@ -163,6 +163,11 @@ class CachePolicy:
     @functools.lru_cache(maxsize=4096)  # PERF: one Cache-Control value per (age, privacy), formatted once
     def _control(max_age: int, private: bool) -> bytes:
         return f"{'private' if private else 'public'}, max-age={max_age}".encode()
+
+
+def _names(names: Iterable[str]) -> tuple[str, ...]:
+    """Header names as given; a lone string is one name, not a sequence of letters."""
+    return (names,) if isinstance(names, str) else tuple(names)
 
 
 def _as_dependency(user: Any) -> Depends | None:
