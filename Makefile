@@ -43,6 +43,11 @@ conformance-core: $(STAMP)
 conformance-floor: $(STAMP)
 	$(BIN)/python tools/conformance.py check
 
+# Popular FastAPI extension libraries' own test suites (pinned sdists, one venv each under .cache/ecosystem/), on
+# FastAPI and then on vivace through the `fastapi` alias; prints "NAME: P of B" per library. Not part of `make test`.
+ecosystem: $(STAMP)
+	$(BIN)/python tools/ecosystem.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 

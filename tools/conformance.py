@@ -87,14 +87,14 @@ def ensure_sdist() -> Path:
 
 
 @contextlib.contextmanager
-def exclusive_lock() -> Iterator[None]:
-    """One conformance run at a time per checkout: runs share the sdist tree, and some tests write to it."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / "lock").open("w") as handle:
+def exclusive_lock(directory: Path = CACHE, what: str = "conformance") -> Iterator[None]:
+    """One run at a time per checkout and cache directory: runs share their trees, and some tests write to them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "lock").open("w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print("waiting for another conformance run in this checkout to finish ...", flush=True)
+            print(f"waiting for another {what} run in this checkout to finish ...", flush=True)
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
@@ -284,12 +284,12 @@ def pytest_environment(mode: str, run_dir: Path) -> dict[str, str]:
     return env
 
 
-def invoke(command: list[str], env: dict[str, str], log: Path, max_seconds: float) -> tuple[int, bool]:
-    """Run pytest in its own process group, output to `log`; kill the group after `max_seconds`."""
+def invoke(
+    command: list[str], env: dict[str, str], log: Path, max_seconds: float, cwd: Path = WORK_TREE
+) -> tuple[int, bool]:
+    """Run pytest in its own process group in `cwd`, output to `log`; kill the group after `max_seconds`."""
     with log.open("w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            command, cwd=WORK_TREE, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             return proc.wait(timeout=max_seconds), False
         except subprocess.TimeoutExpired:
