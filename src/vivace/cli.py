@@ -1,4 +1,4 @@
-"""The `vivace` command: `dev`, `run`, `routes`, `openapi` and `check`.
+"""The `vivace` command: `dev`, `run`, `routes`, `openapi`, `check`, and `worker` / `scheduler` for durable tasks.
 
 This module only parses the command line and reports errors; each command's work lives in `vivace._cli`.
 A problem the user can fix (no app, an import error in their code, a busy port) is printed as a short message
@@ -21,6 +21,7 @@ from vivace._cli.document import openapi_text
 from vivace._cli.errors import CLIError, UserCodeError
 from vivace._cli.routes import plans_text, routes_text
 from vivace._cli.serve import SERVERS, ServeOptions, require_server, serve
+from vivace._cli.worker import add_commands as add_worker_commands
 
 __all__ = ["build_parser", "main"]
 
@@ -116,6 +117,8 @@ def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     _add_app_arguments(check)
     check.set_defaults(handler=_check)
+
+    add_worker_commands(commands, _add_app_arguments, _EPILOG)
 
 
 def build_parser() -> argparse.ArgumentParser:

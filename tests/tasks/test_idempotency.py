@@ -9,6 +9,7 @@ from taskiq import TaskiqMessage
 
 from vivace import Depends
 from vivace.tasks import TaskFailed, TaskInfo, Tasks, current_task
+from vivace.tasks._execute import MAX_INTERRUPTIONS
 
 
 async def redeliver(tasks: Tasks, name: str, task_id: str, key: str, **arguments: object) -> None:
@@ -60,24 +61,29 @@ async def test_a_completed_task_is_not_run_again_on_redelivery() -> None:
 
 
 @pytest.mark.anyio
-async def test_attempts_cut_short_by_a_crash_count() -> None:
-    """Attempts counted before a crash are remembered: a task that keeps killing its worker ends as failed."""
+async def test_runs_cut_short_by_a_crash_run_again_a_few_times() -> None:
+    """A run its worker never finished is not a failure: it runs again, but a task that keeps killing its
+    workers ends in the dead-letter list after MAX_INTERRUPTIONS."""
     tasks = Tasks()
     runs: list[int] = []
 
-    @tasks.task(name="heavy", retries=1)
-    async def heavy() -> None:
-        runs.append(1)
+    @tasks.task(name="heavy")
+    async def heavy(info: Annotated[TaskInfo, Depends(current_task)]) -> None:
+        runs.append(info.attempt)
 
     async with tasks:
-        for _ in range(2):  # two attempts began, and their worker never reported back
+        for _ in range(MAX_INTERRUPTIONS):  # runs that began, and whose worker never reported back
             await tasks.backend.store.begin_attempt("heavy:1")
         await redeliver(tasks, "heavy", "t1", "heavy:1")
-        with pytest.raises(TaskFailed, match="the worker running the last attempt stopped before it finished"):
-            await tasks.result("t1", timeout=10)
+        assert await tasks.result("t1", timeout=10) is None
+        for _ in range(MAX_INTERRUPTIONS + 1):
+            await tasks.backend.store.begin_attempt("heavy:2")
+        await redeliver(tasks, "heavy", "t2", "heavy:2")
+        with pytest.raises(TaskFailed, match="its worker stopped while running it, 4 times"):
+            await tasks.result("t2", timeout=10)
         [letter] = await tasks.dead_letters()
-        assert (letter.key, letter.attempts) == ("heavy:1", 2)
-    assert runs == []
+        assert (letter.key, letter.attempts) == ("heavy:2", 1)
+    assert runs == [1]
 
 
 @pytest.mark.anyio
@@ -118,6 +124,9 @@ def test_memory_store_is_bounded() -> None:
         assert await store.reserve("k4", "other") == "t4"
         assert await store.reserve("k0", "new") is None  # pushed out by newer keys
         assert store.sizes() == {"keys": 3, "done": 3, "attempts": 0, "dead": 2}
+        assert await store.begin_attempt("a") == (1, 0)
+        await store.fail_attempt("a")
+        assert await store.begin_attempt("a") == (2, 1)
         assert [letter.task_id for letter in await store.dead_letters(10)] == ["t4", "t3"]
         now[0] = 11.0
         assert await store.completion("k4") == (False, None)

@@ -47,8 +47,13 @@ class TaskStore(Protocol):
         """`(True, value)` when a task with this key ran to completion, else `(False, None)`."""
         ...
 
-    async def begin_attempt(self, key: str) -> int:
-        """Count one more attempt for `key` and return the count (attempts interrupted by a crash count too)."""
+    async def begin_attempt(self, key: str) -> tuple[int, int]:
+        """Count one more attempt begun for `key`; returns how many have begun (this one included) and how many
+        of them failed. The difference, less one, is how many were interrupted (their worker died)."""
+        ...
+
+    async def fail_attempt(self, key: str) -> None:
+        """Count one failed attempt for `key`."""
         ...
 
     async def complete(self, key: str, value: Any) -> None:

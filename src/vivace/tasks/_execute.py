@@ -3,10 +3,12 @@
 A delivery goes through these steps:
 1. a key that already ran to completion gives back the recorded outcome (a redelivery after a crash, or the same
    task enqueued twice): the task does not run again;
-2. otherwise each attempt is counted in the store first (so attempts cut short by a crash count too), then the
-   task's dependencies are resolved and the task is called, within the per-attempt time limit;
+2. otherwise each attempt is counted in the store before it starts, then the task's dependencies are resolved and
+   the task is called, within the per-attempt time limit;
 3. a failure the policy retries waits `policy.delay(attempt)` and tries again; the last failure, or one that is
-   not retried, goes to the dead-letter list and the task's result is a `TaskFailed` error;
+   not retried, goes to the dead-letter list and the task's result is a `TaskFailed` error. An attempt cut short
+   by its worker's death is not a failure: the task runs again, but only `MAX_INTERRUPTIONS` times, so a task
+   that kills every worker it runs on ends in the dead-letter list instead of looping;
 4. the outcome is recorded under the key in one atomic write, before the broker acknowledges the message.
 """
 
@@ -29,11 +31,12 @@ from vivace.tasks._errors import TaskArgumentsError, TaskFailed
 if TYPE_CHECKING:
     from vivace.tasks._declare import Task
 
-__all__ = ["KEY_LABEL", "Runner", "TaskInfo", "current_task"]
+__all__ = ["KEY_LABEL", "MAX_INTERRUPTIONS", "Runner", "TaskInfo", "current_task"]
 
 logger = logging.getLogger("vivace.tasks")
 
 KEY_LABEL = "vivace_key"
+MAX_INTERRUPTIONS = 3  # runs of one task cut short by a dying worker before it counts as failed for good
 _CURRENT: ContextVar[TaskInfo] = ContextVar("vivace_task")
 
 
@@ -44,7 +47,7 @@ class TaskInfo:
     id: str
     name: str
     key: str  # the idempotency key: the one given to `options(key=...)`, else the task id
-    attempt: int  # 1 for the first attempt
+    attempt: int  # 1 for the first attempt, n after n-1 failed ones (a run cut short by a crash is not one)
     max_attempts: int
 
 
@@ -107,14 +110,16 @@ class Runner:
     ) -> Any:
         policy = task.policy
         while True:
-            attempt = await store.begin_attempt(key)
-            if attempt > policy.max_attempts:
-                # NOTE: the previous attempt never reported back: its worker died (or was stopped past its deadline)
-                error = "the worker running the last attempt stopped before it finished"
-                raise await self._fail(task, message, key, arguments, error, attempt - 1, store)
+            begun, failed = await store.begin_attempt(key)
+            attempt = failed + 1
+            interrupted = begun - 1 - failed  # NOTE: attempts that never reported back: their worker died
+            if interrupted > MAX_INTERRUPTIONS:
+                error = f"its worker stopped while running it, {interrupted} times"
+                raise await self._fail(task, message, key, arguments, error, attempt, store)
             try:
                 value = await self._attempt(task, message, key, attempt, arguments)
             except Exception as exc:
+                await store.fail_attempt(key)
                 retry = not isinstance(exc, TaskArgumentsError) and policy.should_retry(exc, attempt)
                 if not retry:
                     raise await self._fail(task, message, key, arguments, describe(exc), attempt, store) from exc

@@ -75,10 +75,16 @@ class MemoryTaskStore:
     async def completion(self, key: str) -> tuple[bool, Any]:
         return self._done.get(key)
 
-    async def begin_attempt(self, key: str) -> int:
-        _, count = self._attempts.get(key)
-        self._attempts.set(key, (count or 0) + 1)
-        return (count or 0) + 1
+    async def begin_attempt(self, key: str) -> tuple[int, int]:
+        _, counts = self._attempts.get(key)
+        begun, failed = counts or (0, 0)
+        self._attempts.set(key, (begun + 1, failed))
+        return begun + 1, failed
+
+    async def fail_attempt(self, key: str) -> None:
+        _, counts = self._attempts.get(key)
+        begun, failed = counts or (0, 0)
+        self._attempts.set(key, (begun, failed + 1))
 
     async def complete(self, key: str, value: Any) -> None:
         self._done.set(key, value)

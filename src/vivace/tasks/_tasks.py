@@ -89,6 +89,7 @@ class Tasks:
         self._scope_owner: Any = _OwnScope()
         self._tasks: dict[str, Task[Any, Any]] = {}
         self._started = False
+        self._worker = False
         self._inline = False
         self._inline_receiver: Receiver | None = None
         self._tracer_provider = tracer_provider
@@ -206,6 +207,7 @@ class Tasks:
             return
         await self.backend.start(worker=worker)
         self._started = True
+        self._worker = worker
         if worker:
             for task in self._tasks.values():
                 await task.plan().warm(self._scope_owner)
@@ -215,9 +217,12 @@ class Tasks:
         if not self._started:
             return
         self._started = False
-        await self.backend.stop(timeout=self.shutdown_timeout)
-        if self.app is None:
-            await self._scope_owner.app_scope.close()
+        try:
+            await self.backend.stop(timeout=self.shutdown_timeout)
+        finally:
+            # NOTE: in a web process the application closes its own app scope; a worker does not run the app
+            if self.app is None or self._worker:
+                await self._scope_owner.app_scope.close()
 
     async def __aenter__(self) -> Tasks:
         await self.start()

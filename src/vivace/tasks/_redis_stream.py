@@ -1,0 +1,175 @@
+"""taskiq-redis's stream broker, made safe for long tasks and for workers that die or stop.
+
+What changes from `RedisStreamBroker` (same stream, consumer group, XADD and connection pool):
+- a worker reads **one message at a time** (`XREADGROUP ... COUNT 1`), only when it has room to run it, so no
+  message waits, already claimed, behind a busy worker;
+- every message a worker holds has its **idle time reset by a heartbeat** (`XCLAIM ... JUSTID` to itself), so a
+  task running longer than `reclaim_after` is not handed to a second worker while the first is alive;
+- a worker **reclaims** (`XAUTOCLAIM`) messages that have been idle longer than `reclaim_after`: those of a worker
+  that crashed, was killed, or stopped before its tasks finished;
+- acknowledging **also deletes** the entry (`XACK` + `XDEL` in one transaction), so the stream holds only the
+  backlog; a worker that gives up on its tasks (`abandon()`) acknowledges and saves nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from taskiq import AckableMessage
+from taskiq.result import TaskiqResult
+from taskiq.serializers import JSONSerializer
+from taskiq_redis import ListRedisScheduleSource, RedisAsyncResultBackend, RedisStreamBroker
+
+from vivace._redis import REDIS_ERRORS
+
+__all__ = ["Results", "Schedules", "StreamBroker"]
+
+logger = logging.getLogger("vivace.tasks")
+
+
+class Results(RedisAsyncResultBackend[Any]):
+    """Results as JSON (never pickle: a result store must not be able to run code in the reader)."""
+
+    def __init__(self, url: str, *, prefix: str, ttl: int, max_connections: int) -> None:
+        super().__init__(
+            url, result_ex_time=ttl, prefix_str=prefix, serializer=JSONSerializer(),
+            max_connection_pool_size=max_connections,
+        )  # fmt: skip
+        self.abandoned = False
+
+    async def set_result(self, task_id: str, result: TaskiqResult[Any]) -> None:
+        if not self.abandoned:
+            await super().set_result(task_id, result)
+
+
+class Schedules(ListRedisScheduleSource):
+    """Delayed tasks, stored as JSON; the connection pool is closed with the source."""
+
+    def __init__(self, url: str, *, prefix: str, max_connections: int) -> None:
+        super().__init__(url, prefix=prefix, serializer=JSONSerializer(), max_connection_pool_size=max_connections)
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        await self._connection_pool.disconnect()
+
+
+class StreamBroker(RedisStreamBroker):
+    """See the module docstring."""
+
+    def __init__(
+        self, url: str, *, stream: str, group: str, reclaim_after: float, block: float, **options: Any
+    ) -> None:
+        super().__init__(
+            url, queue_name=stream, consumer_group_name=group, consumer_id="0", xread_block=int(block * 1000),
+            idle_timeout=int(reclaim_after * 1000), xread_count=1, **options,
+        )  # fmt: skip
+        self.reclaim_after = reclaim_after
+        self._held: set[bytes] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._abandoned = False
+
+    async def startup(self) -> None:
+        await super().startup()
+        if self.is_worker_process:
+            self._heartbeat = asyncio.create_task(self._beat())
+
+    async def shutdown(self) -> None:
+        heartbeat, self._heartbeat = self._heartbeat, None
+        if heartbeat is not None:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+            await self._leave_group()
+        await super().shutdown()
+
+    def abandon(self) -> None:
+        """Stop acknowledging and heartbeating: every message held is left for another worker to reclaim."""
+        self._abandoned = True
+        if isinstance(self.result_backend, Results):
+            self.result_backend.abandoned = True
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            next_reclaim = 0.0
+            while True:
+                entries: list[Any] = []
+                if time.monotonic() >= next_reclaim:
+                    entries = await self._reclaim(redis)
+                    next_reclaim = time.monotonic() + min(max(self.reclaim_after / 4, 0.1), 5.0)
+                if not entries:
+                    fetched: Any = await redis.xreadgroup(
+                        self.consumer_group_name, self.consumer_name, {self.queue_name: ">"}, block=self.block, count=1
+                    )
+                    entries = [entry for _, stream_entries in fetched or [] for entry in stream_entries]
+                for message_id, fields in entries:
+                    yield self._hold(message_id, fields[b"data"])
+
+    async def _reclaim(self, redis: Redis) -> list[Any]:
+        """One message idle for longer than `reclaim_after`, now ours (its worker is gone)."""
+        claimed = await redis.xautoclaim(
+            self.queue_name, self.consumer_group_name, self.consumer_name, min_idle_time=self.idle_timeout, count=1
+        )
+        entries = [entry for entry in claimed[1] if entry and entry[1]]
+        if entries:
+            logger.warning("reclaimed task message %s from a worker that stopped", entries[0][0].decode())
+        return entries
+
+    def _hold(self, message_id: bytes, data: bytes) -> AckableMessage:
+        self._held.add(message_id)
+        return AckableMessage(data=data, ack=self._acknowledger(message_id))
+
+    def _acknowledger(self, message_id: bytes) -> Callable[[], Awaitable[None]]:
+        async def ack() -> None:
+            if self._abandoned:
+                return  # NOTE: left pending on purpose: another worker reclaims it and runs it again
+            async with Redis(connection_pool=self.connection_pool) as redis, redis.pipeline(transaction=True) as pipe:
+                pipe.xack(self.queue_name, self.consumer_group_name, message_id)
+                pipe.xdel(self.queue_name, message_id)
+                await pipe.execute()
+            self._held.discard(message_id)
+
+        return ack
+
+    async def _beat(self) -> None:
+        interval = max(self.reclaim_after / 3, 0.05)
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    await self._touch(redis)
+                except REDIS_ERRORS as exc:
+                    logger.warning("task heartbeat failed (%s); held tasks may be reclaimed", exc)
+
+    async def _touch(self, redis: Redis) -> None:
+        """Reset the idle time of the messages this worker holds (and still owns)."""
+        if not self._held:
+            return
+        pending = await redis.xpending_range(
+            self.queue_name, self.consumer_group_name, min="-", max="+", count=len(self._held) + 100,
+            consumername=self.consumer_name,
+        )  # fmt: skip
+        owned: list[Any] = [entry["message_id"] for entry in pending if entry["message_id"] in self._held]
+        if owned:
+            await redis.xclaim(
+                self.queue_name, self.consumer_group_name, self.consumer_name, min_idle_time=0, message_ids=owned,
+                justid=True,
+            )  # fmt: skip
+
+    async def _leave_group(self) -> None:
+        """Remove this worker from the consumer group when it holds nothing (a crashed one stays until reclaimed)."""
+        try:
+            async with Redis(connection_pool=self.connection_pool) as redis:
+                pending = await redis.xpending_range(
+                    self.queue_name, self.consumer_group_name, min="-", max="+", count=1,
+                    consumername=self.consumer_name,
+                )  # fmt: skip
+                if not pending:
+                    await redis.xgroup_delconsumer(self.queue_name, self.consumer_group_name, self.consumer_name)
+        except REDIS_ERRORS as exc:
+            logger.warning("could not leave the consumer group: %s", exc)
