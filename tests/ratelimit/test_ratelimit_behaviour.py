@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vivace import APIRouter, Depends, FastAPI, Header
 from vivace.ratelimit import RateLimit
+from vivace.responses import PlainTextResponse
 from vivace.testclient import TestClient
 
 
@@ -191,3 +192,29 @@ def test_limiter_as_a_parameter_dependency(kind: BackendKind) -> None:
     with TestClient(app) as client:
         assert client.get("/report").json() == {"check": None}
         assert client.get("/report").status_code == 429
+
+
+def test_a_returned_response_object_is_limited_but_sent_as_it_is(kind: BackendKind) -> None:
+    """An endpoint returning its own Response is limited; as with any `Response` parameter, that object's headers
+    are the ones sent (FastAPI drops the injected Response's headers in that case too)."""
+    app = FastAPI()
+
+    @app.get("/file", dependencies=[Depends(kind.limit("1/minute"))])
+    async def file() -> PlainTextResponse:
+        return PlainTextResponse("data", headers={"X-Own": "1"})
+
+    with TestClient(app) as client:
+        answer = client.get("/file")
+        refused = client.get("/file")
+    assert (answer.text, answer.headers["x-own"], "ratelimit" in answer.headers) == ("data", "1", False)
+    assert (refused.status_code, refused.headers["ratelimit"]) == (429, '"default";r=0;t=60')
+
+
+def test_a_limiter_is_overridden_like_any_dependency(kind: BackendKind) -> None:
+    """`app.dependency_overrides[limiter]` switches it off, for tests."""
+    limiter = kind.limit("1/minute")
+    app = limited_app(limiter)
+    app.dependency_overrides[limiter] = lambda: None
+    with TestClient(app) as client:
+        assert statuses(client, "/items", 3) == [200, 200, 200]
+        assert "ratelimit" not in client.get("/items").headers

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from vivace._backends import BackendUnavailable
@@ -88,9 +89,9 @@ class RedisRateLimitBackend:
             max_connections=self.max_connections,
             socket_timeout=self.timeout,
             socket_connect_timeout=self.timeout,
-            # NOTE: one immediate retry replaces a pooled connection the server dropped (a restart); more would
-            # only hold requests during an outage.
-            retry=Retry(NoBackoff(), 1),
+            # NOTE: one immediate retry replaces a pooled connection the server dropped (a restart); more, or
+            # retrying a timeout, would only hold requests during an outage.
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         ) as client:
             yield RedisRateLimitStore(client, self.prefix, self.max_connections)
 
