@@ -95,10 +95,12 @@ def test_bad_options_fail_at_declaration(options: dict[str, Any], error: type[Ex
         Cache().cached(**options)
 
 
-def test_unknown_outage_behaviour_is_refused() -> None:
-    """on_unavailable is "bypass" or "error"."""
+def test_impossible_outage_options_are_refused() -> None:
+    """on_unavailable is "bypass" or "error"; the outage backoff is not negative."""
     with pytest.raises(ValueError, match="bypass"):
         Cache(on_unavailable="ignore")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="outage_backoff"):
+        Cache(outage_backoff=-1)
 
 
 def test_cache_as_a_dependency_hands_the_cache_itself() -> None:

@@ -17,9 +17,13 @@ from vivace.testclient import TestClient
 pytestmark = pytest.mark.redis
 
 
-def notes_app(url: str, on_unavailable: Literal["bypass", "error"] = "bypass") -> tuple[FastAPI, Counter[str]]:
+def notes_app(
+    url: str, on_unavailable: Literal["bypass", "error"] = "bypass", outage_backoff: float = 0
+) -> tuple[FastAPI, Counter[str]]:
+    """`GET /notes` counts its runs; `POST /notes` invalidates it. No outage backoff unless asked: the tests
+    below see the store come back at their very next request."""
     app = FastAPI()
-    cache = Cache(RedisCacheBackend(url), on_unavailable=on_unavailable)
+    cache = Cache(RedisCacheBackend(url), on_unavailable=on_unavailable, outage_backoff=outage_backoff)
     runs: Counter[str] = Counter()
 
     @app.get("/notes")
@@ -78,6 +82,20 @@ def test_lost_redis_answers_503_when_configured(own_redis_server: RedisServer) -
         own_redis_server.start()
         assert [client.get("/notes").json() for _ in range(2)] == [2, 2]
     assert runs["notes"] == 2
+
+
+def test_after_a_failure_the_store_is_left_alone_for_the_backoff(own_redis_server: RedisServer) -> None:
+    """Within `outage_backoff` of a failure, requests do not try the store: they bypass it even once it is back
+    (only an invalidation, which must not be lost, asks it)."""
+    app, runs = notes_app(own_redis_server.url, outage_backoff=60)
+    with TestClient(app) as client:
+        client.get("/notes")
+        own_redis_server.kill()
+        assert client.get("/notes").json() == 2
+        own_redis_server.start()
+        assert [client.get("/notes").json() for _ in range(2)] == [3, 4]
+        assert client.post("/notes").status_code == 200
+    assert runs["notes"] == 4
 
 
 def test_connections_are_closed_at_shutdown(redis_server: RedisServer) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
 
@@ -50,7 +51,8 @@ class Cache:
     `backend` stores the entries (a `MemoryCacheBackend()` by default: one process; `vivace.cache.redis` for
     several). `namespace` prefixes every key and tag, so caches can share a store. `on_unavailable` decides what
     a request sees when the store is lost while serving: "bypass" (the default) runs the endpoint uncached,
-    "error" answers 503 with a JSON body and Retry-After.
+    "error" answers 503 with a JSON body and Retry-After. For `outage_backoff` seconds after a failure, requests
+    do not try the store again (so a store that hangs delays one request a second, not all of them).
 
     Use `cached(...)` as a decorator on path operations; `Depends(cache)` hands the cache to an endpoint (and
     opens its store at startup) for `invalidate` and `invalidate_tags`.
@@ -62,14 +64,19 @@ class Cache:
         *,
         namespace: str = "vivace-cache",
         on_unavailable: Literal["bypass", "error"] = "bypass",
+        outage_backoff: float = 1.0,
     ) -> None:
         if on_unavailable not in ("bypass", "error"):
             raise ValueError('Cache(on_unavailable=...) is "bypass" or "error"')
+        if outage_backoff < 0:
+            raise ValueError("Cache(outage_backoff=...) must be zero or more seconds")
         self.backend: CacheBackend = MemoryCacheBackend() if backend is None else backend
         self.namespace = namespace
         self.on_unavailable = on_unavailable
         self._flights: dict[str, _Flight] = {}
+        self.outage_backoff = outage_backoff
         self._healthy = True
+        self._retry_at = 0.0  # monotonic time from which a lost store is tried again
         lifespan = self.backend.lifespan
         params = []
         if lifespan is not None:  # NOTE: `Depends(cache)` opens the store at startup, like a cached route does
@@ -141,6 +148,8 @@ class Cache:
         scope = request.scope
         if scope["method"] not in SAFE_METHODS:
             return await compute()
+        if not self._healthy and time.monotonic() < self._retry_at:
+            return await self._without_store(compute, None)
         key = policy.keys.key(scope, user)
         try:
             entry = await self.backend.get(key)
@@ -222,6 +231,7 @@ class Cache:
         return await compute()
 
     def _lost(self, exc: BackendUnavailable) -> None:
+        self._retry_at = time.monotonic() + self.outage_backoff
         if self._healthy:
             self._healthy = False
             logger.warning("cache store unavailable, %s: %s", self._outage_behaviour(), exc)
