@@ -2,6 +2,8 @@
 
 # NOTE: no `from __future__ import annotations`: the endpoints below use local dependencies in annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
@@ -195,3 +197,61 @@ def test_a_single_name_may_be_given_as_a_string() -> None:
         client.get("/list?page=1", headers={"Accept-Language": "fr"})
     assert answer.headers["vary"] == "Accept-Language"
     assert runs == ["1a", "1"]
+
+
+FASTAPI_STYLE_APP = """
+import vivace.compat
+
+vivace.compat.install()
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from vivace.cache import Cache
+
+
+class Out(BaseModel):
+    name: str
+
+
+app = FastAPI()
+cache = Cache()
+runs = []
+
+
+@app.get("/model", response_model=Out)
+@cache.cached(ttl=60)
+def model():
+    runs.append("model")
+    return {"name": "n", "hidden": 1}
+
+
+@app.get("/response")
+@cache.cached(ttl=60)
+async def response():
+    runs.append("response")
+    return JSONResponse({"ok": True}, headers={"X-Kept": "no"})
+
+
+with TestClient(app) as client:
+    for path in ("/model", "/response"):
+        first = client.get(path)
+        again = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+        print(path, first.text, again.status_code)
+print(runs)
+"""
+
+
+def test_fastapi_code_on_the_alias_caches_like_vivace_code() -> None:
+    """An app written against `fastapi` (run on vivace through the alias) caches models and returned responses."""
+    done = subprocess.run(
+        [sys.executable, "-c", FASTAPI_STYLE_APP], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        '/model {"name":"n"} 304',
+        '/response {"ok":true} 304',
+        "['model', 'response']",
+    ]
