@@ -4,10 +4,12 @@
 
 from typing import Annotated
 
+import pytest
 from ratelimit_support import BackendKind, limit_headers
+from starlette.testclient import WebSocketDenialResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vivace import APIRouter, Depends, FastAPI, Header
+from vivace import APIRouter, Depends, FastAPI, Header, WebSocket
 from vivace.ratelimit import RateLimit
 from vivace.responses import PlainTextResponse
 from vivace.testclient import TestClient
@@ -218,3 +220,23 @@ def test_a_limiter_is_overridden_like_any_dependency(kind: BackendKind) -> None:
     with TestClient(app) as client:
         assert statuses(client, "/items", 3) == [200, 200, 200]
         assert "ratelimit" not in client.get("/items").headers
+
+
+def test_websocket_handshakes_are_counted(kind: BackendKind) -> None:
+    """On a WebSocket route (here through an app-wide limiter), connections past the limit are denied with 429."""
+    app = FastAPI(dependencies=[Depends(kind.limit("2/minute"))])
+
+    @app.websocket("/ws")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hello")
+        await websocket.close()
+
+    with TestClient(app) as client:
+        for _ in range(2):
+            with client.websocket_connect("/ws") as session:
+                assert session.receive_text() == "hello"
+        with pytest.raises(WebSocketDenialResponse) as denied:
+            client.websocket_connect("/ws").__enter__()
+    assert denied.value.status_code == 429
+    assert denied.value.json() == {"detail": "Rate limit exceeded: 2 per minute"}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -135,3 +137,13 @@ def test_keys_name_the_policy_route_and_client() -> None:
     client.get("/items/2", headers={"X-Key": "x" * 5000})
     assert store.keys[:2] == ["default:10/60/10:GET /items/{item}:alice", "api:10/60/10:*:testclient"]
     assert store.keys[2] == "default:10/60/10:GET /items/{item}:" + hashlib.sha256(b"x" * 5000).hexdigest()
+
+
+def test_public_names_and_no_redis_without_the_backend() -> None:
+    """`vivace.ratelimit` lists its public names sorted and imports no Redis client; the Redis module does."""
+    code = (
+        "import sys, vivace.ratelimit as r; assert 'redis' not in sys.modules, 'redis imported';"
+        "assert r.__all__ == sorted(r.__all__) and all(hasattr(r, n) for n in r.__all__);"
+        "import vivace.ratelimit.redis; assert 'redis' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

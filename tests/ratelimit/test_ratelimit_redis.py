@@ -149,3 +149,15 @@ def test_concurrent_requests_wait_for_a_connection(redis_url: str) -> None:
     with TestClient(app) as client, ThreadPoolExecutor(max_workers=30) as pool:
         statuses = list(pool.map(lambda _: client.get("/burst").status_code, range(60)))
     assert (statuses.count(200), statuses.count(429)) == (20, 40)
+
+
+def test_a_served_app_rides_out_a_redis_restart(own_redis_server: RedisServer, tmp_path: Path) -> None:
+    """In a real uvicorn process: Redis killed -> requests pass (fail open); restarted -> limited again."""
+    with uvicorn_process(WORKER_APP, tmp_path, env={"REDIS_URL": own_redis_server.url}) as server:
+        url = f"{server.url}/limited"
+        assert [httpx.get(url, timeout=10).status_code for _ in range(6)] == [200] * 5 + [429]
+        own_redis_server.kill()
+        assert [httpx.get(url, timeout=10).status_code for _ in range(3)] == [200] * 3
+        own_redis_server.start()
+        assert [httpx.get(url, timeout=10).status_code for _ in range(6)] == [200] * 5 + [429]
+    assert server.output().count("until the store answers again") == 1
