@@ -18,7 +18,7 @@ from vivace.responses import Response
 from .changelog import ChangeLogDep
 from .database import SessionDep
 from .notes import OwnedNote
-from .schemas import AttachmentOut
+from .schemas import MAX_ROW_ID, AttachmentOut
 from .settings import SettingsDep
 from .tables import Attachment, utcnow
 
@@ -32,7 +32,7 @@ MAX_REQUEST_BYTES = 32 * 1024 * 1024
 
 _MEDIA_TYPE = re.compile(r"[\w!#$&^.+-]+/[\w!#$&^.+-]+(\s*;.*)?")
 _TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "The file is larger than the configured limit"}}
-AttachmentId = Annotated[int, Path(ge=1)]
+AttachmentId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def _safe_name(filename: str | None) -> str:

@@ -13,7 +13,7 @@ from vivace.sse import EventSourceResponse, ServerSentEvent
 from .changelog import changes_after
 from .database import SessionDep
 from .feed import FeedDep
-from .schemas import ChangeOut
+from .schemas import MAX_ROW_ID, ChangeOut
 from .security import CurrentUser
 
 __all__ = ["REPLAY_LIMIT", "RETRY_MS", "router"]
@@ -28,7 +28,9 @@ RETRY_MS = 3000  # how long an EventSource waits before reconnecting
 async def list_changes(
     user: CurrentUser,
     session: SessionDep,
-    after: Annotated[int, Query(ge=0, description="only changes with a larger id (keyset pagination)")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ROW_ID, description="only changes with a larger id (keyset pagination)")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ChangeOut]:
     """The audit log, oldest first; pass the last id you saw as `after` to get the next page."""
@@ -50,7 +52,7 @@ async def stream_changes(
     user: CurrentUser,
     session: SessionDep,
     live: Annotated[MemoryObjectReceiveStream[ChangeOut], Depends(subscribe)],
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=MAX_ROW_ID)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Each change as an event named after its action, with the audit log id as the event id.
 

@@ -11,7 +11,7 @@ from vivace.responses import PlainTextResponse
 
 from .changelog import ChangeLogDep
 from .database import SessionDep
-from .schemas import NoteFilter, NoteIn, NoteOut, NotePage, NotePatch
+from .schemas import MAX_ROW_ID, NoteFilter, NoteIn, NoteOut, NotePage, NotePatch
 from .security import CurrentUser
 from .settings import SettingsDep
 from .tables import Note, Tag, utcnow
@@ -41,7 +41,9 @@ class MarkdownResponse(PlainTextResponse):
     media_type = "text/markdown"
 
 
-async def get_owned_note(note_id: Annotated[int, Path(ge=1)], user: CurrentUser, session: SessionDep) -> Note:
+async def get_owned_note(
+    note_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)], user: CurrentUser, session: SessionDep
+) -> Note:
     """The note `note_id`: 404 if there is none, 403 if it belongs to someone else."""
     note = await session.get(Note, note_id)
     if note is None:

@@ -7,7 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+# SQLite stores integers in 64 bits: a larger id or offset cannot be sent to the database, so it is a 422 here.
+MAX_ROW_ID = 2**63 - 1
+
 __all__ = [
+    "MAX_ROW_ID",
     "Action",
     "AttachmentOut",
     "ChangeOut",
@@ -117,7 +121,7 @@ class NoteFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=20, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_ROW_ID)
     tag: str | None = Field(default=None, max_length=30)
     q: str | None = Field(default=None, min_length=1, max_length=100, description="text in title or body")
     archived: bool = False
