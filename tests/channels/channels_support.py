@@ -9,7 +9,9 @@ from typing import Any
 
 import anyio
 
-from vivace.channels import Gap, Message, Subscription
+from vivace.channels import ChannelBackend, Gap, Message, Subscription
+
+BackendFactory = Callable[..., ChannelBackend]
 
 Item = Message | Gap
 TIMEOUT = 10.0  # generous: the machine is shared and loaded

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from channels_support import BackendFactory
 
 from vivace.channels import ChannelBackend, MemoryChannelBackend
-
-BackendFactory = Callable[..., ChannelBackend]
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

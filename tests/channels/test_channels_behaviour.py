@@ -12,8 +12,7 @@ from typing import Any
 
 import anyio
 import pytest
-from channels_support import Item, ids, other_tasks, take, wait_until
-from conftest import BackendFactory
+from channels_support import BackendFactory, Item, ids, other_tasks, take, wait_until
 from pydantic import BaseModel
 
 from vivace.channels import Channels, Gap, InvalidChannel, InvalidMessageId, Message

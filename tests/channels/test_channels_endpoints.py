@@ -9,8 +9,7 @@ from typing import Any
 
 import anyio
 import pytest
-from channels_support import load_app_module, other_tasks, serving, sse_events, wait_until
-from conftest import BackendFactory
+from channels_support import BackendFactory, load_app_module, other_tasks, serving, sse_events, wait_until
 
 from vivace.channels import Channels
 from vivace.testclient import TestClient

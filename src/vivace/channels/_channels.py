@@ -51,6 +51,11 @@ class _Feed:
         self.lock = anyio.Lock()
 
 
+async def _accept(websocket: WebSocket) -> None:
+    if websocket.client_state == WebSocketState.CONNECTING:
+        await websocket.accept()
+
+
 def check_channel(channel: str) -> str:
     if not 0 < len(channel) <= MAX_CHANNEL_LENGTH or not channel.isprintable():
         raise InvalidChannel(channel)
@@ -134,17 +139,24 @@ class Channels:
         self, websocket: WebSocket, channel: str, *, on_receive: OnReceive | None = None,
         **options: Unpack[SubscribeOptions],
     ) -> None:  # fmt: skip
-        """Accept `websocket` (unless already accepted), subscribe it to `channel` and forward messages until
-        either side ends (see `vivace.channels.relay`); a failed subscribe closes it with 1011 or 1008."""
-        if websocket.client_state == WebSocketState.CONNECTING:
-            await websocket.accept()
-        try:
-            async with self.subscribe(channel, **options) as subscription:
-                await relay(websocket, subscription, on_receive=on_receive)
-        except ChannelsUnavailable:
-            await close_for(websocket, "unavailable")
-        except (InvalidMessageId, InvalidChannel):
-            await close_for(websocket, "invalid")
+        """Subscribe `websocket` to `channel`, accept it (unless already accepted) and forward messages until
+        either side ends (see `vivace.channels.relay`); a failed subscribe closes it with 1011 or 1008.
+
+        NOTE: subscribing comes first, so a client whose connection is open is already subscribed.
+        """
+        async with AsyncExitStack() as stack:
+            try:
+                subscription = await stack.enter_async_context(self.subscribe(channel, **options))
+            except ChannelsUnavailable:
+                await _accept(websocket)
+                await close_for(websocket, "unavailable")
+                return
+            except (InvalidMessageId, InvalidChannel):
+                await _accept(websocket)
+                await close_for(websocket, "invalid")
+                return
+            await _accept(websocket)
+            await relay(websocket, subscription, on_receive=on_receive)
 
     def subscriber_count(self, channel: str | None = None) -> int:
         """How many subscriptions this process has (to `channel`, or to any channel)."""
