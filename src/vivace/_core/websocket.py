@@ -1,23 +1,83 @@
-"""WebSocket routes: the same extract -> validate -> resolve stages, then the endpoint owns the connection."""
+"""WebSocket routes: the same extract -> validate -> resolve stages, then the endpoint owns the connection.
+
+What a client may do that the endpoint does not expect ends the session the way RFC 6455 says, never with a
+traceback in the server's log: a binary message where the endpoint reads text (or the reverse) closes with 1003,
+a message `receive_json` cannot parse with 1007, and a `WebSocketDisconnect` the endpoint lets go (the client
+left, the server closed for a message too big, invalid UTF-8...) ends the session quietly.
+"""
 
 from __future__ import annotations
 
+import json
 from contextlib import AsyncExitStack
+from typing import Any, NoReturn
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
 from vivace._core.handle import endpoint_context, validate_request
 from vivace._core.plan import RoutePlan
 from vivace._core.resolve import Context, run_steps
 from vivace.exceptions import WebSocketRequestValidationError
 
-__all__ = ["handle_websocket"]
+__all__ = ["INVALID_PAYLOAD", "UNSUPPORTED_DATA", "ServedWebSocket", "handle_websocket"]
+
+#: RFC 6455 close codes: a message of a kind the endpoint does not take, and data inconsistent with its type
+UNSUPPORTED_DATA = 1003
+INVALID_PAYLOAD = 1007
 
 
 async def handle_websocket(plan: RoutePlan, scope: Scope, receive: Receive, send: Send) -> None:
     ctx = Context(scope, receive, send)
+    # NOTE: every dependency and the endpoint share this object (Context.request hands it out)
+    ctx._request = ServedWebSocket(scope, receive, send)  # type: ignore[assignment]
     errors = await validate_request(plan, ctx)
     if errors:
         raise WebSocketRequestValidationError(errors, endpoint_ctx=endpoint_context(plan.endpoint_ctx, scope))  # type: ignore[arg-type]
-    async with AsyncExitStack() as ctx.request_stack, AsyncExitStack() as ctx.function_stack:
-        await run_steps(plan.steps, ctx)
+    try:
+        async with AsyncExitStack() as ctx.request_stack, AsyncExitStack() as ctx.function_stack:
+            await run_steps(plan.steps, ctx)
+    except WebSocketDisconnect:
+        return  # NOTE: the connection is over, and the `yield` dependencies have exited; nothing is left to answer
+
+
+class ServedWebSocket(WebSocket):
+    """Starlette's WebSocket, whose typed reads close the connection on a message of the wrong kind.
+
+    Starlette raises KeyError (a text read that gets a binary message) or a JSON decode error from inside
+    `receive_*`; here the connection is closed with the matching code and `WebSocketDisconnect` is raised, so an
+    endpoint's usual `except WebSocketDisconnect:` clean-up runs, as for a client that left.
+    """
+
+    async def receive_text(self) -> str:
+        text = (await self._data_message()).get("text")
+        if text is None:
+            await self._refuse(UNSUPPORTED_DATA, "Expected a text message")
+        return str(text)
+
+    async def receive_bytes(self) -> bytes:
+        data = (await self._data_message()).get("bytes")
+        if data is None:
+            await self._refuse(UNSUPPORTED_DATA, "Expected a binary message")
+        return bytes(data)
+
+    async def receive_json(self, mode: str = "text") -> Any:
+        if mode not in ("text", "binary"):
+            raise RuntimeError('The "mode" argument should be "text" or "binary".')
+        try:
+            text = await self.receive_text() if mode == "text" else (await self.receive_bytes()).decode("utf-8")
+            return json.loads(text)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError
+            await self._refuse(INVALID_PAYLOAD, "Invalid JSON")
+
+    async def _data_message(self) -> Message:
+        if self.application_state != WebSocketState.CONNECTED:
+            raise WebSocketDisconnected('WebSocket is not connected. Need to call "accept" first.')
+        message = await self.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message["code"], message.get("reason"))
+        return message
+
+    async def _refuse(self, code: int, reason: str) -> NoReturn:
+        await self.close(code, reason)
+        raise WebSocketDisconnect(code, reason)
