@@ -90,7 +90,8 @@ class StreamReader:
             stored = entry_payload(fields)
             if stored is not None and id_order(message_id) > floor:
                 messages.append(Message(channel, message_id, *stored))
-        self.positions[channel] = entries[-1][0].decode()
+        if id_order(newest := entries[-1][0].decode()) > floor:  # NOTE: a stale read never moves it back
+            self.positions[channel] = newest
         if messages:
             self.sink.deliver(channel, messages)
 

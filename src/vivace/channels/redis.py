@@ -72,8 +72,7 @@ class RedisChannelBackend:
         self._sink: Sink | None = None
         self._client: Redis | None = None
         self._reader: StreamReader | None = None
-        # NOTE: the reader holds one pooled connection while it blocks; commands share the others
-        self._commands = anyio.Semaphore(max_connections - 1)
+        self._commands: anyio.Semaphore | None = None
 
     def bind(self, sink: Sink) -> None:
         self._sink = sink
@@ -94,18 +93,21 @@ class RedisChannelBackend:
             stop = anyio.CancelScope()
             task = asyncio.create_task(_run(reader, stop), name="vivace.channels reader")
             self._client, self._reader = client, reader
+            # NOTE: the reader holds one pooled connection while it blocks; commands share the others. Made
+            # here, in the event loop that will use it (an app may be started by several loops in turn).
+            self._commands = anyio.Semaphore(self.max_connections - 1)
             try:
                 yield
             finally:
-                self._client = self._reader = None
+                self._client = self._reader = self._commands = None
                 stop.cancel()
                 await task
                 with contextlib.suppress(*REDIS_ERRORS):
                     await client.delete(wake_key)
 
     async def publish(self, channel: str, kind: Kind, payload: bytes) -> str:
-        client = self._connected()
-        async with self._commands:
+        client, commands = self._connected()
+        async with commands:
             try:
                 pipe = client.pipeline(transaction=False)
                 pipe.xadd(self.prefix + channel, {FIELDS[kind]: payload}, maxlen=self.history,
@@ -119,9 +121,9 @@ class RedisChannelBackend:
         return message_id.decode()
 
     async def watch(self, channel: str) -> None:
-        client, reader = self._connected(), self._reader
+        (client, commands), reader = self._connected(), self._reader
         assert reader is not None
-        async with self._commands:
+        async with commands:
             try:
                 newest: Any = await client.xrevrange(self.prefix + channel, count=1)
                 # NOTE: the position is known before the reader is woken, so its next read includes the channel
@@ -131,6 +133,7 @@ class RedisChannelBackend:
                 pipe.pexpire(reader.wake_key, WAKE_TTL_MS)
                 await pipe.execute()
             except REDIS_ERRORS as exc:
+                reader.remove(channel)
                 raise BackendUnavailable(FEATURE, exc) from exc
 
     def unwatch(self, channel: str) -> None:
@@ -154,13 +157,13 @@ class RedisChannelBackend:
 
     # -- internals ----------------------------------------------------------------------------------------
 
-    def _connected(self) -> Redis:
-        if self._client is None:
+    def _connected(self) -> tuple[Redis, anyio.Semaphore]:
+        if self._client is None or self._commands is None:
             raise RuntimeError(
                 'RedisChannelBackend is not connected: use `Depends(channels.connect, scope="app")` in the '
                 "application, or `async with channels:` outside one"
             )
-        return self._client
+        return self._client, self._commands
 
     def _cutoff(self) -> str:
         assert self.max_age is not None
@@ -169,9 +172,9 @@ class RedisChannelBackend:
     async def _read(self, channel: str, wanted: tuple[int, int], limit: int) -> tuple[Any, list[Any]]:
         """The stream's XINFO (an exception when there is no stream) and up to `limit` entries after
         `wanted`, read in one MULTI so that no trimming happens in between."""
-        client = self._connected()
+        client, commands = self._connected()
         key = self.prefix + channel
-        async with self._commands:
+        async with commands:
             try:
                 pipe = client.pipeline(transaction=True)
                 if self.max_age is not None:
