@@ -2,9 +2,13 @@
 
 # NOTE: no `from __future__ import annotations`: the app's tasks are defined inside the tests
 
+from pathlib import Path
+
+import anyio
 import pytest
 import redis
 from redis_support import RedisServer
+from tasks_support import running, wait_until
 
 from vivace import Vivace
 from vivace.tasks import Tasks, TasksNotStarted
@@ -76,3 +80,53 @@ async def test_using_the_backend_before_it_started(redis_url: str) -> None:
 
     with pytest.raises(TasksNotStarted, match="the task backend is not started"):
         await noop.enqueue()
+
+
+def test_worker_survives_a_redis_restart(own_redis_server: RedisServer, tmp_path: Path) -> None:
+    """A worker keeps running while Redis is away and takes tasks again once it is back (data lost or not)."""
+    (tmp_path / "app.py").write_text(WORKER_APP)
+    env = {"REDIS_URL": own_redis_server.url}
+    with running("worker", tmp_path, env) as worker:
+        own_redis_server.kill()
+        worker.wait_for("lost Redis")
+        own_redis_server.start()  # an empty server: the stream and the consumer group are gone too
+        client = redis.Redis.from_url(own_redis_server.url)
+        try:
+            task_id = anyio.run(enqueue_echo, own_redis_server.url)
+            wait_until(lambda: client.get("echo") == b"hello", message="the task ran after the restart")
+        finally:
+            client.close()
+        assert worker.process.poll() is None
+    assert task_id
+
+
+WORKER_APP = """
+import os
+
+from redis.asyncio import Redis
+
+from vivace import Vivace
+from vivace.tasks import Tasks
+from vivace.tasks.redis import RedisTaskBackend
+
+app = Vivace()
+tasks = Tasks(RedisTaskBackend(os.environ["REDIS_URL"], prefix="o"))
+tasks.install(app)
+
+
+@tasks.task(name="echo")
+async def echo(text: str) -> None:
+    client = Redis.from_url(os.environ["REDIS_URL"])
+    await client.set("echo", text)
+    await client.aclose()
+"""
+
+
+async def enqueue_echo(url: str) -> str:
+    tasks = Tasks(RedisTaskBackend(url, prefix="o"))
+
+    @tasks.task(name="echo")
+    async def echo(text: str) -> None: ...
+
+    async with tasks:
+        return (await echo.enqueue("hello")).id

@@ -4,6 +4,7 @@
 backend for `vivace worker` processes. Guide: docs/guide/durable-tasks.md.
 """
 
+from vivace._backends import BackendUnavailable
 from vivace.tasks._backend import DeadLetter, TaskBackend, TaskStore
 from vivace.tasks._declare import Task, TaskCall
 from vivace.tasks._errors import TaskArgumentsError, TaskDeclarationError, TaskFailed, TasksNotStarted
@@ -14,6 +15,7 @@ from vivace.tasks._policy import RetryPolicy
 from vivace.tasks._tasks import Tasks, installed_tasks
 
 __all__ = [
+    "BackendUnavailable",
     "DeadLetter",
     "MemoryTaskBackend",
     "RetryPolicy",

@@ -81,7 +81,7 @@ class Runner:
     ) -> None:
         self._store = store
         self._owner = owner
-        self._sleep = sleep
+        self.sleep = sleep  # NOTE: public, so a test can make the waits between retries instant
         self._clock = clock
         self._tracing = tracing
         self.running: set[asyncio.Task[Any]] = set()
@@ -128,7 +128,7 @@ class Runner:
                     "task %s (%s) attempt %d failed (%s); retrying in %.2f s",
                     task.name, message.task_id, attempt, describe(exc), delay,
                 )  # fmt: skip
-                await self._sleep(delay)
+                await self.sleep(delay)
                 continue
             await store.complete(key, {"value": value})
             return value

@@ -20,6 +20,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 from taskiq import AckableMessage
 from taskiq.result import TaskiqResult
 from taskiq.serializers import JSONSerializer
@@ -30,6 +31,8 @@ from vivace._redis import REDIS_ERRORS
 __all__ = ["Results", "Schedules", "StreamBroker"]
 
 logger = logging.getLogger("vivace.tasks")
+
+_RETRY_SECONDS = 1.0  # how often a worker that lost Redis tries again
 
 
 class Results(RedisAsyncResultBackend[Any]):
@@ -97,18 +100,40 @@ class StreamBroker(RedisStreamBroker):
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         async with Redis(connection_pool=self.connection_pool) as redis:
             next_reclaim = 0.0
+            lost = False
             while True:
-                entries: list[Any] = []
-                if time.monotonic() >= next_reclaim:
-                    entries = await self._reclaim(redis)
-                    next_reclaim = time.monotonic() + min(max(self.reclaim_after / 4, 0.1), 5.0)
-                if not entries:
-                    fetched: Any = await redis.xreadgroup(
-                        self.consumer_group_name, self.consumer_name, {self.queue_name: ">"}, block=self.block, count=1
-                    )
-                    entries = [entry for _, stream_entries in fetched or [] for entry in stream_entries]
+                try:
+                    entries, next_reclaim = await self._next_entries(redis, next_reclaim)
+                except ResponseError as exc:
+                    if "NOGROUP" not in str(exc):
+                        raise
+                    # NOTE: Redis restarted without its data: the group (and the stream) must be created again
+                    await self._declare_consumer_group()
+                    continue
+                except REDIS_ERRORS as exc:
+                    # NOTE: the worker outlives a Redis outage: redis-py reconnects on the next command
+                    if not lost:
+                        logger.warning("lost Redis (%s); retrying every second", exc)
+                    lost = True
+                    await asyncio.sleep(_RETRY_SECONDS)
+                    continue
+                if lost:
+                    logger.warning("Redis is back; taking tasks again")
+                    lost = False
                 for message_id, fields in entries:
                     yield self._hold(message_id, fields[b"data"])
+
+    async def _next_entries(self, redis: Redis, next_reclaim: float) -> tuple[list[Any], float]:
+        """A reclaimed message when one is due for it, else the next new message (or none after `block`)."""
+        if time.monotonic() >= next_reclaim:
+            entries = await self._reclaim(redis)
+            next_reclaim = time.monotonic() + min(max(self.reclaim_after / 4, 0.1), 5.0)
+            if entries:
+                return entries, next_reclaim
+        fetched: Any = await redis.xreadgroup(
+            self.consumer_group_name, self.consumer_name, {self.queue_name: ">"}, block=self.block, count=1
+        )
+        return [entry for _, stream_entries in fetched or [] for entry in stream_entries], next_reclaim
 
     async def _reclaim(self, redis: Redis) -> list[Any]:
         """One message idle for longer than `reclaim_after`, now ours (its worker is gone)."""
@@ -128,10 +153,13 @@ class StreamBroker(RedisStreamBroker):
         async def ack() -> None:
             if self._abandoned:
                 return  # NOTE: left pending on purpose: another worker reclaims it and runs it again
-            async with Redis(connection_pool=self.connection_pool) as redis, redis.pipeline(transaction=True) as pipe:
-                pipe.xack(self.queue_name, self.consumer_group_name, message_id)
-                pipe.xdel(self.queue_name, message_id)
-                await pipe.execute()
+            try:
+                async with Redis(connection_pool=self.connection_pool) as redis, redis.pipeline() as pipe:
+                    pipe.xack(self.queue_name, self.consumer_group_name, message_id)
+                    pipe.xdel(self.queue_name, message_id)
+                    await pipe.execute()
+            except REDIS_ERRORS as exc:
+                logger.warning("could not acknowledge task message %s (%s); it may run again", message_id, exc)
             self._held.discard(message_id)
 
         return ack
