@@ -9,6 +9,7 @@ in it is also in the history still to be read, so nothing is lost (the next hist
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable
 from typing import Literal
@@ -25,6 +26,14 @@ __all__ = ["EndReason", "Overflow", "Subscription"]
 Overflow = Literal["drop_oldest", "disconnect"]
 EndReason = Literal["closed", "overflow", "unavailable"]
 Item = Message | Gap
+
+
+def _asyncio_loop() -> asyncio.AbstractEventLoop | None:
+    """The running asyncio loop; None under another event loop (trio), which gets anyio events."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class Subscription:
@@ -59,7 +68,8 @@ class Subscription:
         #: Messages this subscription lost to its overflow policy so far.
         self.dropped = 0
         self._gap_after: str | None = None
-        self._waiter: anyio.Event | None = None
+        self._waiter: asyncio.Future[None] | anyio.Event | None = None
+        self._loop = _asyncio_loop()
         # replay state; `_replay` is None once the subscription is live
         self._replay: deque[Item] | None = None
         self._position = ""
@@ -94,8 +104,7 @@ class Subscription:
             elif self.ended is not None:
                 raise StopAsyncIteration
             else:
-                self._waiter = anyio.Event()
-                await self._waiter.wait()
+                await self._wait()
 
     def close(self) -> None:
         """Unsubscribe; messages already queued can still be read, then the iteration ends."""
@@ -209,7 +218,21 @@ class Subscription:
         self._leave(self)
         self._wake()
 
+    async def _wait(self) -> None:
+        # PERF: every live message wakes every idle subscriber. On asyncio a bare future is about 4x cheaper
+        # than an anyio.Event (7 vs 25-29 us per wake-up); a fan-out to 1,000 in-process SSE subscribers,
+        # event encoding included, went from 61-87 to 29-38 us per delivery (loaded 2-core machine)
+        if self._loop is not None:
+            future = self._waiter = self._loop.create_future()
+            await future
+        else:
+            event = self._waiter = anyio.Event()
+            await event.wait()
+
     def _wake(self) -> None:
-        if self._waiter is not None:
-            self._waiter.set()
-            self._waiter = None
+        waiter, self._waiter = self._waiter, None
+        if isinstance(waiter, asyncio.Future):
+            if not waiter.done():  # NOTE: done already when the waiting task was cancelled
+                waiter.set_result(None)
+        elif waiter is not None:
+            waiter.set()
