@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
@@ -150,7 +151,11 @@ class CompiledRouter:
             alternative = self.matcher.redirect_target(scope)
             if alternative is not None:
                 path = scope["path"]
-                redirect_scope = {**scope, "path": path.rstrip("/") if path.endswith("/") else path + "/"}
+                redirect_scope = {
+                    **scope,
+                    "path": path.rstrip("/") if path.endswith("/") else path + "/",
+                    "query_string": _utf8_query(scope.get("query_string", b"")),
+                }
                 await RedirectResponse(url=str(URL(scope=redirect_scope)))(scope, receive, send)
                 return
         if self.frontends is not None and await self.frontends.serve(scope, receive, send):
@@ -192,6 +197,22 @@ async def _answer(
         response = await run_in_threadpool(handler, request, exc)
     if response is not None:
         await response(scope, receive, send)
+
+
+# What may stand unescaped in a URL's query (RFC 3986: unreserved, sub-delims, ":", "@", "/", "?", and "%").
+_QUERY_SAFE = "!$&'()*+,;=:@/?%"
+
+
+def _utf8_query(query: bytes) -> bytes:
+    """`query` as it is when it is UTF-8 (FastAPI's redirect), else with its other bytes percent-encoded.
+
+    NOTE: Starlette decodes the query as UTF-8 to build the redirect; a client's stray byte made that a 500.
+    """
+    try:
+        query.decode()
+    except UnicodeDecodeError:
+        return quote(query, safe=_QUERY_SAFE).encode()
+    return query
 
 
 def _is_async(func: Callable[..., Any]) -> bool:
