@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 from pydantic import TypeAdapter
 
@@ -14,9 +14,6 @@ from vivace._core.signature import get_typed_signature
 from vivace.tasks._handle import TaskHandle
 from vivace.tasks._plan import TaskPlan, build_plan
 from vivace.tasks._policy import RetryPolicy
-
-if TYPE_CHECKING:
-    from vivace.tasks._tasks import Tasks
 
 __all__ = ["Task", "TaskCall"]
 
@@ -26,10 +23,22 @@ R = TypeVar("R")
 _UNTYPED = (inspect.Signature.empty, Any, None, type(None))
 
 
+class TaskRegistry(Protocol):
+    """What a declared task needs of the `Tasks` that declared it."""
+
+    def dependency_overrides(self) -> Mapping[Any, Any]: ...
+
+    async def send(
+        self, task: Task[Any, R], arguments: dict[str, Any], *, key: str | None, when: datetime | None
+    ) -> TaskHandle[R]: ...
+
+    async def raw_result(self, task_id: str, timeout: float | None = None) -> Any: ...
+
+
 class Task(Generic[P, R]):
     """A function declared with `@tasks.task`: call it directly as before, or `await task.enqueue(...)`."""
 
-    def __init__(self, tasks: Tasks, function: Callable[..., Any], *, name: str, policy: RetryPolicy) -> None:
+    def __init__(self, tasks: TaskRegistry, function: Callable[..., Any], *, name: str, policy: RetryPolicy) -> None:
         self.tasks = tasks
         self.function = function
         self.name = name

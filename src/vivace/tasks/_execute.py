@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anyio
 from pydantic_core import to_jsonable_python
@@ -27,9 +27,8 @@ from taskiq import TaskiqMessage
 
 from vivace.tasks._backend import DeadLetter, TaskStore
 from vivace.tasks._errors import TaskArgumentsError, TaskFailed
-
-if TYPE_CHECKING:
-    from vivace.tasks._declare import Task
+from vivace.tasks._plan import TaskPlan
+from vivace.tasks._policy import RetryPolicy
 
 __all__ = ["KEY_LABEL", "MAX_INTERRUPTIONS", "Runner", "TaskInfo", "current_task"]
 
@@ -59,6 +58,18 @@ async def current_task() -> TaskInfo:
         raise RuntimeError("current_task() is only available while a task runs") from None
 
 
+class RunnableTask(Protocol):
+    """What the runner needs of a declared task (`vivace.tasks.Task`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def policy(self) -> RetryPolicy: ...
+
+    def plan(self) -> TaskPlan: ...
+
+
 class _TimeLimitExceeded(Exception):
     pass
 
@@ -86,7 +97,7 @@ class Runner:
         self._tracing = tracing
         self.running: set[asyncio.Task[Any]] = set()
 
-    async def deliver(self, task: Task[Any, Any], message: TaskiqMessage, arguments: Mapping[str, Any]) -> Any:
+    async def deliver(self, task: RunnableTask, message: TaskiqMessage, arguments: Mapping[str, Any]) -> Any:
         """Run `message` (step 1 to 4 above); returns the JSON-able result or raises TaskFailed."""
         key = str(message.labels.get(KEY_LABEL) or message.task_id)
         store = self._store()
@@ -106,7 +117,7 @@ class Runner:
             self.running.discard(current)  # type: ignore[arg-type]
 
     async def _attempts(
-        self, task: Task[Any, Any], message: TaskiqMessage, key: str, arguments: Mapping[str, Any], store: TaskStore
+        self, task: RunnableTask, message: TaskiqMessage, key: str, arguments: Mapping[str, Any], store: TaskStore
     ) -> Any:
         policy = task.policy
         while True:
@@ -134,7 +145,7 @@ class Runner:
             return value
 
     async def _attempt(
-        self, task: Task[Any, Any], message: TaskiqMessage, key: str, attempt: int, arguments: Mapping[str, Any]
+        self, task: RunnableTask, message: TaskiqMessage, key: str, attempt: int, arguments: Mapping[str, Any]
     ) -> Any:
         plan = task.plan()
         values = plan.values(arguments)
@@ -151,7 +162,7 @@ class Runner:
 
     async def _fail(
         self,
-        task: Task[Any, Any],
+        task: RunnableTask,
         message: TaskiqMessage,
         key: str,
         arguments: Mapping[str, Any],
