@@ -56,3 +56,26 @@ def test_importing_channels_does_not_import_redis() -> None:
     """`import vivace.channels` works without the redis extra: only `vivace.channels.redis` needs it."""
     code = "import sys, vivace.channels; assert not any(m.split('.')[0] == 'redis' for m in sys.modules), sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_memory_channels_work_under_trio() -> None:
+    """The memory backend needs no asyncio: a subscriber waiting under trio is woken by a publish."""
+    from channels_support import take
+
+    channels = Channels()
+    received: list[object] = []
+
+    async def scenario() -> None:
+        async with channels, channels.subscribe("t") as subscription, anyio.create_task_group() as group:
+
+            async def listen() -> None:
+                received.extend(item.data for item in await take(subscription, 2))  # type: ignore[union-attr]
+
+            group.start_soon(listen)
+            await anyio.sleep(0.01)
+            await channels.publish("t", 1)
+            await anyio.sleep(0.01)
+            await channels.publish("t", 2)
+
+    anyio.run(scenario, backend="trio")
+    assert received == [1, 2]
