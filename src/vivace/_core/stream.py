@@ -15,6 +15,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from vivace import sse
 from vivace.encoders import jsonable_encoder
@@ -153,6 +154,22 @@ async def _sse_events(source: Any, encode: Callable[[Any], bytes]) -> AsyncItera
         group.cancel_scope.cancel()
 
 
+class _SourceClosingResponse(StreamingResponse):
+    """A stream that closes the endpoint's generator once the response is over, sent or abandoned by the client.
+
+    NOTE: without it, a sync generator left behind by a client that went away (Starlette iterates it in worker
+    threads) is closed only when the garbage collector finds it, so its `finally` may never run in time.
+    """
+
+    def __init__(self, source: Any, content: Any, **options: Any) -> None:
+        super().__init__(content, **options)
+        self._source = source
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with _closing(self._source):
+            await super().__call__(scope, receive, send)
+
+
 async def streaming_response(
     mode: str,
     source: Any,
@@ -173,7 +190,7 @@ async def streaming_response(
         response.headers["X-Accel-Buffering"] = "no"  # NOTE: stops nginx from buffering the event stream
     elif mode == "jsonl":
         body = _jsonl(source, encode) if hasattr(source, "__aiter__") else _jsonl_sync(source, encode)
-        response = StreamingResponse(body, **status, media_type="application/jsonl")
+        response = _SourceClosingResponse(source, body, **status, media_type="application/jsonl")
     else:
         response = response_class(content=_raw(source), **status)
     if extra is not None:
