@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck imports unit conformance conformance-core conformance-floor bench docs clean
+.PHONY: run test lint typecheck imports unit conformance conformance-core conformance-floor bench soak docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ ecosystem: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Mixed valid and hostile traffic against a real uvicorn (bench/soak.py), 2 minutes by default (SOAK_MINUTES=10
+# for longer); fails on an unexpected answer, memory growth over 5 % after warm-up, or leaked descriptors/tasks.
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py
 
 # The documentation site, into site/ (MkDocs + Material, strict: a warning such as a broken link fails the build).
 # NO_MKDOCS_2_WARNING silences Material's end-of-life banner, which is not about this project.
