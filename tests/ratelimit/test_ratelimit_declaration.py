@@ -71,6 +71,7 @@ def test_unreadable_rates_are_refused(text: str) -> None:
         ({"rate": "1/second", "name": ""}, ValueError, "name"),
         ({"rate": "1/second", "on_backend_error": "ignore"}, ValueError, "on_backend_error"),
         ({"rate": "1/second", "backend": object()}, TypeError, "backend"),
+        ({"rate": "1/second", "key": "ip"}, TypeError, "key"),
     ],
 )
 def test_bad_declarations_fail_at_once(options: dict[str, Any], error: type[Exception], message: str) -> None:

@@ -53,6 +53,10 @@ def test_limited_routes_document_429_and_others_do_not() -> None:
     assert set(refused["headers"]) == {"Retry-After", "RateLimit", "RateLimit-Policy"}
     assert refused["headers"]["Retry-After"]["schema"] == {"type": "integer"}
     assert refused["headers"]["RateLimit-Policy"]["example"] == '"default";q=10;w=60'
+    assert (refused["headers"]["Retry-After"]["example"], refused["headers"]["RateLimit"]["example"]) == (
+        6,
+        '"default";r=0;t=6',
+    )
     assert responses(app, "/api/orders", "post")["429"]["headers"]["RateLimit-Policy"]["example"] == (
         '"api";q=100;w=3600'
     )

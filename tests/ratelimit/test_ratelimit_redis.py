@@ -41,8 +41,9 @@ def other_clients(url: str) -> int:
         return len(client.client_list()) - 1
 
 
-def test_two_workers_share_one_budget(redis_url: str, tmp_path: Path) -> None:
+def test_two_workers_share_one_budget(own_redis_server: RedisServer, tmp_path: Path) -> None:
     """Two uvicorn processes on one Redis: 12 requests spread over both admit exactly the 5 allowed."""
+    redis_url = own_redis_server.url  # NOTE: a server of its own, so other tests' connections are not counted
     with ExitStack() as stack:
         servers = [
             stack.enter_context(uvicorn_process(WORKER_APP, tmp_path, name=f"worker{n}", env={"REDIS_URL": redis_url}))
@@ -127,8 +128,9 @@ def test_keys_expire_once_the_budget_is_whole(redis_url: str) -> None:
         assert 59_000 < admin.pttl(key) <= 60_000
 
 
-def test_connections_are_closed_at_shutdown(redis_url: str) -> None:
+def test_connections_are_closed_at_shutdown(own_redis_server: RedisServer) -> None:
     """Every limiter of a backend shares one pool, closed when the application stops."""
+    redis_url = own_redis_server.url
     app = app_on(RedisRateLimitBackend(redis_url))
     with TestClient(app) as client:
         client.get("/open")

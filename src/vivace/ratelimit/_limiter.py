@@ -84,6 +84,8 @@ class RateLimit:
         self.backend = MemoryRateLimitBackend() if backend is None else backend
         self._interval = self.rate.interval
         self._capacity = self.rate.capacity
+        if not (key is None or isinstance(key, Depends) or callable(key)):
+            raise TypeError(f"key is a function of the request or Depends(...), not {key!r}")
         # None: the peer address (also when a key dependency gives None); see `client_address`
         self._key_function = None if key is None or isinstance(key, Depends) else key
         self._prefix = f"{name}:{self.rate.limit}/{self.rate.period}/{self.rate.burst}:"
@@ -133,7 +135,8 @@ class RateLimit:
     def __openapi_responses__(self) -> dict[int, dict[str, Any]]:
         """The 429 (and, failing closed, 503) answers, for the OpenAPI document of routes that use this limiter."""
         fail_closed = self.on_backend_error == "fail_closed" and self._store is _CONNECTED_AT_STARTUP
-        return openapi_responses(self._policy, f"{self._quoted};r=0;t=6", fail_closed)
+        wait = -(-self._interval // MICROSECONDS)  # what a client that spent its budget at once is told
+        return openapi_responses(self._policy, f"{self._quoted};r=0;t={wait}", wait, fail_closed)
 
     async def __call__(
         self, *, request: Request, response: Response, key: Any = None, store: RateLimitStore | None = None

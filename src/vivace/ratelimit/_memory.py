@@ -37,7 +37,8 @@ class MemoryRateLimitBackend:
         if max_keys < 1:
             raise ValueError(f"max_keys must be at least 1, not {max_keys}")
         self.max_keys = max_keys
-        self._clock = clock
+        #: settable, so a test can freeze or move the time of an app's limiters after they were built
+        self.clock = clock
         # key -> TAT in microseconds; the order is least recently used first
         self._tats: OrderedDict[str, int] = OrderedDict()
 
@@ -53,7 +54,7 @@ class MemoryRateLimitBackend:
 
     def check(self, key: str, interval: int, capacity: int) -> int:
         """`hit` without a coroutine: what `RateLimit` calls on this backend."""
-        clock = self._clock
+        clock = self.clock
         # PERF: monotonic_ns() // 1000 costs about half of int(monotonic() * 1e6) with its attribute lookup
         now = monotonic_ns() // 1000 if clock is None else int(clock() * MICROSECONDS)
         tats = self._tats

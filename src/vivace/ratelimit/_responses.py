@@ -25,7 +25,7 @@ def _header(description: str, schema: dict[str, Any], example: Any) -> dict[str,
     return {"description": description, "schema": schema, "example": example}
 
 
-def openapi_responses(policy: str, refused: str, fail_closed: bool) -> dict[int, dict[str, Any]]:
+def openapi_responses(policy: str, refused: str, wait: int, fail_closed: bool) -> dict[int, dict[str, Any]]:
     """The responses a limiter adds to every operation that uses it (see `vivace.openapi` dependency responses)."""
     json_error = {"application/json": {"schema": ERROR_SCHEMA}}
     responses: dict[int, dict[str, Any]] = {
@@ -33,7 +33,7 @@ def openapi_responses(policy: str, refused: str, fail_closed: bool) -> dict[int,
             "description": "Too Many Requests: the rate limit is used up",
             "headers": {
                 "Retry-After": _header(
-                    "Seconds to wait before the next request can be admitted", {"type": "integer"}, 6
+                    "Seconds to wait before the next request can be admitted", {"type": "integer"}, wait
                 ),
                 "RateLimit-Policy": _header("The quota and its window in seconds", {"type": "string"}, policy),
                 "RateLimit": _header(
