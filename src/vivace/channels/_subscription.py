@@ -60,13 +60,13 @@ class Subscription:
         self.ended: EndReason | None = None
         #: The id of the last message received (or the id replay started after); a client resumes from it.
         self.last_id: str | None = None
+        #: Messages this subscription lost to its overflow policy so far.
+        self.dropped = 0
         self._backend = backend
         self._leave = leave
         self._page_size = page_size
         self._queue: deque[Message] = deque()
-        self._dropped = 0
-        #: Messages this subscription lost to its overflow policy so far.
-        self.dropped = 0
+        self._dropped = 0  # dropped since the last gap marker the consumer took
         self._gap_after: str | None = None
         self._waiter: asyncio.Future[None] | anyio.Event | None = None
         self._loop = _asyncio_loop()
