@@ -54,7 +54,12 @@ class WorkerProcess:
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.kill()
+            # NOTE: PYTHONFAULTHANDLER is set for the child: SIGABRT makes it print where each thread is stuck
+            self.process.send_signal(signal.SIGABRT)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill()
             raise AssertionError(f"the process did not stop within {timeout} s:\n{self.output()}") from None
 
     def kill(self) -> None:
@@ -70,7 +75,7 @@ def start_process(
     """Start `vivace COMMAND app.py ARGUMENTS...` in `directory` (not waited for)."""
     log = directory / f"{name}-{time.monotonic_ns()}.log"
     python_path = os.pathsep.join([str(directory), str(ROOT / "src")])
-    child_env = {**os.environ, "PYTHONPATH": python_path, **env}
+    child_env = {**os.environ, "PYTHONPATH": python_path, "PYTHONFAULTHANDLER": "1", **env}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "vivace", command, "app.py", *arguments],

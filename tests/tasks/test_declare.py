@@ -136,7 +136,7 @@ async def test_bad_arguments_fail_at_enqueue() -> None:
             await place.enqueue({"sku": "a", "quantity": 1}, "n", "extra")
         with pytest.raises(TaskArgumentsError, match="order: Given twice"):
             await place.enqueue({"sku": "a", "quantity": 1}, order={"sku": "a", "quantity": 1})
-        await tasks.backend.join()  # type: ignore[attr-defined]
+        await tasks.join()
     assert ran == []
 
 
@@ -153,7 +153,7 @@ async def test_arguments_are_validated_and_sent_as_json() -> None:
     async with tasks:
         await place.enqueue(Order(sku="a", quantity=2), "3")
         await place.enqueue({"sku": "b", "quantity": 1}, copies=1, tags=["x"])
-        await tasks.backend.join()  # type: ignore[attr-defined]
+        await tasks.join()
     assert sorted(seen, key=lambda s: s[0].sku) == [
         (Order(sku="a", quantity=2), 3, None),
         (Order(sku="b", quantity=1), 1, ["x"]),

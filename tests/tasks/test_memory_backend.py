@@ -147,7 +147,7 @@ async def test_queue_is_bounded() -> None:
         with pytest.raises(TaskQueueFull, match="2 tasks are already waiting"):
             await job.enqueue(3)
         release.set()
-        await tasks.backend.join()  # type: ignore[attr-defined]
+        await tasks.join()
     assert ran == [0, 1, 2]
 
 

@@ -113,6 +113,11 @@ class TaskBackend(Protocol):
         """Where a scheduler finds delayed tasks (besides the periodic ones declared on tasks)."""
         ...
 
+    async def join(self, timeout: float = 30.0) -> None:
+        """Wait until the tasks queued in this process have run (TimeoutError after `timeout` s); a backend whose
+        tasks run in workers has nothing queued here and returns at once."""
+        ...
+
     def abandon(self) -> None:
         """A worker gives up on its running tasks: nothing more is acknowledged or saved, so they are redelivered."""
         ...

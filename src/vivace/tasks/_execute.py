@@ -70,8 +70,8 @@ class RunnableTask(Protocol):
     def plan(self) -> TaskPlan: ...
 
 
-class _TimeLimitExceeded(Exception):
-    pass
+class TimeLimitExceeded(Exception):
+    """An attempt ran past the task's `time_limit` and was stopped (a failure like any other)."""
 
 
 def describe(error: BaseException) -> str:
@@ -114,7 +114,8 @@ class Runner:
             with self._tracing.processing(task.name, message.task_id, message.labels):
                 return await self._attempts(task, message, key, arguments, store)
         finally:
-            self.running.discard(current)  # type: ignore[arg-type]
+            if current is not None:
+                self.running.discard(current)
 
     async def _attempts(
         self, task: RunnableTask, message: TaskiqMessage, key: str, arguments: Mapping[str, Any], store: TaskStore
@@ -157,7 +158,7 @@ class Runner:
         finally:
             _CURRENT.reset(token)
         if scope.cancelled_caught:
-            raise _TimeLimitExceeded(f"the attempt took longer than its time limit of {limit} s")
+            raise TimeLimitExceeded(f"the attempt took longer than its time limit of {limit} s")
         return to_jsonable_python(result)
 
     async def _fail(

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from types import TracebackType
-from typing import Annotated, Any, ParamSpec, TypeVar, overload
+from typing import Annotated, Any, ParamSpec, Protocol, TypeVar, overload
 
 import anyio
 from taskiq import Context, TaskiqDepends, TaskiqMessage
@@ -45,6 +45,16 @@ _INSTALLED: weakref.WeakKeyDictionary[Any, Tasks] = weakref.WeakKeyDictionary()
 def installed_tasks(app: Any) -> Tasks | None:
     """The `Tasks` installed on `app`, if any (how `vivace worker APP` finds them)."""
     return _INSTALLED.get(app)
+
+
+class TaskDecorator(Protocol):
+    """What `tasks.task(...)` with options returns: a decorator that keeps the function's types."""
+
+    @overload
+    def __call__(self, function: Callable[P, Awaitable[R]], /) -> Task[P, R]: ...
+
+    @overload
+    def __call__(self, function: Callable[P, R], /) -> Task[P, R]: ...
 
 
 class _OwnScope:
@@ -119,7 +129,7 @@ class Tasks:
         jitter: float = 0.0,
         retry_on: tuple[type[BaseException], ...] = (Exception,),
         time_limit: float | None = None,
-    ) -> Callable[[Callable[P, Any]], Task[P, Any]]: ...
+    ) -> TaskDecorator: ...
 
     def task(
         self,
@@ -325,6 +335,13 @@ class Tasks:
     async def result(self, task_id: str, timeout: float | None = None) -> Any:
         """The result of any task by id, as JSON data (a task's own `handle(id).result()` gives it typed)."""
         return await self.raw_result(task_id, timeout)
+
+    async def join(self, timeout: float = 30.0) -> None:
+        """Wait until every task queued in this process has run (the memory backend; tests and scripts).
+
+        Delayed tasks still waiting for their time are not waited for. TimeoutError after `timeout` seconds.
+        """
+        await self.backend.join(timeout)
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """The tasks that failed for good, newest first."""

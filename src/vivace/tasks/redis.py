@@ -171,3 +171,6 @@ class RedisTaskBackend:
 
     def abandon(self) -> None:
         self.broker.abandon()
+
+    async def join(self, timeout: float = 30.0) -> None:
+        """Nothing to wait for: the tasks run in workers."""
