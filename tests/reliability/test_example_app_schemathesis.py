@@ -26,7 +26,8 @@ from examples.settings import Settings, get_settings  # noqa: E402
 from examples.tokens import create_access_token  # noqa: E402
 
 SECRET_KEY = "a-fixed-secret-for-schemathesis-0123456789"
-schema = openapi.from_asgi("/openapi.json", app)
+# NOTE: the live change feed is an endless Server-Sent Events stream: a whole-body check would wait forever.
+schema = openapi.from_asgi("/openapi.json", app).exclude(path="/changes/stream")
 
 
 @pytest.fixture(scope="module", autouse=True)
