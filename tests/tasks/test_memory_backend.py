@@ -146,9 +146,14 @@ async def test_queue_is_bounded() -> None:
         await job.enqueue(2)
         with pytest.raises(TaskQueueFull, match="2 tasks are already waiting"):
             await job.enqueue(3)
+        with pytest.raises(TaskQueueFull):
+            await job.options(key="four").enqueue(4)
         release.set()
         await tasks.join()
-    assert ran == [0, 1, 2]
+        again = await job.options(key="four").enqueue(4)  # the key of a task that was never queued is free
+        assert not again.duplicate
+        await tasks.join()
+    assert ran == [0, 1, 2, 4]
 
 
 @pytest.mark.anyio

@@ -43,6 +43,10 @@ class TaskStore(Protocol):
         """Claim `key` for `task_id`; if it was claimed already, the task id that holds it (nothing is sent)."""
         ...
 
+    async def release(self, key: str, task_id: str) -> None:
+        """Give `key` up if `task_id` still holds it (the task could not be sent after all)."""
+        ...
+
     async def completion(self, key: str) -> tuple[bool, Any]:
         """`(True, value)` when a task with this key ran to completion, else `(False, None)`."""
         ...

@@ -72,6 +72,11 @@ class MemoryTaskStore:
         self._keys.set(key, task_id)
         return None
 
+    async def release(self, key: str, task_id: str) -> None:
+        found, holder = self._keys.get(key)
+        if found and holder == task_id:
+            self._keys.pop(key)
+
     async def completion(self, key: str) -> tuple[bool, Any]:
         return self._done.get(key)
 

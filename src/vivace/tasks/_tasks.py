@@ -12,7 +12,7 @@ import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import datetime
 from types import TracebackType
 from typing import Annotated, Any, ParamSpec, Protocol, TypeVar, overload
@@ -266,11 +266,17 @@ class Tasks:
             if holder is not None:
                 return task.handle(holder, duplicate=True)
             labels: dict[str, Any] = {KEY_LABEL: key or task_id}
-            if self._tracing is None:
-                await self._deliver(backend, task, task_id, labels, arguments, when)
-            else:
-                with self._tracing.sending(task.name, task_id, labels):
+            try:
+                if self._tracing is None:
                     await self._deliver(backend, task, task_id, labels, arguments, when)
+                else:
+                    with self._tracing.sending(task.name, task_id, labels):
+                        await self._deliver(backend, task, task_id, labels, arguments, when)
+            except BaseException:
+                if key is not None:
+                    with anyio.CancelScope(shield=True), suppress(*backend.unavailable_errors):
+                        await backend.store.release(key, task_id)  # NOTE: best effort: it was never sent
+                raise
         except backend.unavailable_errors as exc:
             raise BackendUnavailable(FEATURE, exc) from exc
         return task.handle(task_id)

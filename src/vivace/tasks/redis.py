@@ -32,6 +32,9 @@ from vivace.tasks._tasks import FEATURE
 
 __all__ = ["RedisTaskBackend", "RedisTaskStore"]
 
+# Delete KEYS[1] only while it still holds ARGV[1] (another enqueue may have claimed the key since).
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
 
 class RedisTaskStore:
     """`TaskStore` on Redis: each method is one command or one MULTI/EXEC transaction."""
@@ -51,6 +54,10 @@ class RedisTaskStore:
             if holder is not None:
                 return holder.decode() if isinstance(holder, bytes) else str(holder)
         return None  # pragma: no cover - three expiries in a row
+
+    async def release(self, key: str, task_id: str) -> None:
+        # NOTE: EVAL, not a cached script SHA: nothing to reload after a Redis restart
+        await self._client.eval(_RELEASE, 1, f"{self._prefix}:key:{key}", task_id)  # type: ignore[misc]
 
     async def completion(self, key: str) -> tuple[bool, Any]:
         raw = await self._client.get(f"{self._prefix}:done:{key}")
