@@ -2,7 +2,8 @@
 
 A dependency that can answer on its own (a rate limiter's 429, an authentication check's 401) may carry an
 `__openapi_responses__` attribute: a mapping from status code (`429`, `"4XX"`, `"default"`) to an OpenAPI
-Response Object written as a plain dict, as in a route's `responses={...}` but without `model`. The attribute is
+Response Object written as a plain dict, as in a route's `responses={...}` (`model` included: its schema becomes
+the `application/json` body's; `vivace.declared_errors.raises` writes such entries). The attribute is
 read on the callable given to `Depends(...)` (a function, or an instance whose class defines it, possibly as a
 property) when the OpenAPI document is built, never per request.
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from vivace._core.signature import Dependant
 
-__all__ = ["ATTRIBUTE", "add_dependency_responses", "dependency_responses"]
+__all__ = ["ATTRIBUTE", "add_dependency_responses", "dependency_response_models", "dependency_responses"]
 
 ATTRIBUTE = "__openapi_responses__"
 
@@ -45,30 +46,48 @@ def _status_key(status: int | str) -> str:
     return "default" if key == "DEFAULT" else key
 
 
-def dependency_responses(dependant: Dependant) -> dict[str, dict[str, Any]]:
-    """Every response declared below `dependant` (not by it), keyed as the document keys them, the first
-    declaration of a status winning; each is a copy, with a description filled in when it has none."""
-    found: dict[str, dict[str, Any]] = {}
+def _declarations(dependant: Dependant) -> dict[str, Mapping[str, Any]]:
+    """The declarations below `dependant` (not its own) as written, by document key, the first of a status winning."""
+    found: dict[str, Mapping[str, Any]] = {}
     stack = list(reversed(dependant.dependencies))
     while stack:
         node = stack.pop()
         for status, response in (_declared(node) or {}).items():
-            key = _status_key(status)
-            if key not in found:
-                found[key] = _described(key, response)
+            found.setdefault(_status_key(status), response)
         stack.extend(reversed(node.dependencies))
     return found
 
 
+def dependency_responses(dependant: Dependant) -> dict[str, dict[str, Any]]:
+    """Every response declared below `dependant` (not by it), keyed as the document keys them, the first
+    declaration of a status winning; each is a copy without its `model`, with a description filled in."""
+    return {key: _described(key, response) for key, response in _declarations(dependant).items()}
+
+
+def dependency_response_models(dependant: Dependant) -> dict[str, Any]:
+    """The `model` of each response declared below `dependant` that has one, by document key."""
+    declared = _declarations(dependant).items()
+    return {key: response["model"] for key, response in declared if response.get("model") is not None}
+
+
 def _described(key: str, response: Mapping[str, Any]) -> dict[str, Any]:
-    copied = copy.deepcopy(dict(response))
+    copied = copy.deepcopy({name: value for name, value in response.items() if name != "model"})
     if not copied.get("description"):
         text = http.client.responses.get(int(key)) if key.isdigit() else None
         copied["description"] = text or "Additional Response"
     return copied
 
 
-def add_dependency_responses(responses: dict[str, Any], dependant: Dependant) -> None:
-    """Add to an operation's `responses` those its dependencies declare, for statuses it does not document."""
+def add_dependency_responses(
+    responses: dict[str, Any], dependant: Dependant, schemas: Mapping[str, dict[str, Any]] | None = None
+) -> None:
+    """Add to an operation's `responses` those its dependencies declare, for statuses it does not document;
+    `schemas` has the JSON Schema of each declared `model`, by document key."""
     for key, response in dependency_responses(dependant).items():
-        responses.setdefault(key, response)
+        if key in responses:
+            continue
+        schema = (schemas or {}).get(key)
+        if schema is not None:
+            content = response.setdefault("content", {}).setdefault("application/json", {})
+            content["schema"] = {**content.get("schema", {}), **schema}
+        responses[key] = response

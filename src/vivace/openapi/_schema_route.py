@@ -24,6 +24,7 @@ from vivace._core.compile import effective_scope, is_generator_callable
 from vivace._core.signature import Dependant, ParamField, Special
 from vivace._core.stream import stream_item_type
 from vivace.datastructures import DefaultPlaceholder
+from vivace.openapi._dependency_responses import dependency_response_models
 from vivace.openapi._schema_fields import SchemaField, model_fields
 from vivace.openapi._schema_forms import (
     form_body_model,
@@ -59,6 +60,8 @@ class RouteSchema:
     body_field: SchemaField | None = None
     response_field: SchemaField | None = None
     response_fields: dict[int | str, SchemaField] = field(default_factory=dict)
+    #: the models of the responses its dependencies declare (`vivace.declared_errors`), by document key
+    dependency_fields: dict[str, SchemaField] = field(default_factory=dict)
     stream: str | None = None  # "jsonl" or "sse" for generator endpoints
     stream_item_field: SchemaField | None = None
     response_class: Any = None  # the route's response class, its DefaultPlaceholder unwrapped
@@ -72,6 +75,7 @@ class RouteSchema:
         """The route's response model, its `responses={...}` models, then its stream item type."""
         fields = [self.response_field] if self.response_field is not None else []
         fields.extend(self.response_fields.values())
+        fields.extend(self.dependency_fields.values())
         if self.stream_item_field is not None:
             fields.append(self.stream_item_field)
         return fields
@@ -319,6 +323,8 @@ def _response_fields(route: Any, response_class: Any, result: RouteSchema) -> No
         model = response.get("model") if isinstance(response, dict) else None
         if model:
             result.response_fields[status] = _serialization_field(f"Response_{status}_{route.unique_id}", model)
+    for key, model in dependency_response_models(route.dependant).items():
+        result.dependency_fields[key] = _serialization_field(f"Declared_{key}_{route.unique_id}", model)
 
 
 def _is_server_sent_event(item: Any) -> bool:

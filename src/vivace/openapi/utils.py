@@ -319,7 +319,9 @@ class _PathWriter:
             entries=info.parameters, field_mapping=self.mapping, separate_input_output_schemas=self.separate
         )
         responses = _responses(route, info, self)
-        add_dependency_responses(responses, route.dependant)
+        add_dependency_responses(
+            responses, route.dependant, {key: self.schema(item) for key, item in info.dependency_fields.items()}
+        )
         takes_input = bool(info.parameters) or info.body_field is not None
         if takes_input and not responses.keys() & {"422", "4XX", "default"}:
             responses["422"] = _validation_error_response()
