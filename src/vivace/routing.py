@@ -103,7 +103,10 @@ def route_runner(route: APIRoute | APIWebSocketRoute, plan: RoutePlan) -> Runner
     if isinstance(route, APIWebSocketRoute):
         return websocket_runner(plan)
     if route.has_custom_handler:
-        return tracked(HandlerTarget(route, route.get_route_handler()).handle)
+        # NOTE: a route class may also serve its plan without the Request path (vivace.versioning's routes)
+        serve_plan = getattr(route, "serve_plan", None)
+        runner = serve_plan(plan) if serve_plan is not None else None
+        return runner or tracked(HandlerTarget(route, route.get_route_handler()).handle)
     return http_runner(plan)
 
 
