@@ -13,7 +13,7 @@ appear here as the protocols below.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol, cast
 
@@ -86,6 +86,11 @@ class Inclusion:
     strict_content_type: Any
     max_body_size: int | None
     form_limits: dict[str, int | None] | None
+    # router-scoped settings of this inclusion alone (see vivace/_router_scope.py): a layer between the included
+    # router's and the including router's
+    exception_handlers: dict[Any, Any] = field(default_factory=dict)
+    middleware: Sequence[Middleware] = ()
+    problem_details: bool | None = None
 
 
 def first_set(*values: Any) -> Any:

@@ -23,23 +23,23 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack, deprecated
 
+from vivace import exception_handlers as fastapi_defaults
+from vivace import problems
 from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
-from vivace._core.exports import CompiledRouter, ExceptionHandlers
+from vivace._core.exports import CompiledRouter
 from vivace._core.limits import LimitsLayer
 from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.runner import Runner
 from vivace._core.send import HeaderGuard
 from vivace._frontend import FrontendTable
 from vivace._route_options import RouteOptions
+from vivace._router_scope import ScopedRoutes, app_handler_table, problem_operations, server_error_handler
 from vivace.datastructures import Default
-from vivace.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-    websocket_request_validation_exception_handler,
-)
+from vivace.exception_handlers import websocket_request_validation_exception_handler
 from vivace.exceptions import FastAPIDeprecationWarning, RequestValidationError, WebSocketRequestValidationError
 from vivace.middleware.http import HTTPMiddleware
+from vivace.openapi._problems import add_problem_details
 from vivace.openapi._setup import install_docs
 from vivace.openapi.utils import get_openapi
 from vivace.params import Depends
@@ -166,9 +166,11 @@ class Vivace(_Declarations, Starlette):
         form_limits: dict[str, int | None] | None = None,
         docs_assets: str = "local",
         telemetry: Any = None,
+        problem_details: bool = False,
         **extra: Any,
     ) -> None:
         self.debug = debug
+        self.problem_details = problem_details  # RFC 9457 error answers (vivace/problems.py)
         settings = {
             "title": title, "summary": summary, "description": description, "version": version,
             "terms_of_service": terms_of_service, "contact": contact, "license_info": license_info,
@@ -211,14 +213,16 @@ class Vivace(_Declarations, Starlette):
         )
         self.max_body_size = self.router.max_body_size  # checked by the router
         self.exception_handlers: dict[Any, Callable[..., Any]] = dict(exception_handlers or {})
-        self.exception_handlers.setdefault(StarletteHTTPException, http_exception_handler)
-        self.exception_handlers.setdefault(RequestValidationError, request_validation_exception_handler)
+        defaults = problems if problem_details else fastapi_defaults
+        self.exception_handlers.setdefault(StarletteHTTPException, defaults.http_exception_handler)
+        self.exception_handlers.setdefault(RequestValidationError, defaults.request_validation_exception_handler)
         self.exception_handlers.setdefault(
             WebSocketRequestValidationError, websocket_request_validation_exception_handler
         )
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.middleware_stack: ASGIApp | None = None
         self._telemetry = telemetry_runtime(telemetry)  # None: no telemetry layer, plain plans
+        self._scoped_routes = ScopedRoutes()  # routes under routers with their own handlers or middleware
         self.setup()
 
     # -- configuration ------------------------------------------------------------------------------------
@@ -253,6 +257,9 @@ class Vivace(_Declarations, Starlette):
                 separate_input_output_schemas=self.separate_input_output_schemas,
                 external_docs=self.openapi_external_docs,
             )
+            operations = problem_operations(self.routes, self.problem_details)
+            if operations:
+                add_problem_details(self.openapi_schema, operations)
         return self.openapi_schema
 
     # -- compilation --------------------------------------------------------------------------------------
@@ -271,15 +278,14 @@ class Vivace(_Declarations, Starlette):
                     route.served_plan = plan
                     custom.add(id(route))
                 targets[id(route)] = route_runner(route, plan)
-        handlers = ExceptionHandlers(
-            {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
-        )
+        handlers = app_handler_table(self.exception_handlers)
         server_errors = self._server_error_layer()
         self._plans = plans
         observed = None
         if self._telemetry is not None:
             served_by_plan = {key: plan for key, plan in plans.items() if key not in custom}
             observed = self._telemetry.instrument(self.router.routes, served_by_plan)
+        self._scoped_routes.apply(self, self.router.routes, targets, observed)
         frontends = FrontendTable(self.router._frontends, overrides, APIRoute) if self.router._frontends else None
         self._compiled = CompiledRouter(
             list(self.router.routes), targets, handlers, self.router.redirect_slashes, server_errors, frontends,
@@ -289,7 +295,7 @@ class Vivace(_Declarations, Starlette):
         return self._compiled
 
     def _server_error_layer(self, app: ASGIApp | None = None) -> ServerErrorMiddleware:
-        error_handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
+        error_handler = server_error_handler(self.exception_handlers, self.problem_details)
         return ServerErrorMiddleware(app or self._route, handler=error_handler, debug=self.debug)
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -316,7 +322,8 @@ class Vivace(_Declarations, Starlette):
         without settings, `app` itself unless `always`."""
         if not always and self.router.max_body_size is None and not self.router.form_limits:
             return app
-        return LimitsLayer(app, self.router.max_body_size, self.router.form_limits)
+        too_large = problems.send_content_too_large if self.problem_details else None
+        return LimitsLayer(app, self.router.max_body_size, self.router.form_limits, too_large)
 
     def _route(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # PERF: a plain function returning the compiled router's coroutine: no frame of its own per request

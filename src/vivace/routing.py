@@ -20,6 +20,7 @@ from os import PathLike
 from typing import Any, Literal, TypeVar, cast
 
 from starlette import routing
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, compile_path
 from starlette.routing import Mount as Mount
 from starlette.routing import request_response as request_response
@@ -39,6 +40,7 @@ from vivace._frontend import Fallback, Frontend, FrontendFiles, join_paths, norm
 from vivace._inclusion import Inclusion, check_prefix, first_set, included_options, inner_limit, mount_limits
 from vivace._route_context import RouteContext, iter_route_contexts
 from vivace._route_options import RouteOptions
+from vivace._router_scope import RouterScope, check_handler_key, check_middleware, inheriting, record_layers
 from vivace.datastructures import Default, DefaultPlaceholder
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
@@ -322,8 +324,12 @@ class _Declarations:
         self._declared_in()._add_frontend(path, directory, fallback, checked)
 
 
-class APIRouter(_Declarations, routing.Router):
-    """A group of path operations with shared prefix, tags, dependencies and responses."""
+class APIRouter(_Declarations, RouterScope, routing.Router):
+    """A group of path operations with shared prefix, tags, dependencies and responses.
+
+    vivace's additions, for this router's routes only (see vivace/_router_scope.py): `exception_handlers` (and
+    `@router.exception_handler`), `middleware` and `problem_details`.
+    """
 
     def __init__(
         self,
@@ -348,10 +354,14 @@ class APIRouter(_Declarations, routing.Router):
         strict_content_type: bool = Default(True),
         max_body_size: int | None = None,
         form_limits: dict[str, int | None] | None = None,
+        exception_handlers: dict[int | type[Exception], Callable[..., Any]] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        problem_details: bool | None = None,
     ) -> None:
         super().__init__(
             routes=routes, redirect_slashes=redirect_slashes, default=default, lifespan=_as_context_factory(lifespan)
         )
+        self._init_scope(exception_handlers, middleware, problem_details)
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
         self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
         check_prefix(prefix)
@@ -385,6 +395,7 @@ class APIRouter(_Declarations, routing.Router):
     def _added(self, route: BaseRoute) -> None:
         """A route was appended: copy it into every router this one is included into (they recurse upwards)."""
         self._changed()
+        record_layers(route, self)
         for parent, inclusion in self._included_into:
             parent._include_one(route, inclusion)
 
@@ -532,11 +543,16 @@ class APIRouter(_Declarations, routing.Router):
         strict_content_type: bool = Default(True),
         max_body_size: int | None = None,
         form_limits: dict[str, int | None] | None = None,
+        exception_handlers: dict[int | type[Exception], Callable[..., Any]] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        problem_details: bool | None = None,
     ) -> None:
         """Add `router`'s operations to this one, under `prefix` and with the given shared settings.
 
         The routes are copied now, and the link stays: a route added to `router` later is copied here too.
         """
+        for key in exception_handlers or {}:
+            check_handler_key(key)
         max_body_size = check_max_body_size(max_body_size)
         form_limits = check_form_limits(form_limits)
         assert router is not self, "A router cannot include itself"
@@ -545,7 +561,7 @@ class APIRouter(_Declarations, routing.Router):
         inclusion = Inclusion(
             router, prefix, list(tags or []), list(dependencies or []), default_response_class, dict(responses or {}),
             list(callbacks or []), deprecated, include_in_schema, generate_unique_id_function, strict_content_type,
-            max_body_size, form_limits,
+            max_body_size, form_limits, dict(exception_handlers or {}), check_middleware(middleware), problem_details,
         )
         for route in list(router.routes):
             self._include_one(route, inclusion)
@@ -561,6 +577,10 @@ class APIRouter(_Declarations, routing.Router):
         ]
 
     def _include_one(self, route: BaseRoute, inclusion: Inclusion) -> None:
+        with inheriting(self, route, inclusion):  # the copy keeps the router-scoped settings it was declared under
+            self._copy_route(route, inclusion)
+
+    def _copy_route(self, route: BaseRoute, inclusion: Inclusion) -> None:
         prefix = inclusion.prefix
         if isinstance(route, APIRoute):
             self.add_api_route(

@@ -7,7 +7,7 @@ overrides change); per request it only matches and dispatches.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -26,7 +26,7 @@ from vivace._core.handle import locate_error
 from vivace._core.match import Matcher
 from vivace._core.runner import RESPONSE_STARTED, Runner, tracked
 
-__all__ = ["SERVER_ERROR_KEY", "TELEMETRY_KEY", "CompiledRouter", "ExceptionHandlers"]
+__all__ = ["SERVER_ERROR_KEY", "TELEMETRY_KEY", "CompiledRouter", "ExceptionHandlers", "RouteSlot", "guarded"]
 
 #: set in the scope just before the 500 for an unhandled exception is sent, so `@app.middleware("http")` can raise
 #: the exception from `call_next` (as FastAPI does) instead of returning that response
@@ -163,8 +163,7 @@ class CompiledRouter:
         raise StarletteHTTPException(status_code=404)
 
     async def _respond_with(self, handler: Handler, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send) if scope["type"] == "http" else WebSocket(scope, receive, send)
-        await _answer(handler, request, exc, scope, receive, send)
+        await _respond_with(handler, exc, scope, receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self.matcher.match_websocket(scope)
@@ -185,6 +184,63 @@ class CompiledRouter:
                 raise
             # NOTE: a handler's response (an HTTPException's 401, say) becomes the handshake's denial response
             await self._respond_with(handler, exc, scope, receive, send)
+
+
+def guarded(run: Runner, handlers: ExceptionHandlers, server_error: Handler | None) -> Runner:
+    """`run` with the exception handlers of its routers (merged with the app's at startup) answering first.
+
+    An exception no handler takes goes on to the app's handlers and 500 path, unless the route answers server
+    errors its own way (`server_error`, e.g. a router's 500 handler): then that answers, and the exception is
+    raised again for the server, as the app's 500 path does. Only routes under routers with such settings are
+    wrapped.
+    """
+
+    async def guarded_run(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await run(scope, receive, send)
+        except Exception as exc:
+            if RESPONSE_STARTED in scope:
+                raise
+            handler = handlers.find(exc)
+            if handler is None and (server_error is None or scope["type"] != "http"):
+                raise  # NOTE: not located here: the app's router locates what reaches it
+            locate_error(exc, scope)
+            if handler is not None:
+                await _respond_with(handler, exc, scope, receive, send)
+                return
+            assert server_error is not None
+            scope[SERVER_ERROR_KEY] = exc
+            scope[RESPONSE_STARTED] = True  # the app's router raises it again without answering a second time
+            await _answer(server_error, Request(scope), exc, scope, receive, send)
+            raise
+
+    return guarded_run
+
+
+class RouteSlot:
+    """The innermost app of a route's router middleware: the route's current runner.
+
+    The middleware is built once around the slot; recompiling the app (new routes, dependency overrides) only
+    swaps the runners in it. With telemetry, the slot picks the observed runner for observed requests.
+    """
+
+    __slots__ = ("observed", "plain")
+
+    def __init__(self, plain: Runner, observed: Runner | None = None) -> None:
+        self.plain = plain
+        self.observed = observed
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # PERF: returns the runner's coroutine: no frame of its own per request
+        observed = self.observed
+        if observed is not None and TELEMETRY_KEY in scope:
+            return observed(scope, receive, send)
+        return self.plain(scope, receive, send)
+
+
+async def _respond_with(handler: Handler, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+    request = Request(scope, receive, send) if scope["type"] == "http" else WebSocket(scope, receive, send)
+    await _answer(handler, request, exc, scope, receive, send)
 
 
 async def _answer(

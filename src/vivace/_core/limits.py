@@ -17,7 +17,7 @@ one byte count of the request (`BodyBudget`), and a route's `form_limits` keys o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,14 +269,17 @@ class LimitsLayer:
     request); in an app with middleware but no limit the layer only passes requests through.
     """
 
-    __slots__ = ("app", "form_limits", "max_body_size")
+    __slots__ = ("app", "form_limits", "max_body_size", "too_large")
 
     def __init__(
-        self, app: ASGIApp, max_body_size: int | None = None, form_limits: Mapping[str, Any] | None = None
+        self, app: ASGIApp, max_body_size: int | None = None, form_limits: Mapping[str, Any] | None = None,
+        too_large: Callable[[Scope, Send], Awaitable[None]] | None = None,
     ) -> None:
         self.app = app
         self.max_body_size = max_body_size
         self.form_limits = dict(form_limits) if form_limits else None
+        # what answers the 413 itself (an application with problem details answers a problem document)
+        self.too_large = too_large or _send_too_large
 
     @property
     def routes(self) -> list[Any]:
@@ -311,7 +314,7 @@ class LimitsLayer:
                 if owner and budget.declared_too_large():
                     # NOTE: nothing read the over-long declared body (a static file, say): refuse it anyway
                     state = _REPLACED
-                    await _send_too_large(scope, send)
+                    await self.too_large(scope, send)
                     return
                 state = _STARTED
             await send(message)
@@ -324,7 +327,7 @@ class LimitsLayer:
             if not _only_too_large(exc) or state is _STARTED:
                 raise
             if state is _WAITING:
-                await _send_too_large(scope, send)
+                await self.too_large(scope, send)
         finally:
             if owner:
                 del scope[BODY_BUDGET_KEY]
