@@ -44,6 +44,7 @@ __all__ = [
     "app_handler_table",
     "check_handler_key",
     "check_middleware",
+    "describe_scope",
     "inheriting",
     "problem_operations",
     "record_layers",
@@ -244,6 +245,22 @@ def problem_operations(routes: Sequence[BaseRoute], app_problem_details: bool) -
         if _problem_details(_layers(route), app_problem_details):
             found.append((path, sorted(methods)))
     return found
+
+
+def describe_scope(route: BaseRoute, app_problem_details: bool) -> str | None:
+    """What the route's routers add to it, for `vivace routes --plans`; None when nothing."""
+    layers = _layers(route)
+    keys = dict.fromkeys(key for layer in layers for key in layer.exception_handlers)
+    parts = []
+    if keys:
+        parts.append("handlers for " + ", ".join(getattr(key, "__name__", str(key)) for key in keys))
+    middleware = [entry.cls for layer in reversed(layers) for entry in layer.middleware]
+    if middleware:
+        parts.append("middleware " + " > ".join(getattr(cls, "__name__", repr(cls)) for cls in middleware))
+    problem_details = _problem_details(layers, app_problem_details)
+    if problem_details != app_problem_details:
+        parts.append("problem details" if problem_details else "no problem details")
+    return "; ".join(parts) or None
 
 
 # -- compiling the routes' runners ----------------------------------------------------------------------------

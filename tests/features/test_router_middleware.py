@@ -11,6 +11,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vivace import APIRouter, Depends, FastAPI, HTTPException, Request, WebSocket
+from vivace._cli.routes import plans_text
 from vivace.responses import JSONResponse, PlainTextResponse, Response
 from vivace.testclient import TestClient
 
@@ -250,3 +251,17 @@ def test_middleware_entries_must_be_middleware_objects(entry: Any) -> None:
         APIRouter(middleware=[entry])
     with pytest.raises(TypeError, match=r"Middleware\(cls, \.\.\.\)"):
         FastAPI().include_router(APIRouter(), middleware=[entry])
+
+
+def test_vivace_routes_plans_shows_what_routers_add() -> None:
+    """`vivace routes --plans` lists a route's router handlers, middleware (outermost first) and problem details."""
+    inner = APIRouter(middleware=[Middleware(Gate)], exception_handlers={404: lambda r, e: None})
+    inner.get("/scoped")(hello)
+    outer = APIRouter(middleware=[Middleware(GZipMiddleware)], problem_details=True)
+    outer.include_router(inner)
+    app = FastAPI()
+    app.include_router(outer)
+    app.get("/plain")(hello)
+    scoped, plain = plans_text(app).split("\n\n")
+    assert "router scope: handlers for 404; middleware GZipMiddleware > Gate; problem details)" in scoped
+    assert "router scope" not in plain

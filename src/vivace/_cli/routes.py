@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
 from vivace._cli.describe import callable_name, type_name
 from vivace._core.runner import describe
 from vivace._core.signature import Dependant
+from vivace._router_scope import describe_scope
 from vivace.applications import Vivace
 from vivace.routing import APIRoute, APIWebSocketRoute
 
@@ -71,11 +72,17 @@ def plans_text(app: Vivace) -> str:
     """Every API route's RoutePlan repr: what each request to that route will do, decided at declaration."""
     # NOTE: the runner line goes inside the plan's parentheses: `RoutePlan(... response: ...)` ends with ")"
     blocks = [
-        f"{repr(route.plan)[:-1]}\n  served by: {_served_by(route)})"
+        f"{repr(route.plan)[:-1]}\n  served by: {_served_by(route)}{_scope_line(route, app)})"
         for route in app.routes
         if isinstance(route, APIRoute | APIWebSocketRoute)
     ]
     return "\n\n".join(blocks) if blocks else "(no API routes)"
+
+
+def _scope_line(route: APIRoute | APIWebSocketRoute, app: Vivace) -> str:
+    """What the route's routers add (handlers, middleware, problem details), as one more line, if anything."""
+    scope = describe_scope(route, app.problem_details)
+    return "" if scope is None else f"\n  router scope: {scope}"
 
 
 def _served_by(route: APIRoute | APIWebSocketRoute) -> str:
