@@ -24,7 +24,7 @@ import tempfile
 import tomllib
 import zipfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,8 @@ PINNED_FROM_THIS_VENV = ("starlette", "pydantic", "pydantic-core", "httpx2")
 # python-multipart, which vivace's core dependencies lack (FastAPI imports it only when a route reads a form).
 VIVACE_REQUIREMENT = f"{ROOT}[standard]"
 HIDDEN_SUFFIX = ".vivace-hidden"
-_FIELDS = {"name", "version", "kind", "tests", "requirements", "extras", "pytest_args", "note"}
+_FIELDS = {"name", "version", "kind", "tests", "requirements", "extras", "pytest_args", "missing_dirs", "note"}
+_LISTS = ("tests", "requirements", "extras", "pytest_args", "missing_dirs")
 _REQUIRED = ("name", "version", "kind", "tests")
 
 
@@ -56,6 +57,7 @@ class Library:
     requirements: tuple[str, ...] = ()
     extras: tuple[str, ...] = ()
     pytest_args: tuple[str, ...] = ()
+    missing_dirs: tuple[str, ...] = ()
     note: str = ""
 
     @property
@@ -69,7 +71,7 @@ def _library(entry: dict[str, Any]) -> Library:
     if unknown or missing:
         raise ValueError(f"library {entry.get('name', '?')}: unknown fields {unknown}, missing fields {missing}")
     fields: dict[str, Any] = dict(entry)
-    for key in ("tests", "requirements", "extras", "pytest_args"):
+    for key in _LISTS:
         if key in fields:
             fields[key] = tuple(fields[key])
     return Library(**fields)
@@ -105,7 +107,7 @@ def _unpack(archive: Path, into: Path) -> Path:
 
 
 def ensure_sdist(library: Library) -> Path:
-    """The library's unpacked sdist, downloaded with pip on first use only."""
+    """The library's unpacked sdist, downloaded with pip on first use only (the archive is kept beside it)."""
     target = SDISTS / f"{library.name}-{library.version}"
     marker = target / ".vivace-extracted"
     if marker.is_file():
@@ -122,8 +124,15 @@ def ensure_sdist(library: Library) -> Path:
         top = _unpack(archive, unpacked)
         shutil.rmtree(target, ignore_errors=True)
         top.rename(target)
-    marker.write_text(f"{library.pin}\n", encoding="utf-8")
+        archive.replace(SDISTS / archive.name)
+    marker.write_text(f"{archive.name}\n", encoding="utf-8")
     return target
+
+
+def sdist_archive(sdist: Path) -> Path:
+    """The archive an unpacked sdist came from: pip installs the library from it, because building from the
+    unpacked tree would leave build files in it (setuptools builds in place)."""
+    return SDISTS / (sdist / ".vivace-extracted").read_text(encoding="utf-8").strip()
 
 
 # ---------------------------------------------------------------------------------------------- venvs
@@ -150,7 +159,7 @@ def pins() -> list[str]:
 def venv_key(library: Library) -> str:
     """Everything that goes into a library's venv: a different key means the venv is rebuilt."""
     recipe = {
-        "library": asdict(library),
+        "library": [library.name, library.version, library.extras, library.requirements],
         "python": platform.python_version(),
         "common": COMMON_REQUIREMENTS,
         "vivace": VIVACE_REQUIREMENT,
@@ -182,7 +191,8 @@ def ensure_venv(library: Library, sdist: Path) -> Path:
     constraints = venv.with_name(venv.name + ".constraints.txt")
     constraints.write_text("\n".join(pins()) + "\n", encoding="utf-8")
     python = venv_python(library)
-    spec = f"{sdist}[{','.join(library.extras)}]" if library.extras else str(sdist)
+    archive = sdist_archive(sdist)
+    spec = f"{library.name}[{','.join(library.extras)}] @ {archive.as_uri()}" if library.extras else str(archive)
     requirements = [spec, f"fastapi=={VERSION}", *COMMON_REQUIREMENTS, *library.requirements]
     _pip(python, ["--quiet", "-c", str(constraints), *requirements], log)
     _pip(python, ["--quiet", "-c", str(constraints), "-e", VIVACE_REQUIREMENT], log)

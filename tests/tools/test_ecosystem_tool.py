@@ -199,3 +199,74 @@ def test_fastapi_is_put_back_after_an_error_and_after_an_interrupted_run(tmp_pat
     (site / "fastapi").rename(site / "fastapi.vivace-hidden")  # as a killed run would leave it
     ecosystem_setup.restore_fastapi(venv)
     assert (site / "fastapi").is_dir() and not (site / "fastapi.vivace-hidden").exists()
+
+
+def test_used_fastapi_names_are_imports_and_outermost_attribute_chains() -> None:
+    """The scanner sees `from fastapi.X import Y`, `import fastapi.X` and `fastapi.a.b` reads, not writes or
+    other packages, and reports a chain once (its outermost form)."""
+    import ecosystem_imports
+
+    source = """
+import fastapi.middleware.asyncexitstack
+from fastapi.dependencies.utils import get_dependant, solve_dependencies
+from fastapi import *
+from starlette.routing import Route
+import fastapi
+
+old = fastapi.routing.get_request_handler
+fastapi.routing.get_request_handler = old
+other.fastapi.thing
+"""
+    assert sorted(ecosystem_imports.used_names(source)) == [
+        ("fastapi", 6),
+        ("fastapi.dependencies.utils.get_dependant", 3),
+        ("fastapi.dependencies.utils.solve_dependencies", 3),
+        ("fastapi.middleware.asyncexitstack", 2),
+        ("fastapi.routing.get_request_handler", 8),
+    ]
+
+
+def test_scan_lists_only_the_names_vivace_lacks(tmp_path: Path) -> None:
+    """Run as the tool runs it (its own process, alias installed): present names pass, absent ones are listed
+    with where they are used."""
+    import subprocess
+
+    (tmp_path / "lib.py").write_text(
+        "from fastapi import FastAPI, NoSuchName\nimport fastapi.no_such_module\nx = fastapi.routing.APIRoute\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, str(TOOLS / "ecosystem_imports.py"), str(tmp_path)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=120).stdout
+    assert json.loads(output) == {
+        str(tmp_path): {"fastapi.NoSuchName": ["lib.py:1"], "fastapi.no_such_module": ["lib.py:2"]}
+    }
+
+
+def test_parametrized_ids_that_change_between_runs_are_paired_by_test_function() -> None:
+    """A test whose ids hold random values is matched to the vivace run's new ids of the same function; ids
+    the FastAPI run also had are never taken as such a partner."""
+    baseline = _baseline("t.py::rand[aa]", "t.py::rand[bb]", "t.py::fixed[1]")
+    baseline["collected"] = [*baseline["passing"], "t.py::fixed[2]"]
+    run = _run_with(
+        {
+            "t.py::rand[xx]": Outcome("passed"),
+            "t.py::rand[yy]": Outcome("failed", "boom"),
+            "t.py::fixed[2]": Outcome("passed"),
+        }
+    )
+    assert ecosystem.pair_unstable_ids(baseline, run) == {
+        "t.py::rand[aa]": "t.py::rand[xx]",
+        "t.py::rand[bb]": "t.py::rand[yy]",
+    }
+    entry = ecosystem.compare(LIBRARY, baseline, run)
+    assert (entry["passed"], sorted(entry["failures"])) == (1, ["t.py::fixed[1]", "t.py::rand[bb]"])
+    assert entry["failures"]["t.py::rand[bb]"]["message"] == "boom"
+
+
+def test_tests_never_reached_carry_the_reason_the_run_stopped() -> None:
+    """When pytest stopped early (a conftest failing to import), each missing test shows why, not just 'not-run'."""
+    run = _run_with({})
+    run.problems.append("pytest ran nothing (exit 4): ImportError: cannot import name 'X' from 'vivace.routing'")
+    entry = ecosystem.compare(LIBRARY, _baseline("t.py::a"), run)
+    assert entry["failures"]["t.py::a"]["outcome"] == "not-run"
+    assert "cannot import name 'X'" in entry["failures"]["t.py::a"]["message"]
