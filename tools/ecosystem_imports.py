@@ -13,6 +13,7 @@ Run as its own process (tools/ecosystem.py does): it installs the alias, which m
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import json
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 ALIAS = "fastapi"
+_MISSING = object()  # not None: an attribute may well be None
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -55,16 +57,13 @@ def used_names(source: str) -> Iterator[tuple[str, int]]:
                 yield name, node.lineno
 
 
-def _step(current: object, module_name: str, part: str) -> object | None:
-    """`current.part`, or the submodule `module_name.part` if `current` is a package; None if neither exists."""
-    if hasattr(current, part):
-        return getattr(current, part)
-    if isinstance(current, ModuleType) and hasattr(current, "__path__"):
-        try:
-            return importlib.import_module(f"{module_name}.{part}")
-        except ImportError:
-            return None
-    return None
+def _step(current: object, module_name: str, part: str) -> object:
+    """`current.part`, or the submodule `module_name.part` if `current` is a package; _MISSING if neither exists."""
+    found: object = getattr(current, part, _MISSING)
+    if found is _MISSING and isinstance(current, ModuleType) and hasattr(current, "__path__"):
+        with contextlib.suppress(ImportError):
+            found = importlib.import_module(f"{module_name}.{part}")
+    return found
 
 
 def resolves(name: str) -> bool:
@@ -73,7 +72,7 @@ def resolves(name: str) -> bool:
     current: object = importlib.import_module(ALIAS)
     for index, part in enumerate(parts[1:], start=1):
         current = _step(current, ".".join(parts[:index]), part)
-        if current is None:
+        if current is _MISSING:
             return False
     return True
 
