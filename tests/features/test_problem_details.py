@@ -362,3 +362,15 @@ def test_router_problem_details_with_the_apps_own_handlers() -> None:
 def test_titles_are_rfc_9110_phrases(status: int, title: str) -> None:
     """Titles use RFC 9110's reason phrases, and the status class for unregistered codes."""
     assert status_title(status) == title
+
+
+def test_inclusion_level_problem_details() -> None:
+    """`include_router(router, problem_details=True)` turns problem details on for that inclusion's routes only."""
+    router = APIRouter()
+    router.get("/x")(_not_found)
+    app = FastAPI()
+    app.include_router(router, prefix="/new", problem_details=True)
+    app.include_router(router, prefix="/old")
+    client = TestClient(app)
+    assert_problem(client.get("/new/x"), 404, instance="/new/x")
+    assert client.get("/old/x").json() == {"detail": "Not Found"}
