@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from tasks_support import RecordedSleep
+from tasks_support import STARTED, RecordedSleep
 
 
 @pytest.fixture
@@ -15,3 +17,11 @@ def anyio_backend() -> str:
 def sleeps() -> RecordedSleep:
     """A `sleep` for `Tasks(sleep=...)` that records each delay and returns at once."""
     return RecordedSleep()
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes() -> Iterator[None]:
+    """A worker or scheduler a failed test left running is killed, so it cannot outlive the test."""
+    yield
+    while STARTED:
+        STARTED.pop().kill()

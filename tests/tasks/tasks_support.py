@@ -69,6 +69,10 @@ class WorkerProcess:
             self.process.wait(timeout=10)
 
 
+#: every process `start_process` started, so a fixture kills what a failed test left running
+STARTED: list[WorkerProcess] = []
+
+
 def start_process(
     command: str, directory: Path, env: Mapping[str, str], *arguments: str, name: str = "worker"
 ) -> WorkerProcess:
@@ -81,7 +85,9 @@ def start_process(
             [sys.executable, "-m", "vivace", command, "app.py", *arguments],
             cwd=directory, env=child_env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    return WorkerProcess(process, log)
+    started = WorkerProcess(process, log)
+    STARTED.append(started)
+    return started
 
 
 @contextmanager

@@ -132,10 +132,10 @@ class _MemoryBroker(AsyncBroker):
         if not await self.drain(timeout):
             logger.warning("tasks still running after %.1f s were cancelled at shutdown", timeout)
         consumers, self._consumers = self._consumers, []
-        if self._loop is asyncio.get_running_loop():
+        if self._loop is asyncio.get_running_loop() and consumers:
             for consumer in consumers:
                 consumer.cancel()
-            await asyncio.gather(*consumers, return_exceptions=True)
+            await asyncio.wait(consumers, timeout=timeout)
         self._queue = self._loop = None
 
 

@@ -33,6 +33,7 @@ __all__ = ["Results", "Schedules", "StreamBroker"]
 logger = logging.getLogger("vivace.tasks")
 
 _RETRY_SECONDS = 1.0  # how often a worker that lost Redis tries again
+_STOP_WAIT = 2.0  # seconds a stopping worker waits for its heartbeat to end
 
 
 class Results(RedisAsyncResultBackend[Any]):
@@ -74,24 +75,29 @@ class StreamBroker(RedisStreamBroker):
         self.reclaim_after = reclaim_after
         self._held: set[bytes] = set()
         self._heartbeat: asyncio.Task[None] | None = None
+        self._beating = False
         self._abandoned = False
 
     async def startup(self) -> None:
         await super().startup()
         if self.is_worker_process:
+            self._beating = True
             self._heartbeat = asyncio.create_task(self._beat())
 
     async def shutdown(self) -> None:
         heartbeat, self._heartbeat = self._heartbeat, None
         if heartbeat is not None:
+            self._beating = False
             heartbeat.cancel()
-            await asyncio.gather(heartbeat, return_exceptions=True)
+            # NOTE: bounded: a cancellation that lands inside a Redis command may be absorbed by the client
+            await asyncio.wait({heartbeat}, timeout=_STOP_WAIT)
             await self._leave_group()
         await super().shutdown()
 
     def abandon(self) -> None:
         """Stop acknowledging and heartbeating: every message held is left for another worker to reclaim."""
         self._abandoned = True
+        self._beating = False
         if isinstance(self.result_backend, Results):
             self.result_backend.abandoned = True
         if self._heartbeat is not None:
@@ -111,6 +117,7 @@ class StreamBroker(RedisStreamBroker):
                     await self._declare_consumer_group()
                     continue
                 except REDIS_ERRORS as exc:
+                    _raise_if_cancelled()
                     # NOTE: the worker outlives a Redis outage: redis-py reconnects on the next command
                     if not lost:
                         logger.warning("lost Redis (%s); retrying every second", exc)
@@ -167,11 +174,12 @@ class StreamBroker(RedisStreamBroker):
     async def _beat(self) -> None:
         interval = max(self.reclaim_after / 3, 0.05)
         async with Redis(connection_pool=self.connection_pool) as redis:
-            while True:
+            while self._beating:
                 await asyncio.sleep(interval)
                 try:
                     await self._touch(redis)
                 except REDIS_ERRORS as exc:
+                    _raise_if_cancelled()
                     logger.warning("task heartbeat failed (%s); held tasks may be reclaimed", exc)
 
     async def _touch(self, redis: Redis) -> None:
@@ -201,3 +209,13 @@ class StreamBroker(RedisStreamBroker):
                     await redis.xgroup_delconsumer(self.queue_name, self.consumer_group_name, self.consumer_name)
         except REDIS_ERRORS as exc:
             logger.warning("could not leave the consumer group: %s", exc)
+
+
+def _raise_if_cancelled() -> None:
+    """Raise CancelledError if this task was cancelled while a Redis command turned that into another error.
+
+    NOTE: a loop that survives Redis errors must not survive its own cancellation, or stopping waits forever.
+    """
+    current = asyncio.current_task()
+    if current is not None and current.cancelling():
+        raise asyncio.CancelledError
