@@ -76,6 +76,13 @@ class _Router(Layer, Protocol):
     _inheriting: tuple[Layer, ...]
 
 
+class _Inclusion(Layer, Protocol):
+    """One `include_router` call (`vivace._inclusion.Inclusion`): a layer of its own, naming the included router."""
+
+    @property
+    def router(self) -> Any: ...
+
+
 class AppErrorSettings(Protocol):
     """The application's side of the merge."""
 
@@ -157,11 +164,11 @@ def record_layers(route: BaseRoute, router: _Router) -> None:
 
 
 @contextmanager
-def inheriting(router: _Router, route: BaseRoute, inclusion: Layer) -> Iterator[None]:
+def inheriting(router: _Router, route: BaseRoute, inclusion: _Inclusion) -> Iterator[None]:
     """While `router` adds its copy of `route` (from an included router), the copy inherits `route`'s layers and
     the inclusion's. A route the included router holds without having added it (`routes=[...]`) is its own."""
-    own = getattr(route, _LAYERS, None) or (getattr(inclusion, "router", None),)
-    router._inheriting = (*(layer for layer in own if layer is not None), inclusion)
+    own: tuple[Layer, ...] = getattr(route, _LAYERS, None) or (inclusion.router,)
+    router._inheriting = (*own, inclusion)
     try:
         yield
     finally:

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 from vivace import APIRouter, Depends, FastAPI, HTTPException, Request, WebSocket
 from vivace.exceptions import RequestValidationError
 from vivace.responses import JSONResponse, PlainTextResponse
+from vivace.routing import APIRoute
 from vivace.testclient import TestClient
 
 
@@ -353,3 +354,11 @@ def test_routes_without_router_settings_keep_their_plain_runner() -> None:
 
     assert "guarded" in target_name("/handled/x")
     assert "guarded" not in target_name("/bare/x")
+
+
+def test_routes_given_to_the_router_constructor_get_its_handlers() -> None:
+    """Routes passed as `APIRouter(routes=[...])` are the router's routes too once it is included."""
+    router = APIRouter(routes=[APIRoute("/x", refuse)], exception_handlers={Refused: answer("router")})
+    app = FastAPI()
+    app.include_router(router)
+    assert TestClient(app).get("/x").text == "router: no"
