@@ -2,9 +2,11 @@
 
 import importlib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
+import peers
 from results import Results
 from scenarios import Scenario
 
@@ -59,10 +61,10 @@ def table_rows(results: Results, scenarios: tuple[Scenario, ...]) -> list[list[s
     return rows
 
 
-def markdown_table(rows: list[list[str]]) -> str:
+def markdown_table(rows: list[list[str]], numeric_columns: frozenset[int] = NUMERIC_COLUMNS) -> str:
     """A pipe table (numbers right, text left), padded so it also reads well as plain text."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    numeric = [i in NUMERIC_COLUMNS for i in range(len(rows[0]))]
+    numeric = [i in numeric_columns for i in range(len(rows[0]))]
 
     def line(cells: list[str]) -> str:
         padded = [
@@ -83,7 +85,14 @@ def error_lines(results: Results) -> list[str]:
     return [f"{LABELS.get(fw, fw)} / {', '.join(names)}: {error}" for (fw, error), names in grouped.items()]
 
 
-def write_json(path: Path, results: Results, meta: dict[str, Any], scenarios: tuple[Scenario, ...]) -> None:
+def write_json(
+    path: Path,
+    results: Results,
+    meta: dict[str, Any],
+    scenarios: tuple[Scenario, ...],
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Everything measured, with each scenario's ratios and targets (peers' and the realistic app's included)."""
     targets = {
         s.name: {
             "unit": s.unit,
@@ -95,8 +104,23 @@ def write_json(path: Path, results: Results, meta: dict[str, Any], scenarios: tu
         }
         for s in scenarios
     }
+    for s in scenarios:
+        best = fastest_peer(results, s)
+        if best is not None:
+            targets[s.name] |= {
+                "fastest_peer": best[0],
+                "vivace_over_fastest_peer": peer_ratio(results, s),
+                "target_over_fastest_peer": peers.TARGET,
+            }
+    app_ratios = [ratio(results, s, "fastapi") for s in scenarios if s.app == "realistic"]
+    if app_ratios and None not in app_ratios:
+        targets["realistic-geometric-mean"] = {
+            "vivace_over_fastapi": geometric_mean([r for r in app_ratios if r is not None]),
+            "target_over_fastapi": REALISTIC_GEOMEAN_TARGET,
+        }
+    document = {**meta, "results": results.as_dict(), "targets": targets, **(extra or {})}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**meta, "results": results.as_dict(), "targets": targets}, indent=2) + "\n")
+    path.write_text(json.dumps(document, indent=2) + "\n")
 
 
 def write_chart(path: Path, results: Results, scenarios: tuple[Scenario, ...]) -> str:
@@ -148,3 +172,78 @@ def _rate_panel(axes: Any, results: Results, scenarios: tuple[Scenario, ...]) ->
     axes.set_ylabel("per second, log scale")
     axes.legend(loc="upper left", fontsize=8, ncol=3)
     axes.grid(axis="y", alpha=0.3, which="both")
+
+
+# --- peers and the realistic application ----------------------------------------------------------------------
+
+
+def fastest_peer(results: Results, scenario: Scenario) -> tuple[str, float] | None:
+    """The fastest peer that is compared on `scenario` and measured it, with its rate."""
+    rates = [
+        (peer, rate)
+        for peer in peers.PEERS
+        if (peer, scenario.name) not in peers.NOT_COMPARED and (rate := results.rate(peer, scenario.name)) is not None
+    ]
+    return max(rates, key=lambda found: found[1]) if rates else None
+
+
+def peer_ratio(results: Results, scenario: Scenario) -> float | None:
+    ours, best = results.rate("vivace", scenario.name), fastest_peer(results, scenario)
+    return None if ours is None or best is None else ours / best[1]
+
+
+def _peer_cell(results: Results, peer: str, scenario: Scenario) -> str:
+    rate = results.rate(peer, scenario.name)
+    if rate is None:
+        return MISSING
+    return f"{rate:,.0f}" + (" (not compared)" if (peer, scenario.name) in peers.NOT_COMPARED else "")
+
+
+def peer_rows(results: Results, scenarios: tuple[Scenario, ...]) -> list[list[str]]:
+    """vivace against each peer, and against the fastest one compared on each scenario."""
+    labels = [peers.LABELS[p] for p in peers.PEERS]
+    rows = [["scenario", "vivace", *labels, "unit", "fastest peer", "vivace/fastest", "target", "met"]]
+    for s in scenarios:
+        best, value = fastest_peer(results, s), peer_ratio(results, s)
+        met = MISSING if value is None else ("yes" if value >= peers.TARGET else "**no**")
+        ours = results.rate("vivace", s.name)
+        rows.append(
+            [
+                s.name,
+                MISSING if ours is None else f"{ours:,.0f}",
+                *(_peer_cell(results, p, s) for p in peers.PEERS),
+                s.unit,
+                MISSING if best is None else peers.LABELS[best[0]],
+                MISSING if value is None else f"{value:.2f}x",
+                f">= {peers.TARGET:.2f}x",
+                met,
+            ]
+        )
+    return rows
+
+
+PEER_NUMERIC = frozenset({1, 2, 3, 4, 7})
+REALISTIC_NUMERIC = frozenset({1, 2, 4})
+REALISTIC_GEOMEAN_TARGET = 1.3
+
+
+def geometric_mean(values: list[float]) -> float | None:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def realistic_rows(results: Results, scenarios: tuple[Scenario, ...]) -> list[list[str]]:
+    """vivace/FastAPI per route of the realistic application, then their geometric mean."""
+    rows = [["route", "vivace", "FastAPI", "unit", "vivace/FastAPI", "target", "met"]]
+    ratios = []
+    for s in scenarios:
+        value = ratio(results, s, "fastapi")
+        if value is not None:
+            ratios.append(value)
+        met = {True: "yes", False: "**no**", None: MISSING}[target_met(results, s)]
+        cells = [_rate_cell(results, fw, s) for fw in ("vivace", "fastapi")]
+        rows.append([f"{s.method} {s.path}", *cells, s.unit, _ratio_cell(results, s, "fastapi"), target_cell(s), met])
+    mean = geometric_mean(ratios) if len(ratios) == len(scenarios) else None
+    mean_met = MISSING if mean is None else ("yes" if mean >= REALISTIC_GEOMEAN_TARGET else "**no**")
+    shown = MISSING if mean is None else f"{mean:.2f}x"
+    rows.append(["geometric mean", "", "", "", shown, f">= {REALISTIC_GEOMEAN_TARGET:.1f}x FastAPI", mean_met])
+    return rows

@@ -4,6 +4,11 @@ Each framework serves bench/app.py under uvicorn (uvloop, httptools, 1 worker, n
 CPU; the load generator (wrk, or bench/stream_client.py for WebSocket and SSE) runs on another. Per scenario:
 one checked request, a warm-up, then a timed measurement. Rounds alternate the frameworks so slow drift on
 the machine affects all of them alike; the best round counts.
+
+Three suites (`--suites`): "http" (bench/app.py's scenarios), "app" (the realistic application,
+bench/realistic_app.py, vivace against FastAPI per route) and "startup" (bench/startup.py: import, a 200-route
+app and its first requests, in fresh processes). `--peers` (or PEERS=1) adds BlackSheep, Litestar and a
+hand-written Starlette app to the "http" suite, from their own virtualenv (bench/peers.py).
 Every option can also be set through the environment variable named in its help.
 """
 
@@ -23,21 +28,38 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import peers
+import startup
 from load import DRIVERS, LoadError, LoadSettings
-from report import error_lines, markdown_table, table_rows, write_chart, write_json
+from realistic import REALISTIC
+from report import (
+    PEER_NUMERIC,
+    REALISTIC_NUMERIC,
+    error_lines,
+    markdown_table,
+    peer_rows,
+    realistic_rows,
+    table_rows,
+    write_chart,
+    write_json,
+)
 from results import Results
-from scenarios import ALL_FRAMEWORKS, Scenario, select
+from scenarios import ALL_FRAMEWORKS, SCENARIOS, Scenario
 from servers import LOG_DIR, Server, ServerError, taskset_prefix
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-FRAMEWORK_ORDER = ("vivace", "fastapi", "raw")
+FRAMEWORK_ORDER = ("vivace", "fastapi", "raw", *peers.PEERS)
+SUITES = ("http", "app", "startup")
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
     frameworks: tuple[str, ...]
-    scenarios: tuple[Scenario, ...]
+    scenarios: tuple[Scenario, ...]  # the "http" suite's, then the "app" suite's
+    suites: tuple[str, ...]
+    startup_runs: int
+    peers: bool
     duration: int
     warmup: int
     rounds: int
@@ -59,6 +81,10 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in {"", "0"}
+
+
 def _cpu(value: str) -> int | None:
     return None if value.lower() in {"", "none", "-1"} else int(value)
 
@@ -66,12 +92,20 @@ def _cpu(value: str) -> int | None:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add = p.add_argument
-    add("--frameworks", default=_env("BENCH_FRAMEWORKS", ",".join(FRAMEWORK_ORDER)), help="BENCH_FRAMEWORKS")
+    add("--frameworks", default=_env("BENCH_FRAMEWORKS", "vivace,fastapi,raw"), help="BENCH_FRAMEWORKS")
     add(
         "--scenarios",
         default=_env("BENCH_SCENARIOS", ""),
         help="comma-separated; all when empty. BENCH_SCENARIOS",
     )
+    add("--suites", default=_env("BENCH_SUITES", ",".join(SUITES)), help="http,app,startup. BENCH_SUITES")
+    add(
+        "--peers",
+        action="store_true",
+        default=_flag("PEERS") or _flag("BENCH_PEERS"),
+        help="add BlackSheep, Litestar and Starlette to the http suite (own venv). PEERS=1",
+    )
+    add("--startup-runs", type=int, default=None, help="startup runs per framework (7). BENCH_STARTUP_RUNS")
     add("--duration", type=int, default=None, help="seconds measured per scenario (5). BENCH_DURATION")
     add(
         "--warmup",
@@ -90,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     add(
         "--quick",
         action="store_true",
-        default=_env("BENCH_QUICK", "") not in {"", "0"},
+        default=_flag("BENCH_QUICK"),
         help="smoke run: 1 s warm-up, 1 s measurement, 1 round. BENCH_QUICK=1",
     )
     return p
@@ -103,14 +137,28 @@ def _timing(flag: int | None, env: str, quick: int, normal: int, is_quick: bool)
     return int(os.environ.get(env) or (quick if is_quick else normal))
 
 
+def select_scenarios(names: list[str], suites: tuple[str, ...]) -> tuple[Scenario, ...]:
+    """The scenarios of the chosen suites, filtered by name when names are given; unknown names raise."""
+    known = {s.name for s in (*SCENARIOS, *REALISTIC)}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown scenario(s) {unknown}; known: {sorted(known)}")
+    pool = (*(SCENARIOS if "http" in suites else ()), *(REALISTIC if "app" in suites else ()))
+    return tuple(s for s in pool if not names or s.name in names)
+
+
 def parse_config(argv: list[str] | None = None) -> Config:
     args = _parser().parse_args(argv)
-    frameworks = tuple(fw for fw in FRAMEWORK_ORDER if fw in args.frameworks.split(","))
-    unknown = set(args.frameworks.split(",")) - ALL_FRAMEWORKS
+    asked = set(args.frameworks.split(",")) | (set(peers.PEERS) if args.peers else set())
+    frameworks = tuple(fw for fw in FRAMEWORK_ORDER if fw in asked)
+    unknown = asked - ALL_FRAMEWORKS
     if unknown or not frameworks:
         raise SystemExit(f"--frameworks: choose from {', '.join(FRAMEWORK_ORDER)} (got {args.frameworks!r})")
+    suites = tuple(name for name in SUITES if name in args.suites.split(","))
+    if not suites or set(args.suites.split(",")) - set(SUITES):
+        raise SystemExit(f"--suites: choose from {', '.join(SUITES)} (got {args.suites!r})")
     try:
-        scenarios = select([name for name in args.scenarios.split(",") if name])
+        scenarios = select_scenarios([name for name in args.scenarios.split(",") if name], suites)
     except ValueError as exc:
         raise SystemExit(f"--scenarios: {exc}") from exc
     chart = None if args.no_chart else args.chart
@@ -119,6 +167,9 @@ def parse_config(argv: list[str] | None = None) -> Config:
     return Config(
         frameworks=frameworks,
         scenarios=scenarios,
+        suites=suites,
+        startup_runs=_timing(args.startup_runs, "BENCH_STARTUP_RUNS", 3, 7, args.quick),
+        peers=any(fw in peers.PEERS for fw in frameworks),
         duration=_timing(args.duration, "BENCH_DURATION", 1, 5, args.quick),
         warmup=_timing(args.warmup, "BENCH_WARMUP", 1, 3, args.quick),
         rounds=max(1, _timing(args.rounds, "BENCH_ROUNDS", 1, 2, args.quick)),
@@ -162,16 +213,23 @@ def measure_round(server: Server, scenario: Scenario, config: Config, results: R
     log(f"  {framework:<8} round {round_number}  {m.requests_per_s:>10,.0f} {scenario.unit}  {latency}")
 
 
-def start_servers(config: Config, results: Results, stack: contextlib.ExitStack) -> dict[str, Server]:
-    """Every framework's server, all pinned to the server CPU; one that fails to start fails its scenarios."""
+def start_servers(
+    config: Config, results: Results, stack: contextlib.ExitStack, scenarios: tuple[Scenario, ...], app: str
+) -> dict[str, Server]:
+    """A server of `app` for every framework that serves one of `scenarios`, all pinned to the server CPU;
+    one that fails to start (or whose peers' virtualenv could not be made) fails its scenarios."""
     servers: dict[str, Server] = {}
     for framework in config.frameworks:
+        if not any(framework in s.frameworks for s in scenarios):
+            continue
         try:
-            servers[framework] = stack.enter_context(Server(framework, cpu=config.server_cpu))
-        except ServerError as exc:
+            python = peers.ensure_venv(log) if framework in peers.PEERS else None
+            server = Server(framework, cpu=config.server_cpu, app=app, python=python)
+            servers[framework] = stack.enter_context(server)
+        except (ServerError, peers.PeerSetupError) as exc:
             log(f"{framework}: ERROR {exc}")
-            for scenario in config.scenarios:
-                results.fail(framework, scenario.name, exc.reason)
+            for scenario in scenarios:
+                results.fail(framework, scenario.name, getattr(exc, "reason", str(exc).splitlines()[0]))
     return servers
 
 
@@ -199,24 +257,37 @@ def run(config: Config) -> Results:
     # An idle uvicorn only wakes for its once-a-second timer, so the waiting servers cost the measured one
     # nothing measurable.
     results = Results(config.frameworks, tuple(s.name for s in config.scenarios))
-    with contextlib.ExitStack() as stack:
-        servers = start_servers(config, results, stack)
-        for scenario in config.scenarios:
-            run_scenario(scenario, servers, config, results)
-        for framework in config.frameworks:
-            if framework not in servers:  # it died: what it had not measured yet is an error too
-                for scenario in config.scenarios:
-                    if not results.outcome(framework, scenario.name).rounds:
-                        results.fail(framework, scenario.name, "server died earlier in the run")
+    for app in ("bench", "realistic"):  # NOTE: one app's servers at a time; each suite starts and stops its own
+        scenarios = tuple(s for s in config.scenarios if s.app == app)
+        if scenarios:
+            run_suite(config, results, scenarios, app)
     compare_answers(results, config.scenarios)
-    note_server_errors(results, config.frameworks)
+    note_server_errors(results, config.frameworks, {s.app for s in config.scenarios})
     return results
 
 
-def note_server_errors(results: Results, frameworks: tuple[str, ...]) -> None:
+def run_suite(config: Config, results: Results, scenarios: tuple[Scenario, ...], app: str) -> None:
+    with contextlib.ExitStack() as stack:
+        servers = start_servers(config, results, stack, scenarios, app)
+        started = set(servers)
+        for scenario in scenarios:
+            run_scenario(scenario, servers, config, results)
+        for framework in started - set(servers):  # it died: what it had not measured yet is an error too
+            for scenario in scenarios:
+                if framework in scenario.frameworks and not results.outcome(framework, scenario.name).rounds:
+                    results.fail(framework, scenario.name, "server died earlier in the run")
+
+
+def note_server_errors(results: Results, frameworks: tuple[str, ...], apps: set[str]) -> None:
     """A server that logged errors (say, on client disconnects) is noted: its numbers may hide failures."""
     for framework in frameworks:
-        path = LOG_DIR / f"{framework}.log"
+        for app in sorted(apps):
+            name = f"{framework}.log" if app == "bench" else f"{framework}-{app}.log"
+            _note_log_errors(results, framework, LOG_DIR / name)
+
+
+def _note_log_errors(results: Results, framework: str, path: Path) -> None:
+    if path.exists():
         with contextlib.suppress(OSError):
             errors = sum(line.startswith("ERROR:") for line in path.read_text(errors="replace").splitlines())
             if errors:
@@ -226,6 +297,8 @@ def note_server_errors(results: Results, frameworks: tuple[str, ...]) -> None:
 def compare_answers(results: Results, scenarios: tuple[Scenario, ...]) -> None:
     """Note any scenario where vivace answered differently from FastAPI: a fast wrong answer is no result."""
     for s in scenarios:
+        if not s.same_answer:
+            continue
         ours, theirs = results.outcomes.get(("vivace", s.name)), results.outcomes.get(("fastapi", s.name))
         if ours and theirs and ours.answer is not None and theirs.answer is not None and ours.answer != theirs.answer:
             results.notes.append(f"{s.name}: vivace's response differs from FastAPI's")
@@ -270,6 +343,7 @@ def metadata_for(config: Config) -> dict[str, Any]:
         "websockets",
         "python-multipart",
     )
+    peer_pins = [line for line in peers.REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")]
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": _command_output(["git", "rev-parse", "--short", "HEAD"]),
@@ -280,8 +354,11 @@ def metadata_for(config: Config) -> dict[str, Any]:
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "versions": {name: _version(name) for name in packages} | {"wrk": _command_output(["wrk", "-v"])},
+        "peer_versions": peer_pins if config.peers else None,
         "settings": {
             "frameworks": list(config.frameworks),
+            "suites": list(config.suites),
+            "startup_runs": config.startup_runs,
             "duration_s": config.duration,
             "warmup_s": config.warmup,
             "rounds": config.rounds,
@@ -296,8 +373,13 @@ def metadata_for(config: Config) -> dict[str, Any]:
 
 
 def preflight(config: Config) -> None:
-    if shutil.which("wrk") is None:
+    if any(s.kind == "http" for s in config.scenarios) and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get update && apt-get install -y wrk")
+    if config.peers and any(s.app == "bench" for s in config.scenarios):
+        try:  # NOTE: before any measurement, so installing the peers (once) cannot disturb one
+            peers.ensure_venv(log)
+        except peers.PeerSetupError as exc:
+            log(f"warning: {exc}")
     for role, cpu in (("server", config.server_cpu), ("load generator", config.load.cpu)):
         if cpu is not None and not taskset_prefix(cpu):
             log(f"warning: cannot pin the {role} to CPU {cpu} (no taskset or no such CPU); running unpinned")
@@ -313,6 +395,36 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def run_startup(config: Config) -> dict[str, Any] | None:
+    """The startup suite (bench/startup.py), after the load suites; None when it is not asked for or fails."""
+    if "startup" not in config.suites or not {"vivace", "fastapi"} <= set(config.frameworks):
+        return None
+    log(f"startup: import + 200-route app + first requests, {config.startup_runs} fresh processes per framework")
+    try:
+        return startup.measure(config.startup_runs, taskset_prefix(config.server_cpu), log=log)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        log(f"startup: ERROR {exc}")
+        return None
+
+
+def print_tables(config: Config, results: Results, found_startup: dict[str, Any] | None) -> None:
+    """The Markdown tables of the suites that ran, then the errors and notes."""
+    http = tuple(s for s in config.scenarios if s.app == "bench")
+    app = tuple(s for s in config.scenarios if s.app == "realistic")
+    blocks = []
+    if http:
+        blocks.append(markdown_table(table_rows(results, http)))
+    if http and config.peers:
+        blocks.append(markdown_table(peer_rows(results, http), PEER_NUMERIC))
+    if app:
+        blocks.append(markdown_table(realistic_rows(results, app), REALISTIC_NUMERIC))
+    if found_startup is not None:
+        blocks.append(markdown_table(startup.table_rows(found_startup), startup.NUMERIC_COLUMNS))
+    print("\n\n".join(blocks))
+    for line in [*error_lines(results), *results.notes]:
+        print(f"- {line}")
+
+
 def main(argv: list[str] | None = None) -> int:
     config = parse_config(argv)
     preflight(config)
@@ -323,15 +435,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     meta = metadata_for(config)  # before the run, so the load average is the machine's, not ours
     results = run(config)
-    print(markdown_table(table_rows(results, config.scenarios)))
-    for line in [*error_lines(results), *results.notes]:
-        print(f"- {line}")
-    write_json(config.json_path, results, meta, config.scenarios)
+    found_startup = run_startup(config)
+    print_tables(config, results, found_startup)
+    write_json(config.json_path, results, meta, config.scenarios, {"startup": found_startup})
     log(f"JSON written to {config.json_path}; {time.monotonic() - started:.0f} s in all")
-    if config.chart_path is not None:
-        log(write_chart(config.chart_path, results, config.scenarios))
+    http = tuple(s for s in config.scenarios if s.app == "bench")
+    if config.chart_path is not None and http:
+        log(write_chart(config.chart_path, results, http))
     # A framework failing a scenario is a reported result, not a failed run; measuring nothing at all is.
-    return 0 if any(o.best for o in results.outcomes.values()) else 1
+    return 0 if found_startup or any(o.best for o in results.outcomes.values()) else 1
 
 
 if __name__ == "__main__":

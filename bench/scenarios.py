@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-APP_FRAMEWORKS = frozenset({"vivace", "fastapi"})
+# The peers (`--peers`, bench/peers.py) serve every scenario of bench/app.py from their own files.
+PEER_FRAMEWORKS = frozenset({"blacksheep", "litestar", "starlette"})
+APP_FRAMEWORKS = frozenset({"vivace", "fastapi"}) | PEER_FRAMEWORKS
 ALL_FRAMEWORKS = APP_FRAMEWORKS | {"raw"}
 
 Check = Callable[[Any], bool]
@@ -40,6 +42,9 @@ class Scenario:
     # Run on the decoded answer to the one request sent before measuring (JSON for "http", the echoed text
     # for "ws", the list of event data for "sse"): a wrong answer is reported as an error, not benchmarked.
     check: Check | None = field(default=None, compare=False)
+    app: str = "bench"  # which application file serves it: "bench" (bench/app.py) or "realistic"
+    # False when the answer holds values that legitimately differ between two servers (a creation time).
+    same_answer: bool = True
 
 
 def _json(value: Any) -> bytes:

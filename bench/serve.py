@@ -1,8 +1,10 @@
 """Serve one benchmark app with uvicorn: `python bench/serve.py --framework vivace|fastapi|raw --port N`.
 
-`vivace` and `fastapi` serve the same file, bench/app.py; for vivace the `fastapi` import alias is installed
-first. The launcher refuses to start when the app that got built is not the framework that was asked for,
-so an alias that silently fails can never label FastAPI's numbers as vivace's.
+`vivace` and `fastapi` serve the same file, bench/app.py (or bench/realistic_app.py with `--app realistic`);
+for vivace the `fastapi` import alias is installed first. The peers (blacksheep, litestar, starlette) serve
+their own bench/peer_<name>.py and run in the peers' virtualenv (bench/peers.py). The launcher refuses to
+start when the app that got built is not the framework that was asked for, so an alias that silently fails
+can never label FastAPI's numbers as vivace's.
 """
 
 import argparse
@@ -15,7 +17,9 @@ from typing import Any
 import uvicorn
 
 BENCH_DIR = Path(__file__).resolve().parent
-FRAMEWORKS = ("vivace", "fastapi", "raw")
+FRAMEWORKS = ("vivace", "fastapi", "raw", "blacksheep", "litestar", "starlette")
+PEERS = ("blacksheep", "litestar", "starlette")  # served from bench/peer_<name>.py, in the peers' virtualenv
+APPS = {"bench": "app.py", "realistic": "realistic_app.py"}
 
 
 def load_module(path: Path, name: str) -> ModuleType:
@@ -29,15 +33,17 @@ def load_module(path: Path, name: str) -> ModuleType:
     return module
 
 
-def load_app(framework: str) -> Any:
+def load_app(framework: str, app_name: str = "bench") -> Any:
     if framework == "raw":
         return load_module(BENCH_DIR / "raw_app.py", "bench_raw_app").app
+    if framework in PEERS:
+        return load_module(BENCH_DIR / f"peer_{framework}.py", f"bench_peer_{framework}").app
     if framework == "vivace":
         # NOTE: imported here, not at the top: only the vivace run may install the alias.
         from vivace.compat import install
 
         install()
-    app = load_module(BENCH_DIR / "app.py", "bench_app").app
+    app = load_module(BENCH_DIR / APPS[app_name], "bench_app" if app_name == "bench" else f"bench_{app_name}_app").app
     built_by = type(app).__module__.partition(".")[0]
     if built_by != framework:
         raise SystemExit(f"asked for {framework} but the app is a {type(app).__module__}.{type(app).__name__}")
@@ -47,11 +53,12 @@ def load_app(framework: str) -> Any:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
+    parser.add_argument("--app", choices=sorted(APPS), default="bench", help="which application file to serve")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     config = uvicorn.Config(
-        load_app(args.framework),
+        load_app(args.framework, args.app),
         host=args.host,
         port=args.port,
         loop="uvloop",

@@ -43,20 +43,31 @@ def free_port() -> int:
 class Server:
     """`with Server("fastapi", cpu=0) as server:` serves until the block exits, however it exits.
 
-    The server's output goes to bench/results/logs/<framework>.log, overwritten by each start.
+    The server's output goes to bench/results/logs/<framework>.log (<framework>-<app>.log for another app
+    than bench/app.py), overwritten by each start.
     """
 
-    def __init__(self, framework: str, cpu: int | None, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        framework: str,
+        cpu: int | None,
+        start_timeout: float = 30.0,
+        *,
+        app: str = "bench",
+        python: str | Path | None = None,
+    ) -> None:
         self.framework = framework
+        self.app = app
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self._cpu = cpu
         self._start_timeout = start_timeout
-        self.log_path = LOG_DIR / f"{framework}.log"
+        self._python = str(python or sys.executable)  # the peers run in their own virtualenv
+        self.log_path = LOG_DIR / (f"{framework}.log" if app == "bench" else f"{framework}-{app}.log")
         self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Self:
-        serve = [sys.executable, str(BENCH_DIR / "serve.py"), "--framework", self.framework]
+        serve = [self._python, str(BENCH_DIR / "serve.py"), "--framework", self.framework, "--app", self.app]
         command = [*taskset_prefix(self._cpu), *serve, "--host", HOST, "--port", str(self.port)]
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:  # the child keeps its own copy of the descriptor

@@ -239,18 +239,28 @@ async def sse_stream(host: str, port: int, request: bytes, deadline: float, tall
             await writer.wait_closed()
 
 
+def count_event_ends(tail: bytes, block: bytes) -> int:
+    """Events arriving in `block`, counted by their `data:` line (every benchmark event has exactly one).
+
+    NOTE: not by blank lines: servers end events with `\n\n` or `\r\n\r\n` (Litestar), and a `\r\n` of the
+    chunked framing right after the latter would look like a second blank line. `tail` is the end of the
+    previous block (5 bytes), so a `data:` split across two reads counts once.
+    """
+    return (tail[-5:] + block).count(b"\ndata:")
+
+
 async def _count_events(reader: asyncio.StreamReader, deadline: float, started: float, tally: Tally) -> None:
-    clock, last, first = time.perf_counter, b"", True
+    clock, tail, first = time.perf_counter, b"", True
     while block := await reader.read(65536):
         if clock() > deadline:
             return
-        events = (last + block).count(b"\n\n")
+        events = count_event_ends(tail, block)
         if first and events:
             tally.latencies_us.append((clock() - started) * 1e6)  # time to the first event
             first = False
         tally.done += events
         tally.received_bytes += len(block)
-        last = block[-1:]
+        tail = (tail + block)[-5:]
 
 
 async def sse_worker(url: str, deadline: float, tally: Tally) -> None:
