@@ -315,3 +315,26 @@ def test_unused_versioning_leaves_fastapi_behaviour() -> None:
     for path in ("/items/1", "/items/x", "/nope"):
         mine, reference = TestClient(ours).get(path), FastAPIClient(theirs).get(path)
         assert (mine.status_code, mine.json()) == (reference.status_code, reference.json())
+
+
+def test_router_exception_handlers_follow_every_copy() -> None:
+    """A versioned router's own exception handlers answer for its copies, by path and behind a header switch."""
+
+    class Boom(Exception):
+        pass
+
+    def handled(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"handled": True}, status_code=418)
+
+    for header in (None, "Accept-Version"):
+        app = FastAPI()
+        versions = Versions(app, ["1", "2"], header=header)
+        router = APIRouter(exception_handlers={Boom: handled})
+
+        @router.get("/boom")
+        def boom() -> None:
+            raise Boom
+
+        versions.include_router(router)
+        answer = TestClient(app).get("/v1/boom" if header is None else "/boom", headers={"accept-version": "1"})
+        assert (answer.status_code, answer.json()) == (418, {"handled": True})
