@@ -2,13 +2,10 @@
 
 Open http://127.0.0.1:8000/docs, press "Authorize", log in as `demo` / `demo-password`, and try it. The
 database is `.data/example.db` (set `VIVACE_EXAMPLE_DB` to move it); `settings.py` lists every setting.
+`make run-cluster` serves it as two worker processes sharing a Redis (`cluster.py`).
 """
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 from sqlalchemy import text
 
@@ -18,7 +15,6 @@ from vivace.responses import JSONResponse, RedirectResponse
 
 from . import attachments, auth, changes, notes, users
 from .database import EngineDep
-from .feed import ChangeFeed
 from .notes import QuotaExceeded
 from .security import UNAUTHORIZED
 from .seed import DEMO_PASSWORD, DEMO_USERNAME
@@ -29,7 +25,8 @@ __all__ = ["app", "create_app"]
 DESCRIPTION = f"""
 A notes service built with vivace: SQLite through SQLAlchemy's asyncio API, OAuth2 password login with JWT
 bearer tokens, notes with tags, filters and pages, file attachments, an audit log written by background tasks,
-and a live feed of changes as Server-Sent Events.
+and a live feed of changes as Server-Sent Events. Login attempts are rate limited, and the notes list is cached
+with ETags. Run it as one process, or as several workers sharing a Redis (`make run-cluster`).
 
 **Try it:** press *Authorize* and log in as `{DEMO_USERNAME}` / `{DEMO_PASSWORD}`.
 """
@@ -41,20 +38,6 @@ TAGS = [
     {"name": "changes", "description": "The audit log, also as a live event stream."},
     {"name": "meta", "description": "Service health."},
 ]
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    """The live feed's hub; every request sees it as `request.state.feed` (see `feed.get_feed`).
-
-    The database needs no code here: `database.get_engine` is an app-scoped dependency, which vivace opens at
-    startup (creating and seeding the database) and closes at shutdown.
-    """
-    feed = ChangeFeed()
-    try:
-        yield {"feed": feed}
-    finally:
-        feed.close()
 
 
 async def quota_exceeded(request: Request, exc: QuotaExceeded) -> JSONResponse:
@@ -74,8 +57,13 @@ async def home() -> RedirectResponse:
 
 
 def create_app() -> FastAPI:
-    """Build the application. CORS origins are read here, the rest of the settings at startup."""
-    app = FastAPI(title="vivace notes", version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan)
+    """Build the application. CORS origins are read here, the rest of the settings at startup.
+
+    There is no lifespan function: what lives as long as the application (the database engine, the live
+    feed's channels, the login counters, the notes cache) is made by app-scoped dependencies, which vivace
+    opens at startup and closes at shutdown (see `database.py` and `shared.py`).
+    """
+    app = FastAPI(title="vivace notes", version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(Settings.from_env().cors_origins),

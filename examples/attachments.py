@@ -15,6 +15,7 @@ from sqlalchemy import select
 from vivace import APIRouter, BackgroundTasks, HTTPException, Path, UploadFile, status
 from vivace.responses import Response
 
+from .cached_lists import ListsCacheDep, forget_lists
 from .changelog import ChangeLogDep
 from .database import SessionDep
 from .notes import OwnedNote
@@ -60,6 +61,7 @@ async def upload_attachment(
     session: SessionDep,
     settings: SettingsDep,
     log: ChangeLogDep,
+    lists: ListsCacheDep,
     background_tasks: BackgroundTasks,
 ) -> AttachmentOut:
     """Attach a file (multipart/form-data, field `file`) of at most `max_upload_bytes` to the note."""
@@ -78,6 +80,7 @@ async def upload_attachment(
     note.attachments.append(attachment)
     note.updated_at = utcnow()
     await session.commit()
+    await forget_lists(lists, note.owner_id)  # NOTE: listed notes show their attachments
     background_tasks.add_task(log.record, note.owner_id, note.id, "attached", note.title)
     return AttachmentOut.model_validate(attachment)
 
@@ -108,6 +111,7 @@ async def delete_attachment(
     attachment_id: AttachmentId,
     session: SessionDep,
     log: ChangeLogDep,
+    lists: ListsCacheDep,
     background_tasks: BackgroundTasks,
 ) -> None:
     attachment = next((item for item in note.attachments if item.id == attachment_id), None)
@@ -116,4 +120,5 @@ async def delete_attachment(
     note.attachments.remove(attachment)
     note.updated_at = utcnow()
     await session.commit()
+    await forget_lists(lists, note.owner_id)
     background_tasks.add_task(log.record, note.owner_id, note.id, "detached", note.title)

@@ -29,7 +29,7 @@ class ChangeLog:
             change = Change(user_id=user_id, note_id=note_id, action=action, title=title)
             session.add(change)
             await session.commit()
-        self.feed.publish(user_id, ChangeOut.model_validate(change))
+        await self.feed.publish(user_id, ChangeOut.model_validate(change))
 
 
 async def get_change_log(sessions: SessionmakerDep, feed: FeedDep) -> ChangeLog:

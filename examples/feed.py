@@ -1,73 +1,96 @@
-"""The live feed: an in-process hub that hands each change to the open event streams of its owner.
+"""The live feed: each user's changes on a channel of their own (`vivace.channels`), read by the event stream.
 
-The hub lives as long as the application (the lifespan in `app.py` creates and closes it). With several
-worker processes each has its own hub; a shared broker (Redis pub/sub, say) would take its place.
+The audit log (`changelog.py`) publishes every change once it is recorded; the `/changes/stream` endpoints
+subscribed to that user's channel receive it: those of this process when the channels live in memory, those
+of every worker when they live in Redis (see `shared.py`). A client that reconnects replays what it missed
+from the audit log, not from the channel: the log keeps every change for as long as the database does, under
+the ids the client already holds.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-
-from vivace import Depends, Request
+from vivace import Depends
+from vivace.channels import Channels, ChannelsUnavailable, EndReason, Message, Subscription
 
 from .schemas import ChangeOut
+from .settings import SettingsDep
+from .shared import channel_backend
 
-__all__ = ["ChangeFeed", "FeedDep", "get_feed"]
+__all__ = ["ChangeFeed", "Changes", "FeedDep", "get_feed"]
+
+logger = logging.getLogger("examples.feed")
+
+
+class Changes:
+    """One subscriber's changes, decoded, in the order they were published.
+
+    The iteration ends when the subscription does: the application stops, the reader fell too far behind,
+    or the shared store stayed away too long (`ended` says which). Each case makes an EventSource reconnect
+    with its Last-Event-ID, and the replay from the audit log gives it what it missed.
+    """
+
+    def __init__(self, subscription: Subscription) -> None:
+        self._subscription = subscription
+
+    @property
+    def ended(self) -> EndReason | None:
+        return self._subscription.ended
+
+    def __aiter__(self) -> Changes:
+        return self
+
+    async def __anext__(self) -> ChangeOut:
+        item = await anext(self._subscription)
+        if not isinstance(item, Message):
+            # NOTE: a gap marker (changes this subscriber will not get): end the stream so the client
+            # reconnects and replays from the audit log, rather than go on with a hole in its view
+            raise StopAsyncIteration
+        return ChangeOut.model_validate_json(item.payload)
 
 
 class ChangeFeed:
-    """Subscribers receive their own user's changes through a bounded in-memory stream."""
+    """Publish a user's changes and subscribe to them; a reader `buffer_size` changes behind is cut off."""
 
-    def __init__(self, buffer_size: int = 100) -> None:
+    def __init__(self, channels: Channels, buffer_size: int = 100) -> None:
+        self.channels = channels
         self.buffer_size = buffer_size
-        self._subscribers: defaultdict[int, set[MemoryObjectSendStream[ChangeOut]]] = defaultdict(set)
+
+    @staticmethod
+    def channel(user_id: int) -> str:
+        return f"changes:{user_id}"
 
     def subscriber_count(self, user_id: int) -> int:
-        return len(self._subscribers.get(user_id, ()))
+        """Open subscriptions to `user_id`'s changes in this process."""
+        return self.channels.subscriber_count(self.channel(user_id))
 
-    @contextmanager
-    def subscribe(self, user_id: int) -> Iterator[MemoryObjectReceiveStream[ChangeOut]]:
-        """Receive `user_id`'s changes until the block ends (or the hub drops a reader that fell behind)."""
-        sender, receiver = anyio.create_memory_object_stream[ChangeOut](self.buffer_size)
-        self._subscribers[user_id].add(sender)
+    @asynccontextmanager
+    async def subscribe(self, user_id: int) -> AsyncIterator[Changes]:
+        """Receive `user_id`'s changes until the block ends. Raises `ChannelsUnavailable` (a 503) when the
+        shared store cannot be reached."""
+        # NOTE: "disconnect" rather than dropping changes: the client reconnects and replays them all
+        channel = self.channel(user_id)
+        async with self.channels.subscribe(channel, queue_size=self.buffer_size, overflow="disconnect") as live:
+            yield Changes(live)
+
+    async def publish(self, user_id: int, change: ChangeOut) -> None:
+        """Announce a recorded change. Runs after the response (a background task), so a lost store is logged,
+        not raised: the change is in the audit log, and clients catch up from it when they reconnect."""
         try:
-            with receiver:
-                yield receiver
-        finally:
-            self._subscribers[user_id].discard(sender)
-            if not self._subscribers[user_id]:
-                del self._subscribers[user_id]
-            sender.close()
-
-    def publish(self, user_id: int, change: ChangeOut) -> None:
-        """Never waits: publishing runs in a background task that must not stall on a slow client."""
-        for sender in list(self._subscribers.get(user_id, ())):
-            try:
-                sender.send_nowait(change)
-            except anyio.WouldBlock:
-                # NOTE: a reader this far behind is cut off; an EventSource reconnects by itself with
-                # Last-Event-ID and catches up from the audit log, so nothing is lost.
-                sender.close()
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                pass  # the reader is leaving; `subscribe` removes it
-
-    def close(self) -> None:
-        """End every open stream (at shutdown)."""
-        for senders in self._subscribers.values():
-            for sender in senders:
-                sender.close()
+            await self.channels.publish(self.channel(user_id), change)
+        except ChannelsUnavailable:
+            logger.warning("live feed: change %d not announced, the channels' store is unreachable", change.id)
 
 
-async def get_feed(request: Request) -> ChangeFeed:
-    """The hub the lifespan put into the application state."""
-    feed: ChangeFeed = request.state.feed
-    return feed
+async def get_feed(settings: SettingsDep) -> AsyncIterator[ChangeFeed]:
+    """The feed of the running application, opened at startup (for Redis: a connection pool and one reader
+    task per process) and closed at shutdown, which ends every open stream."""
+    async with Channels(channel_backend(settings)) as channels:
+        yield ChangeFeed(channels)
 
 
-FeedDep = Annotated[ChangeFeed, Depends(get_feed)]
+FeedDep = Annotated[ChangeFeed, Depends(get_feed, scope="app")]

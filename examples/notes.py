@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from vivace import APIRouter, BackgroundTasks, Depends, HTTPException, Path, Query, status
 from vivace.responses import PlainTextResponse
 
+from .cached_lists import NOT_MODIFIED, ListsCacheDep, cached_list, forget_lists
 from .changelog import ChangeLogDep
 from .database import SessionDep
 from .schemas import MAX_ROW_ID, NoteFilter, NoteIn, NoteOut, NotePage, NotePatch
@@ -76,11 +77,16 @@ def _filtered(owner_id: int, query: NoteFilter) -> Select[Note]:
     return statement
 
 
-@router.get("")
+@router.get("", responses=NOT_MODIFIED)
+@cached_list
 async def list_notes(
     query: Annotated[NoteFilter, Query()], user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> NotePage:
-    """A page of the user's notes, filtered and ordered by the query; `limit` is capped by the settings."""
+    """A page of the user's notes, filtered and ordered by the query; `limit` is capped by the settings.
+
+    Answers are cached per user and query, with an `ETag`: send it back in `If-None-Match` to get a 304 while
+    the page is unchanged. Any change to one of the user's notes drops their cached pages.
+    """
     statement = _filtered(user.id, query)
     total = await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     limit = min(query.limit, settings.max_page_size)
@@ -97,6 +103,7 @@ async def create_note(
     session: SessionDep,
     settings: SettingsDep,
     log: ChangeLogDep,
+    lists: ListsCacheDep,
     background_tasks: BackgroundTasks,
 ) -> NoteOut:
     count = await session.scalar(select(func.count()).where(Note.owner_id == user.id)) or 0
@@ -109,6 +116,7 @@ async def create_note(
     note.set_tags(data.tags)
     session.add(note)
     await session.commit()
+    await forget_lists(lists, user.id)
     # NOTE: runs after the response is sent, so the audit log never delays the client.
     background_tasks.add_task(log.record, user.id, note.id, "created", note.title)
     return NoteOut.model_validate(note)
@@ -121,7 +129,12 @@ async def read_note(note: OwnedNote) -> NoteOut:
 
 @router.patch("/{note_id}", responses=NOTE_ERRORS)
 async def update_note(
-    patch: NotePatch, note: OwnedNote, session: SessionDep, log: ChangeLogDep, background_tasks: BackgroundTasks
+    patch: NotePatch,
+    note: OwnedNote,
+    session: SessionDep,
+    log: ChangeLogDep,
+    lists: ListsCacheDep,
+    background_tasks: BackgroundTasks,
 ) -> NoteOut:
     """Change the fields present in the body; a field sent as null is left as it is."""
     changes = patch.changes()
@@ -131,16 +144,18 @@ async def update_note(
         setattr(note, name, value)
     note.updated_at = utcnow()
     await session.commit()
+    await forget_lists(lists, note.owner_id)
     background_tasks.add_task(log.record, note.owner_id, note.id, "updated", note.title)
     return NoteOut.model_validate(note)
 
 
 @router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOTE_ERRORS)
 async def delete_note(
-    note: OwnedNote, session: SessionDep, log: ChangeLogDep, background_tasks: BackgroundTasks
+    note: OwnedNote, session: SessionDep, log: ChangeLogDep, lists: ListsCacheDep, background_tasks: BackgroundTasks
 ) -> None:
     await session.delete(note)
     await session.commit()
+    await forget_lists(lists, note.owner_id)
     background_tasks.add_task(log.record, note.owner_id, note.id, "deleted", note.title)
 
 

@@ -42,6 +42,13 @@ class Settings(BaseModel):
     max_upload_bytes: int = Field(default=1024 * 1024, ge=1)
     max_page_size: int = Field(default=50, ge=1)
     max_notes_per_user: int = Field(default=500, ge=1)
+    # NOTE: unset, the live feed, the login limits and the notes cache live in this process's memory, which
+    # is right for one process (`make run`); with several workers they must share a Redis (`make run-cluster`).
+    redis_url: str | None = Field(
+        default=None,
+        pattern=r"^(redis|rediss|unix)://",
+        description="Redis shared by every worker (redis://host:6379/0); unset: memory, one process only",
+    )
 
     @property
     def database_url(self) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,52 +10,43 @@ from typing import Any
 import anyio
 import jwt
 import pytest
+from app_support import (
+    BOB,
+    BOB_ID,
+    BOB_PASSWORD,
+    DEMO,
+    SECRET_KEY,
+    SEEDED_NOTES,
+    copy_db,
+    create,
+    ids,
+    log_in,
+    make_template_db,
+    read_events,
+    serve,
+    upload,
+)
 from pydantic import ValidationError
 
-from examples.app import app, create_app
+from examples.app import create_app
 from examples.feed import ChangeFeed
 from examples.schemas import ChangeOut
 from examples.seed import DEMO_PASSWORD
-from examples.settings import Settings, get_settings
-from examples.tokens import create_access_token
+from examples.settings import Settings
+from vivace.channels import Channels
 from vivace.testclient import TestClient
-
-SECRET_KEY = "a-fixed-secret-for-tests-only-0123456789"
-BOB_PASSWORD = "bob-password"
-DEMO_ID, BOB_ID = 1, 2
-SEEDED_NOTES = 3
-
-
-@contextmanager
-def serve(settings: Settings) -> Iterator[TestClient]:
-    """The example app with its lifespan running on `settings` (swapped in through dependency_overrides)."""
-    app.dependency_overrides[get_settings] = lambda: settings
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        app.dependency_overrides.clear()
 
 
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database made once by the app itself: seeded (demo, id 1) plus a signed-up user bob (id 2).
-
-    NOTE: each test starts from a copy, because hashing a password with Argon2 is slow on purpose.
-    """
-    path = tmp_path_factory.mktemp("template") / "example.db"
-    with serve(Settings(db=path, secret_key=SECRET_KEY)) as client:
-        response = client.post("/users", json={"username": "bob", "full_name": "Bob", "password": BOB_PASSWORD})
-        assert response.status_code == 201, response.text
-    return path
+    """The database each test starts from a copy of (see `make_template_db`)."""
+    return make_template_db(tmp_path_factory.mktemp("template") / "example.db")
 
 
 @pytest.fixture
 def settings(tmp_path: Path, template_db: Path) -> Settings:
     """Settings for one test: its own copy of the template database and a fixed signing key."""
-    db = tmp_path / "example.db"
-    shutil.copyfile(template_db, db)
-    return Settings(db=db, secret_key=SECRET_KEY)
+    return Settings(db=copy_db(template_db, tmp_path), secret_key=SECRET_KEY)
 
 
 @pytest.fixture
@@ -65,36 +54,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """A client on the example app, started (lifespan and app-scoped dependencies) on the test's database."""
     with serve(settings) as test_client:
         yield test_client
-
-
-def auth(user_id: int) -> dict[str, str]:
-    """Headers with a valid token for `user_id`, minted directly (logging in hashes, which is slow)."""
-    token = create_access_token(user_id, Settings(secret_key=SECRET_KEY))
-    return {"Authorization": f"Bearer {token}"}
-
-
-DEMO, BOB = auth(DEMO_ID), auth(BOB_ID)
-
-
-def create(client: TestClient, headers: dict[str, str] = BOB, **fields: Any) -> dict[str, Any]:
-    """POST a note (title defaults to "note") and return the created note."""
-    response = client.post("/notes", json={"title": "note", **fields}, headers=headers)
-    assert response.status_code == 201, response.text
-    note: dict[str, Any] = response.json()
-    return note
-
-
-def ids(response: Any) -> list[int]:
-    assert response.status_code == 200, response.text
-    return [item["id"] for item in response.json()["items"]]
-
-
-def upload(client: TestClient, note_id: int, name: str, data: bytes, media_type: str = "text/plain") -> Any:
-    return client.post(f"/notes/{note_id}/attachments", files={"file": (name, data, media_type)}, headers=BOB)
-
-
-def log_in(client: TestClient, username: str, password: str) -> Any:
-    return client.post("/token", data={"username": username, "password": password})
 
 
 # -- startup, login, users --------------------------------------------------------------------------------
@@ -434,23 +393,6 @@ def test_background_tasks_write_the_audit_log(client: TestClient) -> None:
     assert client.get("/changes", headers=DEMO).json() == []
 
 
-def read_events(lines: Iterator[str], count: int) -> list[dict[str, str]]:
-    """The next `count` events that carry data, each as {field: value}; comments and pings are skipped."""
-    events: list[dict[str, str]] = []
-    current: dict[str, str] = {}
-    for line in lines:
-        if line:
-            field, _, value = line.partition(": ")
-            current[field] = value
-            continue
-        if "data" in current:
-            events.append(current)
-            if len(events) == count:
-                break
-        current = {}
-    return events
-
-
 def test_live_feed_streams_the_users_changes(client: TestClient) -> None:
     """GET /changes/stream is an SSE stream: each of the user's changes arrives as an event, named by action."""
     with client.stream("GET", "/changes/stream", headers=BOB) as stream:
@@ -493,19 +435,21 @@ def _change(change_id: int) -> ChangeOut:
 
 
 def test_feed_cuts_off_a_reader_that_falls_behind() -> None:
-    """The hub never waits: a full subscriber is closed (it reconnects and replays); others still get events."""
+    """Publishing never waits: a full subscriber is cut off (it reconnects and replays); others still get events."""
 
     async def scenario() -> None:
-        feed = ChangeFeed(buffer_size=1)
-        with feed.subscribe(1) as slow, feed.subscribe(2) as other:
-            feed.publish(1, _change(1))
-            feed.publish(1, _change(2))
-            feed.publish(2, _change(3))
-            assert (await slow.receive()).id == 1
-            with pytest.raises(anyio.EndOfStream):
-                await slow.receive()
-            assert (await other.receive()).id == 3
-        assert feed.subscriber_count(1) == feed.subscriber_count(2) == 0
+        async with Channels() as channels:
+            feed = ChangeFeed(channels, buffer_size=1)
+            async with feed.subscribe(1) as slow, feed.subscribe(2) as other:
+                await feed.publish(1, _change(1))
+                await feed.publish(1, _change(2))
+                await feed.publish(2, _change(3))
+                # NOTE: the channel's "disconnect" policy ends the subscription and drops what it held
+                assert [change async for change in slow] == []
+                assert slow.ended == "overflow"
+                assert (await anext(other)).id == 3
+                assert feed.subscriber_count(1) == 0
+            assert feed.subscriber_count(2) == 0
 
     anyio.run(scenario)
 
