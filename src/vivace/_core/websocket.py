@@ -1,9 +1,10 @@
 """WebSocket routes: the same extract -> validate -> resolve stages, then the endpoint owns the connection.
 
-What a client may do that the endpoint does not expect ends the session the way RFC 6455 says, never with a
+What a client may do that the endpoint cannot expect ends the session the way RFC 6455 says, never with a
 traceback in the server's log: a binary message where the endpoint reads text (or the reverse) closes with 1003,
-a message `receive_json` cannot parse with 1007, and a `WebSocketDisconnect` the endpoint lets go (the client
-left, the server closed for a message too big, invalid UTF-8...) ends the session quietly.
+a message `receive_json` cannot parse with 1007, and a client gone while the endpoint sends (or accepts) ends the
+session quietly. A `WebSocketDisconnect` raised by a *read* still leaves the endpoint as in FastAPI: reading is
+where an endpoint expects the client to leave, and tests written for FastAPI expect to see it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from vivace._core.plan import RoutePlan
 from vivace._core.resolve import Context, run_steps
 from vivace.exceptions import WebSocketRequestValidationError
 
-__all__ = ["INVALID_PAYLOAD", "UNSUPPORTED_DATA", "ServedWebSocket", "handle_websocket"]
+__all__ = ["INVALID_PAYLOAD", "UNSUPPORTED_DATA", "ConnectionGone", "ServedWebSocket", "handle_websocket"]
 
 #: RFC 6455 close codes: a message of a kind the endpoint does not take, and data inconsistent with its type
 UNSUPPORTED_DATA = 1003
@@ -37,8 +38,14 @@ async def handle_websocket(plan: RoutePlan, scope: Scope, receive: Receive, send
     try:
         async with AsyncExitStack() as ctx.request_stack, AsyncExitStack() as ctx.function_stack:
             await run_steps(plan.steps, ctx)
-    except WebSocketDisconnect:
+    except ConnectionGone:
         return  # NOTE: the connection is over, and the `yield` dependencies have exited; nothing is left to answer
+
+
+class ConnectionGone(WebSocketDisconnect):
+    """A disconnect the endpoint could not expect: the client was gone when it sent or accepted, or vivace closed
+    the connection for a message of the wrong kind. Still a `WebSocketDisconnect` for the endpoint's `except`;
+    left uncaught, it ends the session quietly."""
 
 
 class ServedWebSocket(WebSocket):
@@ -48,6 +55,14 @@ class ServedWebSocket(WebSocket):
     `receive_*`; here the connection is closed with the matching code and `WebSocketDisconnect` is raised, so an
     endpoint's usual `except WebSocketDisconnect:` clean-up runs, as for a client that left.
     """
+
+    async def send(self, message: Message) -> None:
+        try:
+            await super().send(message)
+        except ConnectionGone:
+            raise
+        except WebSocketDisconnect as exc:  # NOTE: Starlette's answer to the server refusing a send: client gone
+            raise ConnectionGone(exc.code, exc.reason) from None
 
     async def receive_text(self) -> str:
         text = (await self._data_message()).get("text")
@@ -80,4 +95,4 @@ class ServedWebSocket(WebSocket):
 
     async def _refuse(self, code: int, reason: str) -> NoReturn:
         await self.close(code, reason)
-        raise WebSocketDisconnect(code, reason)
+        raise ConnectionGone(code, reason)
