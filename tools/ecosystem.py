@@ -194,6 +194,13 @@ def pair_unstable_ids(baseline: dict[str, Any], run: Run) -> dict[str, str]:
     return pairs
 
 
+def baseline_problems(baseline: dict[str, Any]) -> list[str]:
+    problems = [f"baseline: {problem}" for problem in baseline["problems"]]
+    if not baseline["passing"]:
+        problems.append(f"baseline: no test passes on FastAPI here, so nothing is compared ({baseline['counts']})")
+    return problems
+
+
 def compare(library: Library, baseline: dict[str, Any], run: Run) -> dict[str, Any]:
     """One library's entry in the report: P of B, and how each of the B tests that did not pass fared."""
     failures: dict[str, dict[str, str]] = {}
@@ -214,7 +221,7 @@ def compare(library: Library, baseline: dict[str, Any], run: Run) -> dict[str, A
         "baseline_seconds": baseline["seconds"],
         "baseline_counts": baseline["counts"],
         "counts": dict(sorted(counts.items())),
-        "problems": [*(f"baseline: {problem}" for problem in baseline["problems"]), *run.problems],
+        "problems": [*baseline_problems(baseline), *run.problems],
         "log": str(run.log),
         "failures": failures,
     }
@@ -278,7 +285,8 @@ def previous_entries(known: Iterable[str]) -> dict[str, dict[str, Any]]:
     if not REPORT_FILE.is_file():
         return {}
     previous: dict[str, dict[str, Any]] = json.loads(REPORT_FILE.read_text(encoding="utf-8"))["libraries"]
-    return {name: entry for name, entry in previous.items() if name in set(known)}
+    names = set(known)
+    return {name: entry for name, entry in previous.items() if name in names}
 
 
 # ---------------------------------------------------------------------------------------------- printing

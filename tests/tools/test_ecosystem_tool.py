@@ -270,3 +270,25 @@ def test_tests_never_reached_carry_the_reason_the_run_stopped() -> None:
     entry = ecosystem.compare(LIBRARY, _baseline("t.py::a"), run)
     assert entry["failures"]["t.py::a"]["outcome"] == "not-run"
     assert "cannot import name 'X'" in entry["failures"]["t.py::a"]["message"]
+
+
+def test_a_baseline_where_nothing_passes_is_flagged() -> None:
+    """0 of 0 is a broken setup, not a success: the entry says that nothing passed on FastAPI."""
+    baseline = _baseline()
+    baseline["counts"] = {"collection-error": 3}
+    entry = ecosystem.compare(LIBRARY, baseline, _run_with({}))
+    assert entry["problems"] == [
+        "baseline: no test passes on FastAPI here, so nothing is compared ({'collection-error': 3})"
+    ]
+
+
+def test_a_partial_run_keeps_the_other_libraries_from_the_last_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--library NAME` updates one entry: every other library still in the table keeps its last result,
+    and a library since removed from the table is dropped."""
+    report = tmp_path / "report.json"
+    entries = {name: {"passed": 1, "baseline": 2} for name in ("a", "b", "c", "gone")}
+    report.write_text(json.dumps({"libraries": entries}), encoding="utf-8")
+    monkeypatch.setattr(ecosystem, "REPORT_FILE", report)
+    assert sorted(ecosystem.previous_entries(name for name in ("a", "b", "c"))) == ["a", "b", "c"]
