@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck imports unit conformance conformance-core conformance-floor bench soak docs clean
+.PHONY: run run-cluster test lint typecheck imports unit conformance conformance-core conformance-floor bench soak docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	@echo "vivace example app: http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
 	$(BIN)/uvicorn examples.app:app --host 127.0.0.1 --port 8000
+
+# The same app as two uvicorn worker processes on port 8000 sharing a throwaway redis-server (free port, temporary
+# directory, no persistence): examples/cluster.py. Ctrl-C stops everything. Needs redis-server (apt: redis-server).
+run-cluster: $(STAMP)
+	$(BIN)/python -m examples.cluster --port 8000 --workers 2
 
 test: $(STAMP) lint typecheck imports unit conformance-floor
 
