@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 from process_support import ServerProcess, uvicorn_process
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wire import Connection, healthy
 
+from vivace import APIRouter, FastAPI
+from vivace.middleware import Middleware
 from vivace.testclient import TestClient
 
 APP = textwrap.dedent(
@@ -282,3 +285,35 @@ def test_in_process_refusal_is_logged_at_error(caplog: pytest.LogCaptureFixture,
     (record,) = [r for r in caplog.records if r.name == "vivace"]
     assert record.levelno == logging.ERROR
     assert record.getMessage() == "GET /name: refused to send the response, invalid response header b'x bad': b'v'"
+
+
+def test_headers_set_by_a_routers_middleware_are_checked(caplog: pytest.LogCaptureFixture) -> None:
+    """vivace's router-scoped middleware runs inside the route's check: a header it adds gets the same clean 500."""
+
+    class BadHeader:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            async def send_with_header(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message["headers"], (b"x-bad", b"a\r\nb")]
+                await send(message)
+
+            await self.app(scope, receive, send_with_header)
+
+    router = APIRouter(middleware=[Middleware(BadHeader)])
+
+    @router.get("/inside")
+    async def inside() -> dict[str, int]:
+        return {"a": 1}
+
+    app = FastAPI()
+    app.include_router(router)
+    with caplog.at_level(logging.ERROR, logger="vivace"):
+        response = TestClient(app).get("/inside")
+    assert (response.status_code, response.content) == (500, REFUSED)
+    assert "x-bad" not in response.headers
+    assert [r.getMessage() for r in caplog.records if r.name == "vivace"] == [
+        "GET /inside: refused to send the response, invalid response header b'x-bad': b'a\\r\\nb'"
+    ]

@@ -44,16 +44,21 @@ def tracked(run: Runner) -> Runner:
 
     @functools.wraps(run)  # NOTE: `__wrapped__` keeps what is being run visible (`vivace routes`, tests)
     async def tracked_run(scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
         async def tracking_send(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
                 check_headers(message.get("headers", ()))
-                scope[RESPONSE_STARTED] = True
+                scope[RESPONSE_STARTED] = started = True
             await send(message)
 
         try:
             await run(scope, receive, tracking_send)
         except InvalidHeader as error:
-            if RESPONSE_STARTED in scope:  # NOTE: an inner check refused after another response had started
+            # NOTE: refused unless this layer already let a response out; RESPONSE_STARTED may have been set by
+            # a runner inside (under a router's middleware, which then changed the headers)
+            if started:
                 raise
             await refuse_response(scope, send, error)
 
