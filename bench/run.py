@@ -5,10 +5,12 @@ CPU; the load generator (wrk, or bench/stream_client.py for WebSocket and SSE) r
 one checked request, a warm-up, then a timed measurement. Rounds alternate the frameworks so slow drift on
 the machine affects all of them alike; the best round counts.
 
-Three suites (`--suites`): "http" (bench/app.py's scenarios), "app" (the realistic application,
-bench/realistic_app.py, vivace against FastAPI per route) and "startup" (bench/startup.py: import, a 200-route
-app and its first requests, in fresh processes). `--peers` (or PEERS=1) adds BlackSheep, Litestar and a
-hand-written Starlette app to the "http" suite, from their own virtualenv (bench/peers.py).
+Four suites (`--suites`): "http" (bench/app.py's scenarios), "app" (the realistic application,
+bench/realistic_app.py, vivace against FastAPI per route), "startup" (bench/startup.py: import, a 200-route
+app and its first requests, in fresh processes) and "beyond" (bench/beyond.py: rate limiting, response caching
+and channel fan-out, memory and Redis, vivace only, against vivace's own routes without them). `--peers` (or
+PEERS=1) adds BlackSheep, Litestar and a hand-written Starlette app to the "http" suite, from their own
+virtualenv (bench/peers.py).
 Every option can also be set through the environment variable named in its help.
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import beyond
 import peers
 import startup
 from load import DRIVERS, LoadError, LoadSettings
@@ -50,7 +53,7 @@ from servers import LOG_DIR, Server, ServerError, taskset_prefix
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 FRAMEWORK_ORDER = ("vivace", "fastapi", "raw", *peers.PEERS)
-SUITES = ("http", "app", "startup")
+SUITES = ("http", "app", "startup", "beyond")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         default=_env("BENCH_SCENARIOS", ""),
         help="comma-separated; all when empty. BENCH_SCENARIOS",
     )
-    add("--suites", default=_env("BENCH_SUITES", ",".join(SUITES)), help="http,app,startup. BENCH_SUITES")
+    add("--suites", default=_env("BENCH_SUITES", ",".join(SUITES)), help="http,app,startup,beyond. BENCH_SUITES")
     add(
         "--peers",
         action="store_true",
@@ -407,7 +410,25 @@ def run_startup(config: Config) -> dict[str, Any] | None:
         return None
 
 
-def print_tables(config: Config, results: Results, found_startup: dict[str, Any] | None) -> None:
+def run_beyond(config: Config) -> dict[str, beyond.Outcome] | None:
+    """The beyond-one-process suite (bench/beyond.py), after the others; None when it is not asked for."""
+    if "beyond" not in config.suites or "vivace" not in config.frameworks:
+        return None
+    log("beyond: rate limiting, response caching and channel fan-out (vivace only, memory and Redis)")
+    settings = beyond.Settings(config.duration, config.warmup, config.rounds, config.load, config.server_cpu)
+    try:
+        return beyond.measure(settings)
+    except ServerError as exc:
+        log(f"beyond: ERROR {exc}")
+        return None
+
+
+def print_tables(
+    config: Config,
+    results: Results,
+    found_startup: dict[str, Any] | None,
+    found_beyond: dict[str, beyond.Outcome] | None = None,
+) -> None:
     """The Markdown tables of the suites that ran, then the errors and notes."""
     http = tuple(s for s in config.scenarios if s.app == "bench")
     app = tuple(s for s in config.scenarios if s.app == "realistic")
@@ -420,8 +441,10 @@ def print_tables(config: Config, results: Results, found_startup: dict[str, Any]
         blocks.append(markdown_table(realistic_rows(results, app), REALISTIC_NUMERIC))
     if found_startup is not None:
         blocks.append(markdown_table(startup.table_rows(found_startup), startup.NUMERIC_COLUMNS))
+    if found_beyond is not None:
+        blocks.append(markdown_table(beyond.table_rows(found_beyond), beyond.NUMERIC_COLUMNS))
     print("\n\n".join(blocks))
-    for line in [*error_lines(results), *results.notes]:
+    for line in [*error_lines(results), *results.notes, *(beyond.notes(found_beyond) if found_beyond else [])]:
         print(f"- {line}")
 
 
@@ -436,14 +459,17 @@ def main(argv: list[str] | None = None) -> int:
     meta = metadata_for(config)  # before the run, so the load average is the machine's, not ours
     results = run(config)
     found_startup = run_startup(config)
-    print_tables(config, results, found_startup)
-    write_json(config.json_path, results, meta, config.scenarios, {"startup": found_startup})
+    found_beyond = run_beyond(config)
+    print_tables(config, results, found_startup, found_beyond)
+    beyond_json = None if found_beyond is None else beyond.as_dict(found_beyond)
+    write_json(config.json_path, results, meta, config.scenarios, {"startup": found_startup, "beyond": beyond_json})
     log(f"JSON written to {config.json_path}; {time.monotonic() - started:.0f} s in all")
     http = tuple(s for s in config.scenarios if s.app == "bench")
     if config.chart_path is not None and http:
         log(write_chart(config.chart_path, results, http))
     # A framework failing a scenario is a reported result, not a failed run; measuring nothing at all is.
-    return 0 if found_startup or any(o.best for o in results.outcomes.values()) else 1
+    measured_beyond = found_beyond is not None and any(o.best for o in found_beyond.values())
+    return 0 if found_startup or measured_beyond or any(o.best for o in results.outcomes.values()) else 1
 
 
 if __name__ == "__main__":
