@@ -18,7 +18,7 @@ from process_support import ServerProcess, uvicorn_process
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wire import Connection, healthy
 
-from vivace import APIRouter, FastAPI
+from vivace import APIRouter, FastAPI, HTTPException
 from vivace.middleware import Middleware
 from vivace.testclient import TestClient
 
@@ -316,4 +316,21 @@ def test_headers_set_by_a_routers_middleware_are_checked(caplog: pytest.LogCaptu
     assert "x-bad" not in response.headers
     assert [r.getMessage() for r in caplog.records if r.name == "vivace"] == [
         "GET /inside: refused to send the response, invalid response header b'x-bad': b'a\\r\\nb'"
+    ]
+
+
+def test_headers_of_an_exception_handlers_answer_are_checked(caplog: pytest.LogCaptureFixture) -> None:
+    """An HTTPException carrying a bad header value, in an app without middleware, gets the clean 500 too."""
+    app = FastAPI()
+
+    @app.get("/raises")
+    async def raises() -> None:
+        raise HTTPException(status_code=400, detail="no", headers={"x-bad": "a\r\nInjected: yes"})
+
+    with caplog.at_level(logging.ERROR, logger="vivace"):
+        response = TestClient(app).get("/raises")
+    assert (response.status_code, response.content) == (500, REFUSED)
+    assert "injected" not in response.headers
+    assert [r.getMessage() for r in caplog.records if r.name == "vivace"] == [
+        "GET /raises: refused to send the response, invalid response header b'x-bad': b'a\\r\\nInjected: yes'"
     ]

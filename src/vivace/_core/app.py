@@ -251,7 +251,12 @@ async def _answer(
         response = await handler(request, exc)
     else:
         response = await run_in_threadpool(handler, request, exc)
-    if response is not None:
+    if response is None:
+        return
+    if scope["type"] == "http":
+        # NOTE: a handler's headers (an HTTPException's) are checked like a route's: a bad one is a clean 500
+        await tracked(response)(scope, receive, send)
+    else:
         await response(scope, receive, send)
 
 
