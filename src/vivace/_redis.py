@@ -16,12 +16,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError, TimeoutError
 
-__all__ = ["DEFAULT_MAX_CONNECTIONS", "REDIS_ERRORS", "open_redis", "redacted"]
+__all__ = ["DEFAULT_MAX_CONNECTIONS", "POOL_TIMEOUT_SECONDS", "REDIS_ERRORS", "open_redis", "redacted"]
 
 DEFAULT_MAX_CONNECTIONS = 50
+# How long a request waits for a free pooled connection before that counts as the store being unavailable.
+POOL_TIMEOUT_SECONDS = 5.0
 
 
 # What redis-py raises when the server is gone or too slow.
@@ -44,7 +46,12 @@ async def open_redis(
 
     Raises `RuntimeError` naming the feature and the URL when the server cannot be reached at startup.
     """
-    client = Redis.from_url(url, max_connections=max_connections, **options)
+    # NOTE: a blocking pool makes a burst wait for a free connection; redis-py's default pool raises at once, and
+    # features would mistake load for an outage.
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=POOL_TIMEOUT_SECONDS, **options
+    )
+    client = Redis(connection_pool=pool)
     try:
         try:
             await client.ping()
@@ -53,3 +60,4 @@ async def open_redis(
         yield client
     finally:
         await client.aclose()
+        await pool.aclose()
