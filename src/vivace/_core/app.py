@@ -210,8 +210,8 @@ def guarded(run: Runner, handlers: ExceptionHandlers, server_error: Handler | No
                 return
             assert server_error is not None
             scope[SERVER_ERROR_KEY] = exc
-            scope[RESPONSE_STARTED] = True  # the app's router raises it again without answering a second time
             await _answer(server_error, Request(scope), exc, scope, receive, send)
+            scope[RESPONSE_STARTED] = True  # answered: the app's router raises it again without a second answer
             raise
 
     return guarded_run
