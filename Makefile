@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-cluster test lint typecheck imports unit conformance conformance-core conformance-floor bench soak docs clean
+.PHONY: run run-cluster test lint typecheck imports unit conformance conformance-core conformance-floor ecosystem bench soak docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
