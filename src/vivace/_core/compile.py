@@ -388,6 +388,7 @@ def _form_names(key: str, param: ParamField) -> tuple[str, ...]:
 
 def form_plan(entries: list[tuple[str, ParamField]], route: Any) -> forms.FormPlan:
     """Plain form fields validated together; model groups one by one; limits resolved once for the route."""
+    forms.require_multipart()
     plain: list[tuple[str, ParamField]] = []
     groups: list[forms.FormGroup] = []
     order: list[str | int] = []

@@ -17,7 +17,6 @@ from starlette.datastructures import UploadFile
 
 from vivace._core import extract
 from vivace._core.errors import missing_error, reshape
-from vivace._core.form_parser import parse_form
 from vivace._core.limits import FORM_LIMITS_KEY, FormLimits
 from vivace._core.plan import RoutePlan
 from vivace._core.resolve import Context
@@ -26,6 +25,25 @@ from vivace.exceptions import HTTPException
 __all__ = ["FieldRead", "FormGroup", "FormPlan", "close_form", "normalize_branch", "validate_form"]
 
 Result = tuple[dict[str, Any], list[dict[str, Any]]]
+
+try:
+    from vivace._core.form_parser import parse_form
+except ModuleNotFoundError as missing:  # NOTE: python-multipart is optional (the `standard` extra), as in FastAPI
+    if missing.name != "python_multipart":
+        raise
+    MULTIPART_MISSING: str | None = (
+        'Form data requires "python-multipart" to be installed.\nInstall it with:\n\n    pip install python-multipart\n'
+    )
+else:
+    MULTIPART_MISSING = None
+
+
+def require_multipart() -> None:
+    """Refuse a form route when it is declared, not on its first request, if python-multipart is missing."""
+    if MULTIPART_MISSING is not None:
+        raise RuntimeError(MULTIPART_MISSING)
+
+
 Grouped = dict[str, list[Any]]
 
 
@@ -195,9 +213,7 @@ def normalize_branch(value: Any, reads: tuple[FieldRead, ...]) -> Any:
 
 
 def _group_input(group: FormGroup, grouped: Grouped) -> Any:
-    if group.optional and not (
-        group.own_names.intersection(grouped) or (group.takes_extra and grouped)
-    ):
+    if group.optional and not (group.own_names.intersection(grouped) or (group.takes_extra and grouped)):
         return MISSING
     return _read_model(grouped, group.reads)
 
