@@ -13,9 +13,10 @@ from vivace import FastAPI, Request, status
 from vivace.middleware.cors import CORSMiddleware
 from vivace.responses import JSONResponse, RedirectResponse
 
-from . import attachments, auth, changes, notes, users
+from . import attachments, auth, changes, notes, sharing, users
 from .database import EngineDep
 from .notes import QuotaExceeded
+from .notifications import make_tasks
 from .security import UNAUTHORIZED
 from .seed import DEMO_PASSWORD, DEMO_USERNAME
 from .settings import Settings
@@ -35,6 +36,7 @@ TAGS = [
     {"name": "auth", "description": "Sign up and log in."},
     {"name": "notes", "description": "The signed-in user's notes."},
     {"name": "attachments", "description": "Files attached to a note."},
+    {"name": "sharing", "description": "Notes shared with other users, who are notified by a durable task."},
     {"name": "changes", "description": "The audit log, also as a live event stream."},
     {"name": "meta", "description": "Service health."},
 ]
@@ -81,6 +83,8 @@ def create_app() -> FastAPI:
         responses=UNAUTHORIZED | notes.NOTE_ERRORS,
     )
     app.include_router(changes.router, prefix="/changes", tags=["changes"], responses=UNAUTHORIZED)
+    app.include_router(sharing.router, tags=["sharing"], responses=UNAUTHORIZED)
+    make_tasks(Settings.from_env()).install(app)  # NOTE: memory, or Redis run by `vivace worker examples/app.py`
     app.add_exception_handler(QuotaExceeded, quota_exceeded)
     app.add_api_route("/health", health, methods=["GET"], tags=["meta"])
     app.add_api_route("/", home, methods=["GET"], include_in_schema=False)

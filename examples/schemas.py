@@ -20,6 +20,8 @@ __all__ = [
     "NoteOut",
     "NotePage",
     "NotePatch",
+    "ShareIn",
+    "ShareOut",
     "Token",
     "UserIn",
     "UserOut",
@@ -147,3 +149,21 @@ class ChangeOut(BaseModel):
     action: Action
     title: str
     at: datetime
+
+
+class ShareIn(BaseModel):
+    """The body of `POST /notes/{note_id}/share`: who to share the note with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(pattern=r"^[a-z0-9_]{3,32}$", examples=["bob"])
+
+
+class ShareOut(BaseModel):
+    """A recorded share; `notification` is the id of the durable task that tells the recipient."""
+
+    note_id: int
+    username: str
+    shared_at: datetime
+    notification: str
+    duplicate: bool = Field(description="true when the note was already shared with this user: nobody is told twice")

@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, ForeignKey, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Attachment", "Base", "Change", "Note", "Tag", "User", "utcnow"]
+__all__ = ["Attachment", "Base", "Change", "Note", "NoteShare", "Tag", "User", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -90,6 +90,16 @@ class Attachment(Base):
     # NOTE: deferred: listing a note's attachments must not read every file into memory.
     data: Mapped[bytes] = mapped_column(deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NoteShare(Base):
+    """A note its owner shared with another user (`sharing.py`); sharing twice keeps one row."""
+
+    __tablename__ = "note_shares"
+
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    shared_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Change(Base):
