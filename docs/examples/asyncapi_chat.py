@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from vivace import FastAPI, WebSocket
+from vivace import FastAPI, WebSocket, WebSocketDisconnect
 from vivace.asyncapi import AsyncAPI, messages
 from vivace.sse import EventSourceResponse, ServerSentEvent
 
@@ -40,9 +40,12 @@ AsyncAPI(app)  # opt-in: serves /asyncapi.json and /asyncapi
 async def room(websocket: WebSocket, room: str) -> None:
     """Talk in a room: every message sent is echoed with the sender's name."""
     await websocket.accept()
-    while True:
-        said = Say.model_validate(await websocket.receive_json())
-        await websocket.send_json(Said(user="you", text=said.text).model_dump())
+    try:
+        while True:
+            said = Say.model_validate(await websocket.receive_json())
+            await websocket.send_json(Said(user="you", text=said.text).model_dump())
+    except WebSocketDisconnect:
+        return  # the client left
 
 
 @app.get("/notes/events", response_class=EventSourceResponse)
