@@ -52,7 +52,10 @@ def test_two_workers_share_one_budget(own_redis_server: RedisServer, tmp_path: P
         answers = [httpx.get(f"{servers[n % 2].url}/limited", timeout=10) for n in range(12)]
         assert [a.status_code for a in answers] == [200] * 5 + [429] * 7
         assert len({a.json() for a in answers[:5]}) == 2  # both processes admitted some
-        assert answers[5].headers["ratelimit"] == '"default";r=0;t=720'
+        # NOTE: t counts down on Redis's clock while the requests are sent; a loaded machine may take seconds
+        remaining, reset = answers[5].headers["ratelimit"].removeprefix('"default";').split(";")
+        assert remaining == "r=0"
+        assert 700 <= int(reset.removeprefix("t=")) <= 720
         assert other_clients(redis_url) >= 2  # each worker holds its own pool
     # the workers stopped gracefully: their pools were closed at shutdown
     assert other_clients(redis_url) == 0
