@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +14,7 @@ from typing import Any
 import pytest
 from app_support import BOB, DEMO, DEMO_ID, SECRET_KEY, copy_db, create, make_template_db, serve
 
-from examples.app import app
+from examples.app import app, create_app
 from examples.notifications import NOTIFY_SHARE, RETRIES, FlakyNotifier, get_notifier, make_tasks
 from examples.settings import Settings
 from vivace.tasks import DeadLetter, MemoryTaskBackend, Tasks, installed_tasks
@@ -18,6 +22,8 @@ from vivace.tasks.redis import RedisTaskBackend
 from vivace.testclient import TestClient
 
 LOGGER = "examples.notifications"
+ROOT = Path(__file__).resolve().parents[2]
+WORKER_TIMEOUT = 30.0  # generous: the machine may be loaded
 
 
 @pytest.fixture(scope="module")
@@ -235,7 +241,49 @@ def test_the_backend_follows_the_redis_setting() -> None:
 
 def test_each_application_has_its_own_tasks() -> None:
     """create_app() installs a fresh Tasks on every application it builds (a Tasks serves one app)."""
-    from examples.app import create_app
-
     first, second = create_app(), create_app()
     assert installed_tasks(first) is not installed_tasks(second)
+
+
+@pytest.mark.redis
+def test_with_redis_a_vivace_worker_sends_the_notification(
+    redis_url: str, tmp_path: Path, template_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With VIVACE_EXAMPLE_REDIS_URL set, the web app only sends the task: `vivace worker examples/app.py` runs it
+    (the command docs/deployment.md gives), logs the notification, and the web app reads its result."""
+    env = {
+        "VIVACE_EXAMPLE_DB": str(copy_db(template_db, tmp_path)),
+        "VIVACE_EXAMPLE_SECRET_KEY": SECRET_KEY,
+        "VIVACE_EXAMPLE_REDIS_URL": redis_url,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    web = create_app()  # NOTE: built after the environment is set: the task backend is chosen here
+    web_tasks = installed_tasks(web)
+    assert web_tasks is not None
+    assert isinstance(web_tasks.backend, RedisTaskBackend)
+    log = tmp_path / "worker.log"
+    with log.open("wb") as output:
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).with_name("vivace")), "worker", "examples/app.py", "--concurrency", "2"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        with TestClient(web) as client:
+            note = create(client, title="across processes")
+            response = share(client, note["id"], "demo")
+            assert response.status_code == 202, response.text
+            assert client.portal is not None
+            result = client.portal.call(web_tasks.result, response.json()["notification"], WORKER_TIMEOUT)
+            assert result == f"bob shared the note 'across processes' (#{note['id']}) with you"
+            assert share(client, note["id"], "demo").json()["duplicate"] is True
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=WORKER_TIMEOUT)
+    output_text = log.read_text()
+    assert worker.returncode == 0, output_text
+    assert "Traceback" not in output_text, output_text
+    assert f"notify demo: bob shared the note 'across processes' (#{note['id']})" in output_text, output_text
