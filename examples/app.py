@@ -27,7 +27,8 @@ DESCRIPTION = f"""
 A notes service built with vivace: SQLite through SQLAlchemy's asyncio API, OAuth2 password login with JWT
 bearer tokens, notes with tags, filters and pages, file attachments, an audit log written by background tasks,
 and a live feed of changes as Server-Sent Events. Login attempts are rate limited, and the notes list is cached
-with ETags. Run it as one process, or as several workers sharing a Redis (`make run-cluster`).
+with ETags. Sharing a note notifies the other user through a durable task, retried when sending fails. Run it
+as one process, or as several workers sharing a Redis (`make run-cluster`).
 
 **Try it:** press *Authorize* and log in as `{DEMO_USERNAME}` / `{DEMO_PASSWORD}`.
 """
