@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
+
+from socket_buffer import BufferedSocket
 
 TIMEOUT = 30.0
 
@@ -43,12 +44,11 @@ class Answer:
         return json.loads(self.body)
 
 
-class Connection:
+class Connection(BufferedSocket):
     """One keep-alive connection to 127.0.0.1:port."""
 
     def __init__(self, port: int, timeout: float = TIMEOUT) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buffer = b""
+        super().__init__(port, timeout)
 
     def __enter__(self) -> Connection:
         return self
@@ -115,26 +115,10 @@ class Connection:
         except OSError:
             return True
 
-    def _fill(self) -> bool:
-        try:
-            chunk = self.sock.recv(65536)
-        except ConnectionResetError:
-            chunk = b""
-        self.buffer += chunk
-        return bool(chunk)
-
-    def _until(self, marker: bytes) -> bytes | None:
-        while marker not in self.buffer:
-            if not self._fill():
-                return None
-        data, _, self.buffer = self.buffer.partition(marker)
-        return data
-
     def _exactly(self, size: int) -> bytes:
-        while len(self.buffer) < size:
-            if not self._fill():
-                raise ConnectionError(f"closed after {len(self.buffer)} of {size} body bytes")
-        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        data = self._take(size)
+        if data is None:
+            raise ConnectionError(f"closed after {len(self.buffer)} of {size} body bytes")
         return data
 
     def _chunked(self) -> bytes:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import struct
+
+from socket_buffer import BufferedSocket
 
 TIMEOUT = 30.0
 
@@ -26,12 +27,14 @@ class HandshakeRefused(Exception):
         self.status = status
 
 
-class RawWebSocket:
+class RawWebSocket(BufferedSocket):
     """One client connection to ws://127.0.0.1:port/path."""
 
+    # a server that neither answers nor closes in time counts as gone: the test then sees ABNORMAL
+    ENDED_BY = (ConnectionResetError, TimeoutError)
+
     def __init__(self, port: int, path: str, timeout: float = TIMEOUT) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buffer = b""
+        super().__init__(port, timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         request = (
             f"GET {path} HTTP/1.1\r\nhost: test\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
@@ -75,17 +78,17 @@ class RawWebSocket:
 
     def read_frame(self) -> tuple[int, bytes] | None:
         """(opcode, payload) of the next frame, or None when the connection ended without one."""
-        head = self._exactly(2)
+        head = self._take(2)
         if head is None:
             return None
         opcode, size = head[0] & 0x0F, head[1] & 0x7F
         if size == 126:
-            extended = self._exactly(2)
+            extended = self._take(2)
             size = struct.unpack("!H", extended)[0] if extended else 0
         elif size == 127:
-            extended = self._exactly(8)
+            extended = self._take(8)
             size = struct.unpack("!Q", extended)[0] if extended else 0
-        payload = self._exactly(size)
+        payload = self._take(size)
         return None if payload is None else (opcode, payload)
 
     def messages_until_close(self) -> tuple[list[tuple[int, bytes]], int]:
@@ -101,25 +104,3 @@ class RawWebSocket:
 
     def close_code(self) -> int:
         return self.messages_until_close()[1]
-
-    def _fill(self) -> bool:
-        try:
-            chunk = self.sock.recv(65536)
-        except (ConnectionResetError, TimeoutError):
-            chunk = b""
-        self.buffer += chunk
-        return bool(chunk)
-
-    def _until(self, marker: bytes) -> bytes | None:
-        while marker not in self.buffer:
-            if not self._fill():
-                return None
-        data, _, self.buffer = self.buffer.partition(marker)
-        return data
-
-    def _exactly(self, size: int) -> bytes | None:
-        while len(self.buffer) < size:
-            if not self._fill():
-                return None
-        data, self.buffer = self.buffer[:size], self.buffer[size:]
-        return data
