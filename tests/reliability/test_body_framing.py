@@ -8,43 +8,29 @@ before its closing boundary is refused (400) instead of handing the parts receiv
 
 from __future__ import annotations
 
-import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from process_support import ServerProcess, uvicorn_process
+from process_support import ServerProcess
+from reliability_support import app_source, recorded, served_by_both
 from wire import STATS_ROUTE, Connection, get, healthy
 
 APP = (
-    textwrap.dedent(
+    app_source(
         """
-        import os
         from typing import Annotated, Any
 
         from pydantic import BaseModel
 
-        if os.environ.get("FRAMEWORK") == "fastapi":
-            from fastapi import Body, FastAPI, Form, UploadFile
-        else:
-            from vivace import Body, FastAPI, Form, UploadFile
-
-        app = FastAPI()
-        calls = []
-
+        from fastapi import Body, FastAPI, Form, UploadFile
+        """,
+        """
         class Item(BaseModel):
             name: str
             tags: list[str] = []
-
-        @app.get("/health")
-        async def health():
-            return {"ok": True}
-
-        @app.get("/calls")
-        async def seen():
-            return calls
 
         @app.post("/json")
         async def json_body(item: Item):
@@ -71,7 +57,8 @@ APP = (
             data = await file.read()
             calls.append(["upload", len(data), note])
             return {"size": len(data), "note": note}
-        """
+        """,
+        log="calls",
     )
     + STATS_ROUTE
 )
@@ -221,18 +208,12 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServerProcess]]:
-    with (
-        uvicorn_process(APP, tmp_path_factory.mktemp("vivace")) as vivace,
-        uvicorn_process(APP, tmp_path_factory.mktemp("fastapi"), env={"FRAMEWORK": "fastapi"}) as fastapi,
-    ):
-        yield {"vivace": vivace, "fastapi": fastapi}
+    with served_by_both(APP, tmp_path_factory) as both:
+        yield both
 
 
 def calls(port: int) -> list[Any]:
-    answer = get(port, "/calls")
-    assert answer is not None
-    result: list[Any] = answer.json()
-    return result
+    return recorded(port, "calls")
 
 
 def post(port: int, case: Case) -> tuple[int, Any]:

@@ -8,43 +8,27 @@ FastAPI leaves a sync generator behind an SSE response running after the client 
 from __future__ import annotations
 
 import socket
-import textwrap
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from process_support import ServerProcess, uvicorn_process
+from process_support import ServerProcess
+from reliability_support import app_source, recorded, served_by_both
 from wire import get, healthy
 
-APP = textwrap.dedent(
+APP = app_source(
     """
     import asyncio
-    import os
     import time
     from collections.abc import AsyncIterable, AsyncIterator, Iterable
     from typing import Annotated
 
-    if os.environ.get("FRAMEWORK") == "fastapi":
-        from fastapi import Depends, FastAPI
-        from fastapi.responses import StreamingResponse
-        from fastapi.sse import EventSourceResponse
-    else:
-        from vivace import Depends, FastAPI
-        from vivace.responses import StreamingResponse
-        from vivace.sse import EventSourceResponse
-
-    app = FastAPI()
-    events = []
-
-    @app.get("/health")
-    async def health():
-        return {"ok": True}
-
-    @app.get("/events")
-    async def seen():
-        return events
-
+    from fastapi import Depends, FastAPI
+    from fastapi.responses import StreamingResponse
+    from fastapi.sse import EventSourceResponse
+    """,
+    """
     @app.get("/sync-health")
     def sync_health():
         return {"ok": True}
@@ -123,7 +107,7 @@ APP = textwrap.dedent(
                 time.sleep(0.01)
         finally:
             events.append("sse-sync stopped")
-    """
+    """,
 )
 
 #: route -> whether it has a `yield` dependency
@@ -139,18 +123,8 @@ STREAMS = {
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServerProcess]]:
-    with (
-        uvicorn_process(APP, tmp_path_factory.mktemp("vivace")) as vivace,
-        uvicorn_process(APP, tmp_path_factory.mktemp("fastapi"), env={"FRAMEWORK": "fastapi"}) as fastapi,
-    ):
-        yield {"vivace": vivace, "fastapi": fastapi}
-
-
-def events(port: int) -> list[str]:
-    answer = get(port, "/events")
-    assert answer is not None
-    result: list[str] = answer.json()
-    return result
+    with served_by_both(APP, tmp_path_factory) as both:
+        yield both
 
 
 def read_then_leave(port: int, path: str) -> None:
@@ -163,7 +137,7 @@ def read_then_leave(port: int, path: str) -> None:
 def wait_until(port: int, done: object, timeout: float = 10) -> list[str]:
     deadline = time.monotonic() + timeout
     while True:
-        seen = events(port)
+        seen = recorded(port)
         if callable(done) and done(seen):
             return seen
         if time.monotonic() > deadline:
@@ -177,7 +151,7 @@ def test_leaving_mid_stream_stops_the_generator(servers: dict[str, ServerProcess
     server = servers["vivace"]
     name = path.strip("/")
     log_before = len(server.output())
-    before = events(server.port)
+    before = recorded(server.port)
     read_then_leave(server.port, path)
 
     def finished(seen: list[str]) -> bool:
@@ -196,7 +170,7 @@ def test_many_abandoned_sync_streams_do_not_exhaust_the_thread_pool(servers: dic
     """Sync generators run in worker threads (40 by default): 60 abandoned sync streams leave every thread free,
     so a plain `def` route still answers at once."""
     port = servers["vivace"].port
-    before = events(port)
+    before = recorded(port)
     clients = [threading.Thread(target=read_then_leave, args=(port, "/sse-sync")) for _ in range(30)]
     clients += [threading.Thread(target=read_then_leave, args=(port, "/jsonl-sync")) for _ in range(30)]
     for client in clients:
@@ -215,7 +189,7 @@ def test_many_abandoned_sync_streams_do_not_exhaust_the_thread_pool(servers: dic
 def test_fastapi_keeps_a_sync_sse_generator_running(servers: dict[str, ServerProcess]) -> None:
     """The differential: under FastAPI the abandoned sync SSE generator is not stopped (within 3 s here)."""
     port = servers["fastapi"].port
-    before = events(port)
+    before = recorded(port)
     read_then_leave(port, "/sse-sync")
     seen = wait_until(port, lambda seen: "sse-sync stopped" in seen[len(before) :], timeout=3)
     assert "sse-sync stopped" not in seen[len(before) :]

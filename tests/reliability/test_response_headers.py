@@ -9,12 +9,12 @@ closed with no answer at all (shown side by side below).
 from __future__ import annotations
 
 import logging
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from process_support import ServerProcess, uvicorn_process
+from process_support import ServerProcess
+from reliability_support import app_source, served_by_both
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wire import Connection, healthy
 
@@ -22,30 +22,15 @@ from vivace import APIRouter, FastAPI, HTTPException
 from vivace.middleware import Middleware
 from vivace.testclient import TestClient
 
-APP = textwrap.dedent(
+APP = app_source(
     """
-    import os
     from collections.abc import AsyncIterator
     from typing import Annotated
 
-    if os.environ.get("FRAMEWORK") == "fastapi":
-        from fastapi import Depends, FastAPI, Response
-        from fastapi.responses import StreamingResponse
-    else:
-        from vivace import Depends, FastAPI, Response
-        from vivace.responses import StreamingResponse
-
-    app = FastAPI()
-    events = []
-
-    @app.get("/health")
-    async def health():
-        return {"ok": True}
-
-    @app.get("/events")
-    async def seen():
-        return events
-
+    from fastapi import Depends, FastAPI, Response
+    from fastapi.responses import StreamingResponse
+    """,
+    """
     @app.get("/returned")
     async def returned():
         return Response("x", headers={"X-Bad": "a\\r\\nInjected: yes"})
@@ -118,7 +103,7 @@ APP = textwrap.dedent(
         response.headers["x-empty"] = ""
         response.raw_headers.append((b"!#$%&'*+-.^_`|~09azAZ", b"token"))
         return {"a": 1}
-    """
+    """,
 )
 
 BAD_ROUTES = [
@@ -128,23 +113,12 @@ BAD_ROUTES = [
 
 REFUSED = b'{"detail":"Internal Server Error"}'
 
-MIDDLEWARE_APP = textwrap.dedent(
+MIDDLEWARE_APP = app_source(
     """
-    import os
-
-    if os.environ.get("FRAMEWORK") == "fastapi":
-        from fastapi import FastAPI
-        from fastapi.middleware.cors import CORSMiddleware
-    else:
-        from vivace import FastAPI
-        from vivace.middleware.cors import CORSMiddleware
-
-    app = FastAPI()
-
-    @app.get("/health")
-    async def health():
-        return {"ok": True}
-
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+    """,
+    """
     @app.get("/function-middleware")
     async def function_middleware():
         return {"a": 1}
@@ -174,18 +148,16 @@ MIDDLEWARE_APP = textwrap.dedent(
 
     app.add_middleware(RawHeader)
     app.add_middleware(CORSMiddleware, allow_origins=["*"])
-    """
+    """,
+    log=None,
 )
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServerProcess]]:
     """The same app served by vivace and by FastAPI, each by its own uvicorn."""
-    with (
-        uvicorn_process(APP, tmp_path_factory.mktemp("vivace")) as vivace,
-        uvicorn_process(APP, tmp_path_factory.mktemp("fastapi"), env={"FRAMEWORK": "fastapi"}) as fastapi,
-    ):
-        yield {"vivace": vivace, "fastapi": fastapi}
+    with served_by_both(APP, tmp_path_factory) as both:
+        yield both
 
 
 @pytest.mark.parametrize("path", BAD_ROUTES)
@@ -215,11 +187,8 @@ def test_fastapi_drops_the_connection(servers: dict[str, ServerProcess], path: s
 
 @pytest.fixture(scope="module")
 def middleware_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServerProcess]]:
-    with (
-        uvicorn_process(MIDDLEWARE_APP, tmp_path_factory.mktemp("vivace")) as vivace,
-        uvicorn_process(MIDDLEWARE_APP, tmp_path_factory.mktemp("fastapi"), env={"FRAMEWORK": "fastapi"}) as fastapi,
-    ):
-        yield {"vivace": vivace, "fastapi": fastapi}
+    with served_by_both(MIDDLEWARE_APP, tmp_path_factory) as both:
+        yield both
 
 
 @pytest.mark.parametrize("path", ["/function-middleware", "/asgi-middleware"])

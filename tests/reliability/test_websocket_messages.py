@@ -11,36 +11,22 @@ A `WebSocketDisconnect` raised by a read is left to the endpoint, as in FastAPI 
 from __future__ import annotations
 
 import socket
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from process_support import ServerProcess, uvicorn_process
-from wire import get, healthy
+from process_support import ServerProcess
+from reliability_support import app_source, recorded, served_by_both
+from wire import healthy
 from ws_wire import ABNORMAL, BINARY, CONTINUATION, NO_STATUS, TEXT, RawWebSocket
 
-APP = textwrap.dedent(
+APP = app_source(
     """
     import asyncio
-    import os
 
-    if os.environ.get("FRAMEWORK") == "fastapi":
-        from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-    else:
-        from vivace import FastAPI, WebSocket, WebSocketDisconnect
-
-    app = FastAPI()
-    events = []
-
-    @app.get("/health")
-    async def health():
-        return {"ok": True}
-
-    @app.get("/events")
-    async def seen():
-        return events
-
+    from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+    """,
+    """
     @app.websocket("/text")
     async def text(websocket: WebSocket):
         await websocket.accept()
@@ -116,7 +102,7 @@ APP = textwrap.dedent(
             await websocket.accept()
         finally:
             events.append("late-accept closed")
-    """
+    """,
 )
 
 MAX_SIZE = 64 * 1024
@@ -126,25 +112,15 @@ MAX_SIZE = 64 * 1024
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServerProcess]]:
     """vivace and FastAPI each served by uvicorn with `--ws-max-size` 64 KiB (set through uvicorn's environment)."""
     limit = {"UVICORN_WS_MAX_SIZE": str(MAX_SIZE)}
-    with (
-        uvicorn_process(APP, tmp_path_factory.mktemp("vivace"), env=limit) as vivace,
-        uvicorn_process(APP, tmp_path_factory.mktemp("fastapi"), env={**limit, "FRAMEWORK": "fastapi"}) as fastapi,
-    ):
-        yield {"vivace": vivace, "fastapi": fastapi}
-
-
-def events(port: int) -> list[str]:
-    answer = get(port, "/events")
-    assert answer is not None
-    result: list[str] = answer.json()
-    return result
+    with served_by_both(APP, tmp_path_factory, env=limit) as both:
+        yield both
 
 
 def wait_for_event(port: int, event: str) -> None:
     """Wait (up to 10 s) until the endpoint recorded `event`: its clean-up ran and the session is over."""
     deadline = time.monotonic() + 10
-    while event not in events(port):
-        assert time.monotonic() < deadline, f"{event!r} never happened: {events(port)}"
+    while event not in recorded(port):
+        assert time.monotonic() < deadline, f"{event!r} never happened: {recorded(port)}"
         time.sleep(0.05)
 
 
