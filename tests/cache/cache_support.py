@@ -1,4 +1,4 @@
-"""Helpers of the cache tests: a clock moved by hand, and backend kinds the `kind` fixture hands out."""
+"""Helpers of the cache tests: the backend kinds the `kind` fixture hands out (memory on a hand-moved clock)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fake_clock import FakeClock
+
 from vivace.cache import CacheBackend, MemoryCacheBackend
-
-
-class FakeClock:
-    """A clock tests move by hand, for the memory backend's time to live."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

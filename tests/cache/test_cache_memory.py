@@ -3,7 +3,7 @@
 from collections import Counter
 
 import pytest
-from cache_support import FakeClock
+from fake_clock import FakeClock
 
 from vivace import FastAPI
 from vivace.cache import Cache, MemoryCacheBackend

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ratelimit_support import BackendKind, FakeClock
+from fake_clock import FakeClock
+from ratelimit_support import BackendKind
 
 
 @pytest.fixture

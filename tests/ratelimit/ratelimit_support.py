@@ -1,28 +1,17 @@
-"""Helpers of the rate-limit tests: a clock moved by hand and the backend kinds the `kind` fixture hands out."""
+"""Helpers of the rate-limit tests: the backend kinds the `kind` fixture hands out, and the headers to read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from fake_clock import FakeClock
+
 from vivace.ratelimit import MemoryRateLimitBackend, RateLimit
 from vivace.ratelimit.redis import RedisRateLimitBackend
 
 # The headers a limiter writes, as a client reads them.
 LIMIT_HEADERS = ("retry-after", "ratelimit", "ratelimit-policy")
-
-
-class FakeClock:
-    """A monotonic clock that tests move by hand, so refills need no sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

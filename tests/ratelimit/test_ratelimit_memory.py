@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from ratelimit_support import FakeClock, limit_headers
+from fake_clock import FakeClock
+from ratelimit_support import limit_headers
 
 from vivace import Depends, FastAPI
 from vivace.ratelimit import MemoryRateLimitBackend, RateLimit
