@@ -17,7 +17,7 @@ import httpx
 import pytest
 import redis
 from process_support import uvicorn_process
-from tasks_support import running, start_process, wait_until
+from tasks_support import WorkerProcess, running, start_process, wait_until
 
 from vivace.tasks import TaskFailed, Tasks
 from vivace.tasks.redis import RedisTaskBackend
@@ -119,6 +119,16 @@ def result_of(url: str, task_id: str, timeout: float = 30) -> Any:
     return anyio.run(fetch)
 
 
+def busy_worker(project: Project, shutdown_timeout: str, label: str, seconds: float) -> tuple[WorkerProcess, str]:
+    """A worker (with `--shutdown-timeout`) that has started a `slow_count` task of `seconds`; the task's id."""
+    directory, env, client = project
+    worker = start_process("worker", directory, env, "--shutdown-timeout", shutdown_timeout)
+    worker.wait_for("ready")
+    task_id = send(directory, "slow_count", label=label, seconds=seconds)
+    wait_until(lambda: client.llen(f"started:{label}") == 1, message="the task started")
+    return worker, task_id
+
+
 def test_web_app_enqueues_and_a_worker_runs_it(project: Project) -> None:
     """A task enqueued by a uvicorn app runs in a worker process; app-scoped values open once, close at stop."""
     directory, env, client = project
@@ -178,11 +188,8 @@ def test_delayed_task_fires_in_its_window(project: Project) -> None:
 
 def test_sigterm_lets_the_running_task_finish(project: Project) -> None:
     """SIGTERM while a task runs: the worker finishes it, saves its result, then exits with status 0."""
-    directory, env, client = project
-    worker = start_process("worker", directory, env, "--shutdown-timeout", "30")
-    worker.wait_for("ready")
-    task_id = send(directory, "slow_count", label="t", seconds=1.0)
-    wait_until(lambda: client.llen("started:t") == 1, message="the task started")
+    _, env, client = project
+    worker, task_id = busy_worker(project, "30", label="t", seconds=1.0)
     assert worker.terminate() == 0
     assert client.get("count:t") == b"1"
     assert result_of(env["REDIS_URL"], task_id, timeout=1) == 1
@@ -192,10 +199,7 @@ def test_sigterm_lets_the_running_task_finish(project: Project) -> None:
 def test_shutdown_deadline_hands_the_task_to_another_worker(project: Project) -> None:
     """A task still running at the shutdown deadline is not acknowledged: another worker runs it to its end."""
     directory, env, client = project
-    first = start_process("worker", directory, env, "--shutdown-timeout", "0.5")
-    first.wait_for("ready")
-    task_id = send(directory, "slow_count", label="d", seconds=3.0)
-    wait_until(lambda: client.llen("started:d") == 1, message="the task started")
+    first, task_id = busy_worker(project, "0.5", label="d", seconds=3.0)
     assert first.terminate() == 0
     assert "did not finish in time" in first.output()
     assert client.get("count:d") is None
@@ -206,11 +210,8 @@ def test_shutdown_deadline_hands_the_task_to_another_worker(project: Project) ->
 
 def test_second_signal_stops_at_once(project: Project) -> None:
     """A second SIGTERM gives up on the running task right away (it stays pending for another worker)."""
-    directory, env, client = project
-    worker = start_process("worker", directory, env, "--shutdown-timeout", "60")
-    worker.wait_for("ready")
-    send(directory, "slow_count", label="s", seconds=30.0)
-    wait_until(lambda: client.llen("started:s") == 1, message="the task started")
+    _, _, client = project
+    worker, _ = busy_worker(project, "60", label="s", seconds=30.0)
     worker.process.send_signal(signal.SIGTERM)
     worker.wait_for("stopping")
     began = time.monotonic()
