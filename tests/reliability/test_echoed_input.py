@@ -96,9 +96,11 @@ json_numbers = st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-0.0",
 json_strings = st.text().map(json.dumps) | st.sampled_from(['"\\ud800"', '"\\udfff x"', '"\\u0000"', '"\\/"'])
 json_texts = st.recursive(
     json_numbers | json_strings | st.sampled_from(["true", "null", "0"]),
-    lambda inner: st.lists(inner, max_size=4).map(lambda items: "[" + ",".join(items) + "]")
-    | st.lists(st.tuples(json_strings, inner), max_size=4).map(
-        lambda pairs: "{" + ",".join(f"{k}:{v}" for k, v in pairs) + "}"
+    lambda inner: (
+        st.lists(inner, max_size=4).map(lambda items: "[" + ",".join(items) + "]")
+        | st.lists(st.tuples(json_strings, inner), max_size=4).map(
+            lambda pairs: "{" + ",".join(f"{k}:{v}" for k, v in pairs) + "}"
+        )
     ),
     max_leaves=12,
 )
