@@ -2,8 +2,8 @@
 
 25 resources with 8 routes each, one `APIRouter` per resource included with a prefix and a tag, the way a
 service grows: list (pagination query), detail (path parameter, response model), create (body, 201), replace
-(path + body), delete (an auth dependency chain, 204), tags (a header parameter), search (aliases, a list
-query) and an action (a `yield` dependency and a sub-dependency). Every resource gets its own pair of models,
+(path + body), delete (an OAuth2 bearer dependency chain, 204), tags (a header parameter), search (aliases, a
+list query) and an action (a `yield` dependency and a sub-dependency). Every resource gets its own pair of models,
 as real resources do. Like bench/app.py, the file is served as is by FastAPI and, through the `fastapi`
 import alias, by vivace; bench/startup.py times importing it, building the app and its first requests.
 """
@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, status
+from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel, Field
 
 RESOURCES = 25
@@ -38,13 +39,10 @@ async def get_db() -> AsyncIterator[dict[str, Any]]:
         db["open"] = False
 
 
-async def get_token(authorization: Annotated[str, Header()]) -> str:
-    if not authorization.startswith("Bearer "):
-        raise HTTPException(status_code=401, detail="not authenticated")
-    return authorization.removeprefix("Bearer ")
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token")
 
 
-async def current_owner(token: Annotated[str, Depends(get_token)]) -> Owner:
+async def current_owner(token: Annotated[str, Depends(oauth2_scheme)]) -> Owner:
     return Owner(id=len(token), name=token)
 
 

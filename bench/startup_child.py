@@ -1,7 +1,9 @@
 """One startup run, in a fresh interpreter: `python bench/startup_child.py vivace|fastapi` prints a JSON report.
 
 Started by bench/startup.py. The clock starts before anything but `sys` and `time` is imported, so the
-framework's import time includes every standard-library module it pulls in.
+framework's import time includes every standard-library module it pulls in. With `first-only` as a second
+argument the run stops after the first request (to count the instructions of exactly that under callgrind:
+`valgrind --tool=callgrind python bench/startup_child.py vivace first-only`).
 """
 
 import sys
@@ -94,13 +96,13 @@ async def send_request(app: Any, request: Request) -> float:
     return elapsed
 
 
-async def first_requests(app: Any, resources: int) -> dict[str, float]:
+async def first_requests(app: Any, resources: int, first_only: bool = False) -> dict[str, float]:
     """The first request, a cold route twice, then every route once (what a framework defers, it pays here)."""
-    timings = {
-        "first_request_ms": await send_request(app, FIRST),
-        "cold_route_ms": await send_request(app, COLD),
-        "warm_route_ms": await send_request(app, COLD),
-    }
+    timings = {"first_request_ms": await send_request(app, FIRST)}
+    if first_only:
+        return timings
+    timings["cold_route_ms"] = await send_request(app, COLD)
+    timings["warm_route_ms"] = await send_request(app, COLD)
     started = time.perf_counter()
     for request in every_route(resources):
         await send_request(app, request)
@@ -119,7 +121,7 @@ def load_app() -> tuple[Any, int]:
     return module.app, module.RESOURCES
 
 
-def main(framework: str) -> dict[str, float]:
+def main(framework: str, first_only: bool = False) -> dict[str, float]:
     if framework == "vivace":
         from vivace.compat import install
 
@@ -131,7 +133,7 @@ def main(framework: str) -> dict[str, float]:
     built = time.perf_counter()
     if type(app) is not fastapi.FastAPI or type(app).__module__.partition(".")[0] != framework:
         raise SystemExit(f"asked for {framework} but the app is a {type(app).__module__}.{type(app).__name__}")
-    timings = asyncio.run(first_requests(app, resources))
+    timings = asyncio.run(first_requests(app, resources, first_only))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "import_ms": (imported - STARTED) * 1000,
@@ -144,4 +146,4 @@ def main(framework: str) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1])))
+    print(json.dumps(main(sys.argv[1], sys.argv[2:] == ["first-only"])))

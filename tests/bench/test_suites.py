@@ -182,3 +182,27 @@ def test_peer_answers_every_scenario(peer: str) -> None:
             except LoadError as exc:
                 failures.append(f"{scenario.name}: {exc}")
         assert failures == []
+
+
+def test_profile_buckets_credit_the_right_package() -> None:
+    """Files map to their package; a built-in called by pyjwt counts as pyjwt, not as the standard library."""
+    import profile_request
+
+    assert profile_request.bucket_of("/work/main/src/vivace/_core/runner.py") == "framework: vivace"
+    assert profile_request.bucket_of("~", "<method 'switch' of 'greenlet.greenlet' objects>").startswith("sqlalchemy")
+    assert profile_request.bucket_of("/usr/lib/python3.11/json/decoder.py") == profile_request.OTHER
+    jwt_caller = ("/site-packages/jwt/api_jws.py", 10, "_load")
+    loads = ("/usr/lib/python3.11/json/__init__.py", 299, "loads")
+    stats = {loads: (1, 1, 0.1, 0.1, {jwt_caller: (1, 1, 0.1, 0.1)}), jwt_caller: (1, 1, 0.1, 0.2, {})}
+    assert profile_request.credited_bucket(stats, loads) == "pyjwt"
+
+
+def test_instruction_totals_add_up_every_dump(tmp_path: Path) -> None:
+    """callgrind_control -d writes numbered dumps beside the output file; their `totals:` lines are summed."""
+    import instructions
+
+    out = tmp_path / "vivace-app-me.out"
+    out.write_text("events: Ir\nsummary: 0\ntotals: 0\n")
+    (tmp_path / "vivace-app-me.out.1").write_text("events: Ir\nsummary: 0\nfn=x\n1 5\ntotals: 1500\n")
+    (tmp_path / "vivace-app-me.out.2").write_text("totals: 500\n")
+    assert instructions._total(out) == 2000

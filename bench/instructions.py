@@ -1,0 +1,124 @@
+"""Instructions per request, counted by callgrind: steady where requests per second are not (a shared machine).
+
+    python bench/instructions.py --frameworks vivace,fastapi --scenarios app-me,hello [--requests 300]
+
+For each framework and scenario: the server (bench/serve.py under uvicorn, as in `make bench`) starts under
+`valgrind --tool=callgrind` with instrumentation off; 300 warm-up requests (not counted) go through it, then
+callgrind_control switches instrumentation on, N keep-alive requests are sent one at a time, and the counts are
+dumped. Instructions per request = the dump's total / N: uvicorn, the framework, the application and the
+libraries it calls (SQLAlchemy, aiosqlite's thread, pyjwt...) together, from the first byte read to the last
+byte written. The dumps stay in bench/results/callgrind/ for `callgrind_annotate`.
+
+Needs valgrind (`apt-get install -y valgrind`). A server under callgrind runs ~50x slower: expect a minute
+or two per framework and scenario.
+"""
+
+import argparse
+import contextlib
+import http.client
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from realistic import REALISTIC
+from scenarios import SCENARIOS, Scenario
+from servers import HOST, free_port
+
+BENCH_DIR = Path(__file__).resolve().parent
+OUT_DIR = BENCH_DIR / "results" / "callgrind"
+_TOTALS = re.compile(r"^totals:\s*(\d+)", re.MULTILINE)
+
+
+def _send(conn: http.client.HTTPConnection, scenario: Scenario) -> None:
+    conn.request(scenario.method, scenario.path, body=scenario.body or None, headers=dict(scenario.headers))
+    response = conn.getresponse()
+    response.read()
+    if response.status != scenario.expected_status:
+        raise SystemExit(f"{scenario.name}: HTTP {response.status}, expected {scenario.expected_status}")
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server under callgrind exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1):
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"the server under callgrind did not listen within {timeout:.0f} s")
+
+
+def _control(pid: int, *args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True, timeout=120)
+
+
+def count(framework: str, scenario: Scenario, requests: int, warmup: int) -> float:
+    """Instructions per request of `scenario` served by `framework` (see the module docstring)."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = OUT_DIR / f"{framework}-{scenario.name}.out"
+    out.unlink(missing_ok=True)
+    port = free_port()
+    serve = [sys.executable, str(BENCH_DIR / "serve.py"), "--framework", framework, "--app", scenario.app]
+    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+    proc = subprocess.Popen(
+        [*valgrind, *serve, "--host", HOST, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_listening(port, proc, 300)
+        with contextlib.closing(http.client.HTTPConnection(HOST, port, timeout=120)) as conn:
+            for _ in range(warmup):
+                _send(conn, scenario)
+            _control(proc.pid, "-i", "on")
+            for _ in range(requests):
+                _send(conn, scenario)
+            _control(proc.pid, "-i", "off")
+        _control(proc.pid, "-d")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return _total(out) / requests
+
+
+def _total(out: Path) -> int:
+    """The instructions in the dump(s) of `out`: callgrind_control -d writes `<out>.<n>` files beside it."""
+    total = 0
+    for dump in sorted(out.parent.glob(out.name + "*")):
+        found = _TOTALS.search(dump.read_text(errors="replace"))
+        total += int(found.group(1)) if found else 0
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--frameworks", default="vivace,fastapi")
+    parser.add_argument("--scenarios", default="app-me")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=300)
+    args = parser.parse_args(argv)
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        raise SystemExit("valgrind is not installed: apt-get install -y valgrind")
+    known = {s.name: s for s in (*SCENARIOS, *REALISTIC) if s.kind == "http"}
+    for name in args.scenarios.split(","):
+        for framework in args.frameworks.split(","):
+            if name not in known:
+                raise SystemExit(f"unknown HTTP scenario {name!r}; known: {sorted(known)}")
+            per_request = count(framework, known[name], args.requests, args.warmup)
+            print(f"{name:<12} {framework:<8} {per_request / 1000:10,.1f}k instructions per request", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
