@@ -16,6 +16,7 @@ from schemathesis.specs.openapi.checks import (
     response_headers_conformance,
     response_schema_conformance,
 )
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -26,18 +27,25 @@ from examples.settings import Settings, get_settings  # noqa: E402
 from examples.tokens import create_access_token  # noqa: E402
 
 SECRET_KEY = "a-fixed-secret-for-schemathesis-0123456789"
-# NOTE: the live change feed is an endless Server-Sent Events stream: a whole-body check would wait forever.
-schema = openapi.from_asgi("/openapi.json", app).exclude(path="/changes/stream")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def example_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+@pytest.fixture(scope="module")
+def example_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenApiSchema]:
+    """The example app's document, read once the app runs on a database of the test's own.
+
+    NOTE: loaded in a fixture, not at import: reading it starts the app, which would otherwise create and seed
+    the default database from every xdist worker at once, during collection.
+    """
     settings_ = Settings(db=tmp_path_factory.mktemp("st") / "example.db", secret_key=SECRET_KEY)
     app.dependency_overrides[get_settings] = lambda: settings_
     try:
-        yield
+        yield openapi.from_asgi("/openapi.json", app)
     finally:
         app.dependency_overrides.clear()
+
+
+# NOTE: the live change feed is an endless Server-Sent Events stream: a whole-body check would wait forever.
+schema = schemathesis.pytest.from_fixture("example_schema").exclude(path="/changes/stream")
 
 
 # NOTE: what the issue asks (no 5xx; every answer matches its documented schema, content type and headers).
