@@ -5,10 +5,11 @@ CPU; the load generator (wrk, or bench/stream_client.py for WebSocket and SSE) r
 one checked request, a warm-up, then a timed measurement. Rounds alternate the frameworks so slow drift on
 the machine affects all of them alike; the best round counts.
 
-Four suites (`--suites`): "http" (bench/app.py's scenarios), "app" (the realistic application,
+Five suites (`--suites`): "http" (bench/app.py's scenarios), "app" (the realistic application,
 bench/realistic_app.py, vivace against FastAPI per route), "startup" (bench/startup.py: import, a 200-route
 app and its first requests, in fresh processes) and "beyond" (bench/beyond.py: rate limiting, response caching
-and channel fan-out, memory and Redis, vivace only, against vivace's own routes without them). `--peers` (or
+and channel fan-out, memory and Redis, vivace only, against vivace's own routes without them) and "tasks"
+(bench/tasks_bench.py: durable tasks enqueued from an endpoint, and one worker's tasks per second). `--peers` (or
 PEERS=1) adds BlackSheep, Litestar and a hand-written Starlette app to the "http" suite, from their own
 virtualenv (bench/peers.py).
 Every option can also be set through the environment variable named in its help.
@@ -53,7 +54,7 @@ from servers import LOG_DIR, Server, ServerError, taskset_prefix
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 FRAMEWORK_ORDER = ("vivace", "fastapi", "raw", *peers.PEERS)
-SUITES = ("http", "app", "startup", "beyond")
+SUITES = ("http", "app", "startup", "beyond", "tasks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
         default=_env("BENCH_SCENARIOS", ""),
         help="comma-separated; all when empty. BENCH_SCENARIOS",
     )
-    add("--suites", default=_env("BENCH_SUITES", ",".join(SUITES)), help="http,app,startup,beyond. BENCH_SUITES")
+    add("--suites", default=_env("BENCH_SUITES", ",".join(SUITES)), help="http,app,startup,beyond,tasks. BENCH_SUITES")
     add(
         "--peers",
         action="store_true",
@@ -423,6 +424,23 @@ def run_beyond(config: Config) -> dict[str, beyond.Outcome] | None:
         return None
 
 
+def run_tasks(config: Config) -> bool:
+    """The durable-tasks suite (bench/tasks_bench.py, its own servers and Redis), printed as it reports."""
+    if "tasks" not in config.suites or "vivace" not in config.frameworks:
+        return False
+    log("tasks: enqueue from an endpoint (memory, Redis) and one worker end to end (vivace only)")
+    command = [
+        sys.executable, str(BENCH_DIR / "tasks_bench.py"), "--seconds", str(config.duration),
+        "--rounds", str(config.rounds), "--server-cpu", config.server_cpu or "0",
+    ]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, check=False)
+    if finished.returncode != 0:
+        log(f"tasks: ERROR {finished.stderr.strip().splitlines()[-1:] or finished.returncode}")
+        return False
+    print(f"\nDurable tasks (vivace only):\n\n```\n{finished.stdout.strip()}\n```")
+    return True
+
+
 def print_tables(
     config: Config,
     results: Results,
@@ -461,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     found_startup = run_startup(config)
     found_beyond = run_beyond(config)
     print_tables(config, results, found_startup, found_beyond)
+    measured_tasks = run_tasks(config)
     beyond_json = None if found_beyond is None else beyond.as_dict(found_beyond)
     write_json(config.json_path, results, meta, config.scenarios, {"startup": found_startup, "beyond": beyond_json})
     log(f"JSON written to {config.json_path}; {time.monotonic() - started:.0f} s in all")
@@ -469,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
         log(write_chart(config.chart_path, results, http))
     # A framework failing a scenario is a reported result, not a failed run; measuring nothing at all is.
     measured_beyond = found_beyond is not None and any(o.best for o in found_beyond.values())
-    return 0 if found_startup or measured_beyond or any(o.best for o in results.outcomes.values()) else 1
+    measured_http = any(o.best for o in results.outcomes.values())
+    return 0 if found_startup or measured_beyond or measured_tasks or measured_http else 1
 
 
 if __name__ == "__main__":
