@@ -32,9 +32,11 @@ class CacheBackend(Protocol):
     backend never does.
     """
 
-    #: An async generator function the cache declares as `Depends(..., scope="app")`, so the store opens at
-    #: application startup and closes at shutdown; None when there is nothing to open.
-    lifespan: Callable[[], AsyncIterator[Any]] | None
+    @property
+    def lifespan(self) -> Callable[[], AsyncIterator[Any]] | None:
+        """An async generator function the cache declares as `Depends(..., scope="app")`, so the store opens at
+        application startup and closes at shutdown; None when there is nothing to open."""
+        # NOTE: read-only in the protocol, so a backend may narrow the type (mypy checks attributes invariantly)
 
     def now(self) -> float:
         """The clock entries' `expires` are measured on (seconds)."""
