@@ -85,3 +85,21 @@ def test_bounds_must_be_positive(bounds: dict[str, int]) -> None:
     """A bound of zero or less is a mistake reported at construction."""
     with pytest.raises(ValueError, match="must be at least 1"):
         MemoryCacheBackend(**bounds)
+
+
+def test_max_age_never_exceeds_the_ttl_when_the_endpoint_is_slow() -> None:
+    """The clock moving while the endpoint runs (a slow miss) does not make max-age larger than the ttl."""
+    clock = FakeClock()
+    app = FastAPI()
+    cache = Cache(MemoryCacheBackend(clock=clock))
+
+    @app.get("/slow")
+    @cache.cached(ttl=60)
+    async def slow() -> str:
+        clock.advance(0.5)  # the entry is stored half a second after the request began
+        return "done"
+
+    with TestClient(app) as client:
+        assert client.get("/slow").headers["cache-control"] == "public, max-age=60"
+        clock.advance(10)
+        assert client.get("/slow").headers["cache-control"] == "public, max-age=50"

@@ -145,7 +145,10 @@ class CachePolicy:
         control = self._fixed_control
         if control is None or extra:
             private = self.private or (extra is not None and any(name == b"set-cookie" for name, _ in extra))
-            age = self.max_age if self.max_age is not None else max(0, math.ceil(entry.expires - now))
+            # NOTE: clamped to the ttl: `now` may have been read before the entry was stored (a miss), so the
+            # entry can look a fraction of a second younger than new
+            left = min(math.ceil(self.ttl), math.ceil(entry.expires - now))
+            age = self.max_age if self.max_age is not None else max(0, left)
             control = self._control(age, private)
         for name, value in scope["headers"]:
             if name == b"if-none-match":
