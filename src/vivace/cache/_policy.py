@@ -145,8 +145,8 @@ class CachePolicy:
         control = self._fixed_control
         if control is None or extra:
             private = self.private or (extra is not None and any(name == b"set-cookie" for name, _ in extra))
-            # NOTE: clamped to the ttl: `now` may have been read before the entry was stored (a miss), so the
-            # entry can look a fraction of a second younger than new
+            # NOTE: clamped to the ttl: `(now + ttl) - now` can round just above the ttl in floating point, and
+            # ceil() then said max-age=61 for a 60-second entry
             left = min(math.ceil(self.ttl), math.ceil(entry.expires - now))
             age = self.max_age if self.max_age is not None else max(0, left)
             control = self._control(age, private)
