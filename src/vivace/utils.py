@@ -3,10 +3,14 @@
 import re
 import warnings
 from collections.abc import Collection
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from vivace._compat.v2 import ModelField
 from vivace.datastructures import DefaultPlaceholder, DefaultType
-from vivace.exceptions import FastAPIDeprecationWarning
+from vivace.exceptions import FastAPIDeprecationWarning, FastAPIError
 
 # OpenAPI response keys that name a range or the default; they may always carry a body.
 _STATUS_CODE_PATTERNS = frozenset({"default", "1XX", "2XX", "3XX", "4XX", "5XX"})
@@ -77,3 +81,36 @@ def get_value_or_default(
         if not isinstance(item, DefaultPlaceholder):
             return item
     return first_item
+
+
+def create_model_field(
+    name: str,
+    type_: Any,
+    default: Any | None = PydanticUndefined,
+    field_info: FieldInfo | None = None,
+    alias: str | None = None,
+    mode: Literal["validation", "serialization"] = "validation",
+) -> ModelField:
+    """A `ModelField` named `name`; a given `field_info` is used as it is (its own `annotation` is the type).
+
+    Raises `FastAPIError` when `type_` is not a type Pydantic can validate.
+    """
+    if field_info is None:
+        field_info = FieldInfo(annotation=type_, default=default, alias=alias)
+    model_field = ModelField(field_info=field_info, name=name, mode=mode)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NOTE: schema warnings belong to the route that uses the field
+            _ = model_field._type_adapter
+    except Exception as exc:  # Pydantic raises several error kinds for unusable types
+        raise FastAPIError(_invalid_field_message(type_)) from exc
+    return model_field
+
+
+def _invalid_field_message(type_: Any) -> str:
+    return (
+        f"Invalid args for response field! Hint: check that {type_} is a valid Pydantic field type. If you are "
+        "using a return type annotation that is not a valid Pydantic field (e.g. Union[Response, dict, None]) you "
+        "can disable generating the response model from the type annotation with the path operation decorator "
+        "parameter response_model=None. Read more: https://fastapi.tiangolo.com/tutorial/response-model/"
+    )
