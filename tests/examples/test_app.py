@@ -17,11 +17,9 @@ from app_support import (
     DEMO,
     SECRET_KEY,
     SEEDED_NOTES,
-    copy_db,
     create,
     ids,
     log_in,
-    make_template_db,
     read_events,
     serve,
     upload,
@@ -35,18 +33,6 @@ from examples.seed import DEMO_PASSWORD
 from examples.settings import Settings
 from vivace.channels import Channels
 from vivace.testclient import TestClient
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The database each test starts from a copy of (see `make_template_db`)."""
-    return make_template_db(tmp_path_factory.mktemp("template") / "example.db")
-
-
-@pytest.fixture
-def settings(tmp_path: Path, template_db: Path) -> Settings:
-    """Settings for one test: its own copy of the template database and a fixed signing key."""
-    return Settings(db=copy_db(template_db, tmp_path), secret_key=SECRET_KEY)
 
 
 @pytest.fixture

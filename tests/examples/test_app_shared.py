@@ -4,18 +4,14 @@ choice of backend by settings. The same app across two workers and Redis: test_a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from app_support import (
     BOB,
     BOB_PASSWORD,
     DEMO,
-    SECRET_KEY,
-    copy_db,
     create,
     log_in,
-    make_template_db,
     rename_behind_the_apps_back,
     serve,
     upload,
@@ -26,16 +22,6 @@ from redis_support import free_port
 from examples.auth import login_counters
 from examples.settings import Settings
 from vivace.testclient import TestClient
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template_db(tmp_path_factory.mktemp("template") / "example.db")
-
-
-@pytest.fixture
-def settings(tmp_path: Path, template_db: Path) -> Settings:
-    return Settings(db=copy_db(template_db, tmp_path), secret_key=SECRET_KEY)
 
 
 @pytest.fixture

@@ -157,11 +157,11 @@ def test_a_list_cached_by_one_worker_is_a_304_on_the_other(cluster: Cluster) -> 
 
 
 def test_losing_redis_degrades_the_app_and_it_recovers(
-    own_redis_server: RedisServer, tmp_path: Path, template_db_path: Path
+    own_redis_server: RedisServer, tmp_path: Path, template_db: Path
 ) -> None:
     """With Redis gone, logins are let through unchecked (fail-open), lists are served uncached, writes still
     succeed, and the live feed answers a JSON 503; once Redis is back, everything works again, no restart."""
-    settings = Settings(db=copy_db(template_db_path, tmp_path), secret_key=SECRET_KEY, redis_url=own_redis_server.url)
+    settings = Settings(db=copy_db(template_db, tmp_path), secret_key=SECRET_KEY, redis_url=own_redis_server.url)
     with serve(settings) as client:
         etag = client.get("/notes", headers=DEMO).headers["etag"]
         own_redis_server.kill()
@@ -188,8 +188,3 @@ def _eventually_cached(client: TestClient) -> httpx.Response:
             return response
         time.sleep(0.05)
     raise AssertionError("the cache never came back")
-
-
-@pytest.fixture(scope="module")
-def template_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template_db(tmp_path_factory.mktemp("template") / "example.db")

@@ -23,10 +23,6 @@ QUOTE = re.compile(r"<!-- sample: (?P<path>\S+) -->\n```python\n(?P<code>.*?)```
 PYTHON_BLOCK = re.compile(r"^```python$", re.MULTILINE)
 
 
-
-
-
-
 def error_of(response: Any) -> tuple[list[Any], str]:
     """(loc, type) of the single validation error in a 422 response."""
     assert response.status_code == 422, response.text

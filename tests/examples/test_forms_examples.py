@@ -7,8 +7,6 @@ from samples import client_for
 MIB = 1024 * 1024
 
 
-
-
 def error_of(response: Any) -> tuple[list[Any], str]:
     """(loc, type) of the first validation error in a 422 response."""
     assert response.status_code == 422, response.text
@@ -22,7 +20,8 @@ def test_form_fields() -> None:
     response = client.post("/login", data={"username": "ada", "password": "pw", "remember": "on"})
     assert response.json() == {"username": "ada", "remember": True}
     assert error_of(client.post("/login", data={"username": "ad", "password": "pw"})) == (
-        ["body", "username"], "string_too_short"
+        ["body", "username"],
+        "string_too_short",
     )
     assert error_of(client.post("/login", data={"username": "ada"})) == (["body", "password"], "missing")
 
@@ -33,7 +32,8 @@ def test_form_model() -> None:
     response = client.post("/newsletter", data={"email": "a@b", "topics": ["jazz", "news"]})
     assert response.json() == {"email": "a@b", "topics": ["jazz", "news"], "frequency": "weekly"}
     assert error_of(client.post("/newsletter", data={"email": "a@b", "spam": "yes"})) == (
-        ["body", "spam"], "extra_forbidden"
+        ["body", "spam"],
+        "extra_forbidden",
     )
 
 
@@ -44,7 +44,8 @@ def test_union_of_form_models() -> None:
     company = client.post("/contacts", data={"kind": "company", "company_name": "Acme", "employees": "12"})
     assert company.json() == {"kind": "company", "company_name": "Acme", "employees": 12}
     assert error_of(client.post("/contacts", data={"kind": "company"})) == (
-        ["body", "company", "company_name"], "missing"
+        ["body", "company", "company_name"],
+        "missing",
     )
     assert error_of(client.post("/contacts", data={"kind": "robot"}))[1] == "union_tag_invalid"
 

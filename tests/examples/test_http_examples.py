@@ -1,6 +1,5 @@
 """The middleware and WebSocket guide samples (docs/examples/middleware_*.py, websockets_*.py) do what the pages say."""
 
-
 import anyio
 import pytest
 from samples import load

@@ -18,10 +18,12 @@ def test_metadata_sample() -> None:
     """App metadata, tags, summary, docstring, response description and named examples land in the document."""
     document = TestClient(load("openapi_metadata").app).get("/openapi.json").json()
     assert document["info"] == {
-        "title": "Bookshop", "summary": "Books, shelves and orders.",
+        "title": "Bookshop",
+        "summary": "Books, shelves and orders.",
         "description": "Everything the shop sells, **in Markdown**.",
         "contact": {"name": "Shop team", "email": "team@bookshop.example"},
-        "license": {"name": "MIT", "identifier": "MIT"}, "version": "2.1.0",
+        "license": {"name": "MIT", "identifier": "MIT"},
+        "version": "2.1.0",
     }
     assert document["tags"] == [{"name": "books", "description": "The catalogue."}]
     assert list(document["paths"]) == ["/books"]  # include_in_schema=False hides /internal/stats

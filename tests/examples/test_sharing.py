@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import BOB, DEMO, DEMO_ID, SECRET_KEY, copy_db, create, make_template_db, serve
+from app_support import BOB, DEMO, DEMO_ID, SECRET_KEY, copy_db, create, serve
 
 from examples.app import app, create_app
 from examples.notifications import NOTIFY_SHARE, RETRIES, FlakyNotifier, get_notifier, make_tasks
@@ -24,12 +24,6 @@ from vivace.testclient import TestClient
 LOGGER = "examples.notifications"
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_TIMEOUT = 30.0  # generous: the machine may be loaded
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The database each test starts from a copy of: demo (id 1) and bob (id 2)."""
-    return make_template_db(tmp_path_factory.mktemp("template") / "example.db")
 
 
 @pytest.fixture

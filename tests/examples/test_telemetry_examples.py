@@ -1,6 +1,5 @@
 """The samples of docs/guide/telemetry.md run and record what the page says."""
 
-
 from opentelemetry.trace import SpanKind
 from samples import load
 
@@ -14,7 +13,10 @@ def test_provider_sample_records_server_and_operation_spans() -> None:
         assert TestClient(sample.app).get("/items/7").json() == {"item_id": 7}
         spans = sample.exporter.get_finished_spans()
         assert [span.name for span in spans] == [
-            "fastapi.dependencies", "fastapi.endpoint", "fastapi.serialization", "GET /items/{item_id}"
+            "fastapi.dependencies",
+            "fastapi.endpoint",
+            "fastapi.serialization",
+            "GET /items/{item_id}",
         ]
         server = spans[-1]
         assert server.kind is SpanKind.SERVER
