@@ -122,6 +122,22 @@ async def login(user: Annotated[str, Form()], db: Annotated[str, Depends(session
 @app.get("/page", response_class=HTMLResponse)
 async def page() -> str:
     return "<p>hi</p>"
+
+
+@app.get("/me")
+async def me(db: Annotated[str, Depends(session)]) -> str:
+    return db
+
+
+def audit() -> Iterator[str]:
+    yield "a"
+
+
+@app.get("/mixed")
+async def mixed(
+    log: Annotated[str, Depends(audit, scope="function")], db: Annotated[str, Depends(session)]
+) -> str:
+    return db
 '''
 
 
@@ -139,8 +155,10 @@ def test_plans_say_which_runner_serves_each_route(project: Project, vivace: Runn
     assert served == [
         "served by: flat runner, no request inputs)",
         "served by: flat runner)",
-        "served by: generic pipeline (yield dependency, form body))",
+        "served by: generic pipeline (form body))",
         "served by: generic pipeline (custom response class))",
+        "served by: flat runner, yield dependencies nested)",
+        "served by: generic pipeline (yield dependency with scope='function' before one with scope='request'))",
     ]
 
 

@@ -27,6 +27,7 @@ from vivace._core.signature import (
     is_sequence_annotation,
     reject_v1_model,
 )
+from vivace._core.threads import cache_hit_probe
 from vivace.concurrency import _DependencyConcurrency
 from vivace.datastructures import DefaultPlaceholder
 from vivace.encoders import jsonable_encoder
@@ -192,6 +193,7 @@ def _add_node(graph: StepGraph, node: Dependant, *, is_endpoint: bool) -> int:
         limiter=_limiter(node) if node.max_concurrency else None,
         app_scoped=node.scope == "app",
         cache_key=node.call,
+        on_loop=None if is_async_callable(call) or is_gen else cache_hit_probe(call, bool(args)),
     )
     graph.steps.append(step)
     index = len(graph.steps) - 1

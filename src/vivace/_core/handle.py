@@ -26,7 +26,7 @@ from vivace._core.send import body_allowed, response_start, send_bytes, send_pre
 from vivace._core.stream import streaming_response
 from vivace.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
 
-__all__ = ["endpoint_context", "handle", "locate_error"]
+__all__ = ["NOT_SENT", "endpoint_context", "handle", "locate_error"]
 
 
 async def handle(plan: RoutePlan, scope: Scope, receive: Receive, send: Send) -> None:
@@ -99,10 +99,16 @@ async def reject(plan: RoutePlan, ctx: Context, errors: list[dict[str, Any]]) ->
         if plan.has_generators:
             async with AsyncExitStack() as ctx.request_stack, AsyncExitStack() as ctx.function_stack:
                 await run()
-        else:
-            await run()
+                # NOTE: raised inside, as FastAPI does: the `yield` dependencies that ran see the error at `yield`
+                raise _validation_error(plan, ctx, errors)
+            raise FastAPIError(NOT_SENT)  # a dependency swallowed the error: there is nothing to answer
+        await run()
+    raise _validation_error(plan, ctx, errors)
+
+
+def _validation_error(plan: RoutePlan, ctx: Context, errors: list[dict[str, Any]]) -> RequestValidationError:
     located = endpoint_context(plan.endpoint_ctx, ctx.scope)
-    raise RequestValidationError(errors, body=_error_body(plan, ctx), endpoint_ctx=located)  # type: ignore[arg-type]
+    return RequestValidationError(errors, body=_error_body(plan, ctx), endpoint_ctx=located)  # type: ignore[arg-type]
 
 
 def endpoint_context(context: dict[str, Any], scope: Scope) -> dict[str, Any]:
@@ -158,10 +164,13 @@ async def _run_with_exit_stacks(plan: RoutePlan, ctx: Context) -> None:
             await response(ctx.scope, ctx.receive, ctx.send)
         sent = True
     if not sent:
-        raise FastAPIError(
-            "Response not awaited. Most likely the application code is raising an exception and a dependency with "
-            "yield catches it (a bare `except:` or `except Exception:`) without raising it again."
-        )
+        raise FastAPIError(NOT_SENT)
+
+
+NOT_SENT = (
+    "Response not awaited. Most likely the application code is raising an exception and a dependency with yield "
+    "catches it (a bare `except:` or `except Exception:`) without raising it again."
+)
 
 
 def _byte_serializer(plan: RoutePlan, result: Any) -> Callable[[Any], bytes] | None:

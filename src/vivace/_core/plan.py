@@ -67,6 +67,8 @@ class DepStep:
     limiter: Any = None  # max_concurrency: the declaration's `_DependencyConcurrency` (a semaphore per event loop)
     app_scoped: bool = False  # Depends(scope="app"): one value for the whole application
     cache_key: Any = None  # the callable identity app-scoped values are stored under
+    # a sync step memoised by functools.lru_cache: tells whether the next call is a hit, which may run on the loop
+    on_loop: Callable[[], bool] | None = None
     # a `yield` dependency's context-manager factory, derived from `call` (see __post_init__)
     context: Callable[..., Any] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -82,6 +84,7 @@ class DepStep:
         kind = "app " if self.app_scoped else ""
         kind += "async " if self.is_async else ""
         kind += "yield " if self.is_generator else ""
+        kind += "cached " if self.on_loop is not None else ""
         return f"DepStep({kind}{self.name}({args}))"
 
 

@@ -25,9 +25,9 @@ from starlette.websockets import WebSocket
 
 from vivace._core.app_scope import AppScope
 from vivace._core.plan import DepStep
-from vivace._core.threads import run_sync
+from vivace._core.threads import call_sync, run_sync
 
-__all__ = ["Context", "call_step", "run_steps"]
+__all__ = ["Context", "ShieldedExit", "SyncContextInThreads", "call_step", "run_steps"]
 
 
 class Context:
@@ -112,7 +112,7 @@ def _blank_response() -> Response:
     return response
 
 
-class _SyncContextInThreads(AbstractAsyncContextManager[Any]):
+class SyncContextInThreads(AbstractAsyncContextManager[Any]):
     """A sync `yield` dependency: its setup and teardown run in worker threads."""
 
     def __init__(self, cm: AbstractContextManager[Any]) -> None:
@@ -134,7 +134,7 @@ class _SyncContextInThreads(AbstractAsyncContextManager[Any]):
         return suppress
 
 
-class _ShieldedExit(AbstractAsyncContextManager[Any]):
+class ShieldedExit(AbstractAsyncContextManager[Any]):
     """An async `yield` dependency whose exit code runs to its end even when the request is cancelled.
 
     All of a request's async `yield` dependencies share one cancel scope (`Context.cleanup_scope`), entered
@@ -170,7 +170,7 @@ class _ShieldedExit(AbstractAsyncContextManager[Any]):
 def _generator_context(step: DepStep, kwargs: dict[str, Any]) -> AbstractAsyncContextManager[Any]:
     assert step.context is not None  # every `yield` dependency step has one
     context: Any = step.context(**kwargs)
-    return context if step.is_async_generator else _SyncContextInThreads(context)
+    return context if step.is_async_generator else SyncContextInThreads(context)
 
 
 def _cleanup_scope(ctx: Context) -> anyio.CancelScope:
@@ -189,7 +189,7 @@ async def _enter_generator(step: DepStep, ctx: Context, kwargs: dict[str, Any]) 
     assert stack is not None
     cm = _generator_context(step, kwargs)
     if step.is_async_generator:
-        cm = _ShieldedExit(cm, _cleanup_scope(ctx))
+        cm = ShieldedExit(cm, _cleanup_scope(ctx))
     return await stack.enter_async_context(cm)
 
 
@@ -239,7 +239,7 @@ async def _invoke(step: DepStep, ctx: Context, kwargs: dict[str, Any]) -> Any:
         return await _enter_generator(step, ctx, kwargs)
     if step.is_async:
         return await step.call(**kwargs)
-    return await run_sync(step.call, **kwargs)
+    return await call_sync(step.call, step.on_loop, kwargs)
 
 
 async def run_steps(steps: tuple[DepStep, ...], ctx: Context) -> Any:

@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - depends on the installed anyio
 else:
     _SUPPORTED = True
 
-__all__ = ["run_sync"]
+__all__ = ["anyio_may_cancel", "cache_hit_probe", "call_sync", "run_sync"]
 
 T = TypeVar("T")
 
@@ -59,6 +59,59 @@ async def run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
             if pool is not None:
                 return await pool.run(func, args, kwargs)
     return await _in_anyio_thread(func, args, kwargs)
+
+
+async def call_sync(call: Any, on_loop: Any, kwargs: dict[str, Any]) -> Any:
+    """A sync dependency or endpoint: on the loop when `on_loop` (see `cache_hit_probe`) says a cache hit is
+    certain, else in a worker thread."""
+    if on_loop is not None and on_loop():
+        return call(**kwargs)
+    return await run_sync(call, **kwargs)
+
+
+def cache_hit_probe(call: Any, takes_arguments: bool) -> Any:
+    """For a sync dependency memoised by `functools.lru_cache` / `functools.cache` and called without arguments:
+    a function telling whether the next call is a cache hit, and may so run on the event loop; else None.
+
+    A hit runs none of the application's code (the wrapper returns the stored value), so it cannot block the loop
+    and sees no context-variable difference. With no arguments the cache holds at most that one entry, so a
+    non-empty cache means a hit. A `cache_clear()` from another thread between the check and the call makes that
+    one call run on the loop, which is then the only cost: the value is still computed once and correctly.
+    A cached function taking arguments (a hit cannot be known before hashing them) keeps the thread hop, as does
+    every other sync dependency, whose body may block.
+    """
+    if takes_arguments or not isinstance(call, _LRU_WRAPPER):
+        return None
+    info = call.cache_info
+
+    def is_hit() -> bool:
+        return bool(info().currsize)
+
+    return is_hit
+
+
+_LRU_WRAPPER: Any = type(functools.lru_cache(maxsize=None)(int))  # functools._lru_cache_wrapper (C or Python)
+
+
+def anyio_may_cancel() -> bool:
+    """Whether an anyio cancel scope encloses the running task and may cancel it.
+
+    PERF: entering an anyio cancel scope costs a few microseconds (task state bookkeeping, weak references); the
+    shield that keeps `yield` dependency teardown running under cancellation is needed only where a scope could
+    cancel. A task that neither entered a scope nor was started by a task group has none (a server's request
+    task, as uvicorn and granian create them); a scope entered later is nested inside the code that entered it.
+    Anything this module cannot inspect (trio, another anyio) answers True.
+    """
+    if not _SUPPORTED:
+        return True
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return True
+    if task is None:
+        return True
+    state = _task_states.get(task)
+    return state is not None and state.cancel_scope is not None
 
 
 async def _in_anyio_thread(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
