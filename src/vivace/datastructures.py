@@ -69,3 +69,7 @@ class DefaultPlaceholder:
 def Default(value: DefaultType) -> DefaultType:  # FastAPI's public name, capitalised like a class
     """Mark `value` as a default; typed as the value itself so it fits any parameter annotation."""
     return cast(DefaultType, DefaultPlaceholder(value))
+
+
+#: "not given" for settings whose default is None; FastAPI's name, imported by route-building extensions
+_Unset: Any = Default(None)

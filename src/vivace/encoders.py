@@ -38,8 +38,12 @@ try:
     from pydantic_extra_types.color import Color as ExtraColor  # type: ignore[import-not-found]
 
     _EXTRA_COLORS: tuple[type[Any], ...] = (ExtraColor,)  # pragma: no cover - optional package, not installed here
+    PyExtraColor: type[Any] = ExtraColor  # pragma: no cover - optional package
 except ImportError:
     _EXTRA_COLORS = ()
+
+    class PyExtraColor:  # type: ignore[no-redef]
+        """Stands for `pydantic_extra_types.color.Color` when that package is not installed: no value is one."""
 
 
 def isoformat(o: datetime.date | datetime.time) -> str:

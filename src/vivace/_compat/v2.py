@@ -8,6 +8,7 @@ analysing a route costs nothing for fields no extension touches.
 
 from __future__ import annotations
 
+from abc import ABCMeta
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -110,8 +111,12 @@ class FieldBehaviour:
         )
 
 
-class ModelField(FieldBehaviour):
-    """A named field: its `FieldInfo` (whose `annotation` is the type), a mode and an optional config."""
+class ModelField(FieldBehaviour, metaclass=ABCMeta):
+    """A named field: its `FieldInfo` (whose `annotation` is the type), a mode and an optional config.
+
+    An ABC only so that vivace's own parameter specs register as virtual subclasses
+    (`isinstance(route.dependant.query_params[0], ModelField)` holds, as in FastAPI).
+    """
 
     def __init__(self, field_info: FieldInfo, name: str, mode: Mode = "validation", config: ConfigDict | None = None):
         self.field_info = field_info

@@ -17,7 +17,7 @@ from copy import copy
 from dataclasses import dataclass, field, is_dataclass
 from enum import Enum, StrEnum
 from types import UnionType
-from typing import Annotated, Any, ForwardRef, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, ForwardRef, Union, get_args, get_origin
 
 from pydantic import BaseModel, Json
 from pydantic.fields import FieldInfo
@@ -30,6 +30,8 @@ from starlette.websockets import WebSocket
 from typing_extensions import TypeAliasType
 
 from vivace import params
+from vivace._compat.dependant_names import DependantNames
+from vivace._compat.v2 import FieldBehaviour
 from vivace.exceptions import FastAPIError, PydanticV1NotSupportedError
 from vivace.security.oauth2 import SecurityScopes
 
@@ -71,8 +73,12 @@ class Location(StrEnum):
 
 
 @dataclass(eq=False)
-class ParamField:
-    """One value read from the request: its Python name, external name (alias) and declaration."""
+class ParamField(FieldBehaviour):
+    """One value read from the request: its Python name, external name (alias) and declaration.
+
+    `FieldBehaviour` gives it FastAPI's field interface (`validate`, `serialize`, `get_default`) for extensions
+    that read `route.dependant`; vivace's own pipeline never calls it.
+    """
 
     name: str
     alias: str
@@ -91,12 +97,21 @@ class ParamField:
     def type_(self) -> Any:
         return self.annotation
 
+    def _validated_type(self) -> Any:
+        return self.annotation
+
 
 @dataclass(eq=False)
-class Dependant:
-    """A callable and where each of its parameters comes from; sub-dependencies are Dependants too."""
+class Dependant(DependantNames):
+    """A callable and where each of its parameters comes from; sub-dependencies are Dependants too.
 
-    call: Callable[..., Any] | None
+    `DependantNames` adds FastAPI's attribute names (`request_param_name`, `own_oauth_scopes`, ...) over these
+    fields for extensions; vivace's pipeline reads only the fields.
+    """
+
+    special_kinds: ClassVar[type[Special]] = Special
+
+    call: Callable[..., Any] | None = None
     name: str | None = None
     path: str = ""
     path_params: list[ParamField] = field(default_factory=list)
