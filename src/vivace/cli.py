@@ -71,6 +71,10 @@ def _add_server_arguments(parser: argparse.ArgumentParser, *, host: str, reload:
         "--forwarded-allow-ips", metavar="IPS",
         help="comma-separated proxy addresses or networks (* for any) to trust (default: 127.0.0.1)",
     )
+    parser.add_argument(
+        "--server", choices=SERVERS, default="uvicorn",
+        help="the server: uvicorn, or granian (over RSGI when the app allows, see docs/guide/granian.md)",
+    )
 
 
 def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,7 +93,6 @@ def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     _add_app_arguments(run)
     _add_server_arguments(run, host="0.0.0.0", reload=False)
     run.add_argument("--workers", type=_positive, default=1, help="number of worker processes (default: 1)")
-    run.add_argument("--server", choices=SERVERS, default="uvicorn", help="the ASGI server (default: uvicorn)")
     run.set_defaults(handler=_serve, command="run")
 
     routes = commands.add_parser(

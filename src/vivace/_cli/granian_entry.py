@@ -2,6 +2,9 @@
 
 granian imports its target by name in every worker, so the options of `vivace run` travel to the workers in
 one environment variable instead of as Python objects. uvicorn needs none of this: it has the options itself.
+Over RSGI (`vivace._cli.servers` decides) the worker gets the app's RSGI entry, with the root path set on it
+(granian gives its `url_path_prefix` to ASGI apps only) and the forwarded headers applied to the ASGI scope the
+entry builds.
 """
 
 from __future__ import annotations
@@ -12,15 +15,30 @@ import os
 import sys
 from typing import Any
 
+from vivace._rsgi.entry import RSGIEntry
+
 __all__ = ["ENV", "TARGET", "build", "environment"]
 
 ENV = "VIVACE_GRANIAN_APP"
 TARGET = f"{__name__}:build"
 
 
-def environment(import_string: str, *, root: str, factory: bool, trusted: str | None) -> dict[str, str]:
-    """The variable `build` reads: the user's app by name, and the proxies to trust (None: no proxy headers)."""
-    return {ENV: json.dumps({"target": import_string, "root": root, "factory": factory, "trusted": trusted})}
+def environment(
+    import_string: str,
+    *,
+    root: str,
+    factory: bool,
+    trusted: str | None,
+    interface: str = "asgi",
+    root_path: str = "",
+) -> dict[str, str]:
+    """The variable `build` reads: the user's app by name, the proxies to trust (None: no proxy headers), the
+    interface granian serves ("asgi" or "rsgi") and the root path."""
+    settings = {
+        "target": import_string, "root": root, "factory": factory, "trusted": trusted, "interface": interface,
+        "root_path": root_path,
+    }  # fmt: skip
+    return {ENV: json.dumps(settings)}
 
 
 def build() -> Any:
@@ -32,7 +50,15 @@ def build() -> Any:
     app = getattr(importlib.import_module(module_name), attr)
     if settings["factory"]:
         app = app()
-    if settings["trusted"] is None:
+    trusted = settings["trusted"]
+    if settings.get("interface") == "rsgi":
+        outer = None if trusted is None else (lambda inner: _with_proxy_headers(inner, trusted))
+        return RSGIEntry(app, root_path=settings.get("root_path", ""), outer=outer)
+    if trusted is None:
         return app
+    return _with_proxy_headers(app, trusted)
+
+
+def _with_proxy_headers(app: Any, trusted: str) -> Any:
     proxies = importlib.import_module("granian.utils.proxies")
-    return proxies.wrap_asgi_with_proxy_headers(app, trusted_hosts=settings["trusted"])
+    return proxies.wrap_asgi_with_proxy_headers(app, trusted_hosts=trusted)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from vivace._cli import granian_entry
+from vivace._cli import granian_entry, servers
 from vivace._cli.discover import LoadedApp, display_path
 from vivace._cli.errors import CLIError
 
@@ -127,13 +127,18 @@ def _serve_granian(loaded: LoadedApp, options: ServeOptions) -> None:
     root = loaded.location.root
     # NOTE: the proxies uvicorn trusts by default, so --proxy-headers means the same with either server
     trusted = (options.forwarded_allow_ips or "127.0.0.1") if options.proxy_headers else None
+    interface, reason = servers.granian_interface(loaded.app)  # RSGI unless the app needs ASGI (see servers.py)
+    print(f"  Interface: {interface.upper()} ({reason})", flush=True)
     os.environ.update(
-        granian_entry.environment(loaded.import_string, root=str(root), factory=loaded.factory, trusted=trusted)
+        granian_entry.environment(
+            loaded.import_string, root=str(root), factory=loaded.factory, trusted=trusted, interface=interface,
+            root_path=options.root_path,
+        )
     )
     wanted: dict[str, Any] = {
         "address": options.host,
         "port": options.port,
-        "interface": constants.Interfaces.ASGI,
+        "interface": constants.Interfaces.RSGI if interface == servers.RSGI else constants.Interfaces.ASGI,
         "workers": options.workers,
         "reload": options.reload,
         "reload_paths": [root],

@@ -1,0 +1,84 @@
+"""An RSGI scope (granian's attribute object) as the ASGI scope dict vivace's compiled plans read.
+
+The plans, `Request` and the exception handlers read the scope as ASGI defines it (bytes headers, bytes query
+string, address tuples), so the adapter builds that dict once per request. What RSGI gives differs in form only:
+granian hands over the path already percent-decoded (as ASGI's `path`), the query string as text (the bytes the
+client sent, decoded as UTF-8: a query that is not UTF-8 is refused by granian with a 400 before the app runs)
+and header values as text.
+
+The root path (`vivace run --root-path`) is put in front of the path, as uvicorn does and ASGI says (`path`
+includes `root_path`); the router matches what follows it.
+
+NOTE: granian's RSGI headers leave out a value that is not visible ASCII (`X-Name: café` is not seen at all);
+its ASGI interface passes such bytes through. RFC 9110 asks clients for ASCII; the difference is documented in
+docs/guide/granian.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ASGI_VERSION", "EXTENSIONS", "address", "http_scope", "websocket_scope"]
+
+#: the ASGI version the adapter speaks: spec 2.3, as granian's and uvicorn's ASGI interfaces announce, so
+#: Starlette's streaming responses watch `receive` for the client leaving instead of expecting `send` to fail
+ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
+
+#: `http.response.pathsend` is answered with granian's `response_file` (the file is sent by the server)
+EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}, "websocket.http.response": {}}
+
+
+def address(text: str) -> tuple[str, int] | None:
+    """`"127.0.0.1:8000"` or `"[::1]:8000"` -> `("127.0.0.1", 8000)`; None for what is not host:port (a socket path)."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        return None
+    if host.startswith("["):
+        host = host[1:-1]
+    return host, int(port)
+
+
+def _headers(rsgi_scope: Any) -> list[tuple[bytes, bytes]]:
+    # PERF: one comprehension over granian's list; names come lowercased, values are ASCII (see the docstring)
+    return [(name.encode(), value.encode()) for name, value in rsgi_scope.headers.items()]
+
+
+def http_scope(rsgi_scope: Any, root_path: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The ASGI HTTP scope for one request, as an ASGI server gives it to the app."""
+    return {
+        "type": "http",
+        "asgi": ASGI_VERSION,
+        "http_version": rsgi_scope.http_version,
+        "server": address(rsgi_scope.server),
+        "client": address(rsgi_scope.client),
+        "scheme": rsgi_scope.scheme,
+        "method": rsgi_scope.method,
+        "root_path": root_path,
+        "path": root_path + rsgi_scope.path,
+        "query_string": rsgi_scope.query_string.encode(),
+        "headers": _headers(rsgi_scope),
+        "state": state.copy(),
+        "extensions": EXTENSIONS,
+    }
+
+
+def websocket_scope(rsgi_scope: Any, root_path: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The ASGI WebSocket scope for one connection; subprotocols are read from the request's header."""
+    headers = _headers(rsgi_scope)
+    offered = rsgi_scope.headers.get("sec-websocket-protocol") or ""
+    scheme = "wss" if rsgi_scope.scheme == "https" else "ws"
+    return {
+        "type": "websocket",
+        "asgi": ASGI_VERSION,
+        "http_version": rsgi_scope.http_version,
+        "server": address(rsgi_scope.server),
+        "client": address(rsgi_scope.client),
+        "scheme": scheme,
+        "root_path": root_path,
+        "path": root_path + rsgi_scope.path,
+        "query_string": rsgi_scope.query_string.encode(),
+        "headers": headers,
+        "subprotocols": [part.strip() for part in offered.split(",") if part.strip()],
+        "state": state.copy(),
+        "extensions": EXTENSIONS,
+    }
