@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket, WebSocketClose
 from vivace._core.handle import locate_error
 from vivace._core.match import Matcher
 from vivace._core.runner import RESPONSE_STARTED, Runner, tracked
+from vivace._core.websocket import close_after_error
 
 __all__ = ["SERVER_ERROR_KEY", "TELEMETRY_KEY", "CompiledRouter", "ExceptionHandlers", "RouteSlot", "guarded"]
 
@@ -181,6 +182,7 @@ class CompiledRouter:
         except Exception as exc:
             handler = self.handlers.find(exc)
             if handler is None:
+                await close_after_error(scope)  # NOTE: 1011 to the client, not a dropped connection
                 raise
             # NOTE: a handler's response (an HTTPException's 401, say) becomes the handshake's denial response
             await self._respond_with(handler, exc, scope, receive, send)

@@ -4,11 +4,14 @@ What a client may do that the endpoint cannot expect ends the session the way RF
 traceback in the server's log: a binary message where the endpoint reads text (or the reverse) closes with 1003,
 a message `receive_json` cannot parse with 1007, and a client gone while the endpoint sends (or accepts) ends the
 session quietly. A `WebSocketDisconnect` raised by a *read* still leaves the endpoint as in FastAPI: reading is
-where an endpoint expects the client to leave, and tests written for FastAPI expect to see it.
+where an endpoint expects the client to leave, and tests written for FastAPI expect to see it. An error no
+exception handler takes closes an accepted connection with 1011 before it goes on to the server's log (uvicorn
+would only drop the connection: the client saw 1006 and no close frame).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from contextlib import AsyncExitStack
 from typing import Any, NoReturn
@@ -21,17 +24,31 @@ from vivace._core.plan import RoutePlan
 from vivace._core.resolve import Context, run_steps
 from vivace.exceptions import WebSocketRequestValidationError
 
-__all__ = ["INVALID_PAYLOAD", "UNSUPPORTED_DATA", "ConnectionGone", "ServedWebSocket", "handle_websocket"]
+__all__ = [
+    "INTERNAL_ERROR",
+    "INVALID_PAYLOAD",
+    "UNSUPPORTED_DATA",
+    "WEBSOCKET_KEY",
+    "ConnectionGone",
+    "ServedWebSocket",
+    "close_after_error",
+    "handle_websocket",
+]
 
-#: RFC 6455 close codes: a message of a kind the endpoint does not take, and data inconsistent with its type
+#: RFC 6455 close codes: a message of a kind the endpoint does not take, data inconsistent with its type, and an
+#: error on the server's side
 UNSUPPORTED_DATA = 1003
 INVALID_PAYLOAD = 1007
+INTERNAL_ERROR = 1011
+
+#: the scope key holding the connection's ServedWebSocket, for the router's answer to an unhandled error
+WEBSOCKET_KEY = "vivace.websocket"
 
 
 async def handle_websocket(plan: RoutePlan, scope: Scope, receive: Receive, send: Send) -> None:
     ctx = Context(scope, receive, send)
     # NOTE: every dependency and the endpoint share this object (Context.request hands it out)
-    ctx._request = ServedWebSocket(scope, receive, send)  # type: ignore[assignment]
+    ctx._request = scope[WEBSOCKET_KEY] = ServedWebSocket(scope, receive, send)  # type: ignore[assignment]
     errors = await validate_request(plan, ctx)
     if errors:
         raise WebSocketRequestValidationError(errors, endpoint_ctx=endpoint_context(plan.endpoint_ctx, scope))  # type: ignore[arg-type]
@@ -40,6 +57,19 @@ async def handle_websocket(plan: RoutePlan, scope: Scope, receive: Receive, send
             await run_steps(plan.steps, ctx)
     except ConnectionGone:
         return  # NOTE: the connection is over, and the `yield` dependencies have exited; nothing is left to answer
+
+
+async def close_after_error(scope: Scope) -> None:
+    """Close an accepted connection with 1011 when an error no handler takes ends its session.
+
+    The error itself goes on to the server, which logs it; the client gets a close frame with a code saying the
+    server failed, and nothing of the error.
+    """
+    websocket = scope.get(WEBSOCKET_KEY)
+    if not isinstance(websocket, ServedWebSocket) or websocket.application_state != WebSocketState.CONNECTED:
+        return  # NOTE: not accepted (the server answers the handshake with 500), or closed already
+    with contextlib.suppress(Exception):  # NOTE: the client may be gone too; the original error matters more
+        await websocket.close(INTERNAL_ERROR)
 
 
 class ConnectionGone(WebSocketDisconnect):
