@@ -3,6 +3,7 @@ same answers as FastAPI 0.165's for the same callables."""
 
 import importlib
 import inspect
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 from typing import Annotated, Any
 
 import pytest
@@ -296,3 +297,15 @@ def test_dependant_is_vivaces_analysis_record_and_its_fields_are_model_fields() 
     assert all(isinstance(f, ModelField) for f in [*node.path_params, *node.query_params, *node.body_params])
     node.request_param_name = "other"
     assert node.request_param_name == "other" and "req" not in node.specials
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        AsyncIterator[int], Iterator[str], AsyncGenerator[int, None], Generator[int, None, None],
+        AsyncIterable[bytes], Iterable[int], list[int], int, AsyncIterator, None, Annotated[AsyncIterator[int], "x"],
+    ],
+)
+def test_get_stream_item_type(annotation: Any) -> None:
+    """get_stream_item_type names the item type of iterator and generator annotations, else None."""
+    _same(lambda name: _ns(name)[1].get_stream_item_type(annotation))

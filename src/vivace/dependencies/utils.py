@@ -8,9 +8,9 @@ tree; `solve_dependencies` and the `request_*_to_args` functions resolve it agai
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ForwardRef, Literal
+from typing import Any, ForwardRef, Literal, get_args, get_origin
 
 from vivace import params
 from vivace._compat.fields import create_body_model, get_cached_model_fields, is_scalar_field
@@ -34,6 +34,7 @@ __all__ = [
     "get_flat_dependant",
     "get_flat_params",
     "get_parameterless_sub_dependant",
+    "get_stream_item_type",
     "get_typed_annotation",
     "get_typed_return_annotation",
     "get_typed_signature",
@@ -183,6 +184,17 @@ def _get_body_field(*, body_params: list[Any], name: str, embed_body_fields: boo
     info = kind(alias="body")
     info.annotation = model
     return ModelField(field_info=info, name="body")
+
+
+_STREAM_ORIGINS = frozenset({AsyncIterator, Iterator, AsyncGenerator, Generator, AsyncIterable, Iterable})
+
+
+def get_stream_item_type(annotation: Any) -> Any | None:
+    """`X` of a streaming return annotation (`AsyncIterator[X]`, `Generator[X, ...]`, `Iterable[X]`), else None."""
+    args = get_args(annotation)
+    if get_origin(annotation) in _STREAM_ORIGINS and args:
+        return args[0]
+    return None
 
 
 # the name FastAPI used before the underscore; pagination and class-based-view libraries import either
