@@ -76,16 +76,9 @@ class FieldBehaviour:
             return None, reshape(exc.errors(include_url=False), loc, top_missing_input_none=False)
 
     def serialize(
-        self,
-        value: Any,
-        *,
-        mode: Literal["json", "python"] = "json",
-        include: IncEx | None = None,
-        exclude: IncEx | None = None,
-        by_alias: bool = True,
-        exclude_unset: bool = False,
-        exclude_defaults: bool = False,
-        exclude_none: bool = False,
+        self, value: Any, *, mode: Literal["json", "python"] = "json", include: IncEx | None = None,
+        exclude: IncEx | None = None, by_alias: bool = True, exclude_unset: bool = False,
+        exclude_defaults: bool = False, exclude_none: bool = False,
     ) -> Any:
         """The value dumped to Python data (JSON-compatible in the default `mode="json"`)."""
         return self._type_adapter.dump_python(
@@ -94,15 +87,8 @@ class FieldBehaviour:
         )
 
     def serialize_json(
-        self,
-        value: Any,
-        *,
-        include: IncEx | None = None,
-        exclude: IncEx | None = None,
-        by_alias: bool = True,
-        exclude_unset: bool = False,
-        exclude_defaults: bool = False,
-        exclude_none: bool = False,
+        self, value: Any, *, include: IncEx | None = None, exclude: IncEx | None = None, by_alias: bool = True,
+        exclude_unset: bool = False, exclude_defaults: bool = False, exclude_none: bool = False,
     ) -> bytes:
         """The value dumped to JSON bytes."""
         return self._type_adapter.dump_json(

@@ -56,15 +56,9 @@ is_async_gen_callable = _is_async_gen_callable
 
 
 def get_dependant(
-    *,
-    path: str,
-    call: Callable[..., Any],
-    name: str | None = None,
-    own_oauth_scopes: list[str] | None = None,
-    parent_oauth_scopes: list[str] | None = None,
-    use_cache: bool = True,
-    scope: Literal["function", "request"] | None = None,
-    concurrency: Any | None = None,
+    *, path: str, call: Callable[..., Any], name: str | None = None, own_oauth_scopes: list[str] | None = None,
+    parent_oauth_scopes: list[str] | None = None, use_cache: bool = True,
+    scope: Literal["function", "request"] | None = None, concurrency: Any | None = None,
 ) -> Dependant:
     """Analyse `call` (and its dependencies, recursively) for a route at `path`."""
     return analyse(
