@@ -20,6 +20,7 @@ from starlette.datastructures import State
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack, deprecated
@@ -28,7 +29,7 @@ from vivace import exception_handlers as fastapi_defaults
 from vivace import problems
 from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
-from vivace._core.exports import CompiledRouter
+from vivace._core.exports import HANDLERS_KEY, CompiledRouter
 from vivace._core.limits import LimitsLayer
 from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.runner import Runner
@@ -36,10 +37,10 @@ from vivace._core.send import HeaderGuard
 from vivace._frontend import FrontendTable
 from vivace._route_options import RouteOptions
 from vivace._router_scope import ScopedRoutes, app_handler_table, problem_operations, server_error_handler
-from vivace._rsgi.entry import rsgi_entry
 from vivace.datastructures import Default
 from vivace.exception_handlers import websocket_request_validation_exception_handler
 from vivace.exceptions import FastAPIDeprecationWarning, RequestValidationError, WebSocketRequestValidationError
+from vivace.middleware._stack import FastEntry, build_stack
 from vivace.middleware.http import HTTPMiddleware
 from vivace.openapi._setup import install_docs
 from vivace.params import Depends
@@ -241,6 +242,7 @@ class Vivace(_Declarations, Starlette):
         )
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.middleware_stack: ASGIApp | None = None
+        self._fast: FastEntry | None = None  # how a request may skip the stack build_middleware_stack() built
         self._telemetry = telemetry_runtime(telemetry)  # None: no telemetry layer, plain plans
         self._scoped_routes = ScopedRoutes()  # routes under routers with their own handlers or middleware
         self.setup()
@@ -319,23 +321,32 @@ class Vivace(_Declarations, Starlette):
         return ServerErrorMiddleware(app or self._route, handler=error_handler, debug=self.debug)
 
     def build_middleware_stack(self) -> ASGIApp:
-        """Built once, on the first request or at startup: user middleware around the compiled router.
+        """Starlette's stack, outermost first: `ServerErrorMiddleware`, telemetry and body limits, the user's
+        middleware, an `ExceptionMiddleware` (its handler table in `scope["starlette.exception_handlers"]`), and the
+        compiled router. Built on the first request or at startup.
 
         The compiled router answers an unhandled exception with the 500 itself, so that response passes through
         every user middleware; the outer ServerErrorMiddleware only answers errors raised by middleware.
         """
-        if not self.user_middleware:
-            # PERF: no middleware layer at all; the compiled router answers every request directly
-            app = self._limits_layer(self._route)
-            return app if self._telemetry is None else self._telemetry.wrap(app)
-        app = self._route
-        for cls, args, kwargs in reversed(self.user_middleware):
-            app = cls(app, *args, **kwargs)
-        app = HeaderGuard(app)  # NOTE: headers a middleware sets are checked as a route's are (see _core/send.py)
-        # NOTE: in an app with middleware the layer is there even without settings of its own: mounted in an app
-        # that set max_body_size, it answers the 413 a middleware's read raises before ServerErrorMiddleware's 500
-        stack = self._server_error_layer(self._limits_layer(app, always=True))
-        return stack if self._telemetry is None else self._telemetry.wrap(stack)
+        table = app_handler_table(self.exception_handlers)
+        error_handler = server_error_handler(self.exception_handlers, self.problem_details)
+        stack, self._fast = build_stack(
+            self._route,
+            self.user_middleware,
+            Middleware(ServerErrorMiddleware, handler=error_handler, debug=self.debug),
+            Middleware(ExceptionMiddleware, handlers=table.handlers, debug=self.debug),
+            self._own_layers,
+        )
+        return stack
+
+    def _own_layers(self, app: ASGIApp, has_middleware: bool) -> ASGIApp:
+        """The application's layers inside ServerErrorMiddleware: telemetry, body limits, the header check."""
+        if has_middleware:
+            app = HeaderGuard(app)  # NOTE: headers a middleware sets are checked as a route's are (_core/send.py)
+        # NOTE: in an app with middleware the limits layer is there even without settings of its own: mounted in an
+        # app that set max_body_size, it answers the 413 a middleware's read raises before ServerErrorMiddleware's 500
+        app = self._limits_layer(app, always=has_middleware)
+        return app if self._telemetry is None else self._telemetry.wrap(app)
 
     def _limits_layer(self, app: ASGIApp, *, always: bool = False) -> ASGIApp:
         """The app's own `max_body_size` / `form_limits` around everything it serves (mounts, middleware, docs);
@@ -367,6 +378,12 @@ class Vivace(_Declarations, Starlette):
         stack = self.middleware_stack
         if stack is None:
             stack = self.middleware_stack = self.build_middleware_stack()
+        fast = self._fast
+        if fast is not None and stack is fast.stack:
+            # PERF: the stack as built, with nothing in it anyone could observe: only its handler table is needed
+            scope[HANDLERS_KEY] = fast.table
+            await fast.app(scope, receive, send)
+            return
         await stack(scope, receive, send)
 
     # -- lifespan -----------------------------------------------------------------------------------------
@@ -420,19 +437,6 @@ class Vivace(_Declarations, Starlette):
     def _lifespans(self) -> list[Callable[[Any], Any]]:
         found = [self.router.lifespan_context_user] if self.router.lifespan_context_user else []
         return found + list(getattr(self.router, "_included_lifespans", []))
-
-    # -- granian's RSGI interface: vivace._rsgi serves the same compiled plans without an ASGI server --------
-
-    @property
-    def __rsgi__(self) -> Callable[[Any, Any], Awaitable[None]]:
-        # PERF: a property: granian looks `__rsgi__` up once per worker and then calls the entry directly
-        return rsgi_entry(self).__rsgi__
-
-    def __rsgi_init__(self, loop: Any) -> None:
-        rsgi_entry(self).__rsgi_init__(loop)
-
-    def __rsgi_del__(self, loop: Any) -> None:
-        rsgi_entry(self).__rsgi_del__(loop)
 
     # -- FastAPI's decorators and registration methods, delegated to the router ---------------------------
 

@@ -31,15 +31,17 @@ def assert_runs(code: str, cwd: Path) -> None:
     assert proc.stderr == ""
 
 
-def test_top_level_name_is_the_vivace_module(tmp_path: Path) -> None:
-    """After install(), `import fastapi` gives the vivace package itself, with vivace's version."""
+def test_top_level_name_reads_vivace_with_fastapis_version(tmp_path: Path) -> None:
+    """After install(), `fastapi.X is vivace.X` for every name but `__version__`, which is FastAPI's."""
     assert_runs(
         """
         import vivace.compat
         vivace.compat.install()
         import fastapi, vivace
-        assert fastapi is vivace
-        assert fastapi.__version__ == vivace.__version__
+        assert fastapi.FastAPI is vivace.FastAPI and fastapi.Depends is vivace.Depends
+        assert fastapi.__all__ == vivace.__all__
+        assert fastapi.__version__ == vivace.compat.FASTAPI_VERSION == "0.165.0"
+        assert vivace.__version__ != fastapi.__version__
         assert vivace.compat.installed()
         """,
         tmp_path,
@@ -94,8 +96,8 @@ def test_real_spec_is_restored_so_relative_imports_do_not_warn(tmp_path: Path) -
         """
         import vivace.compat
         vivace.compat.install()
-        import fastapi.compat
-        assert fastapi.__spec__.name == "vivace"
+        import fastapi.compat, vivace
+        assert vivace.__spec__.name == "vivace"
         assert fastapi.compat.__spec__.name == "vivace.compat"
         # The same statement a function inside vivace.compat would run lazily, in that module's globals;
         # with the alias spec left in place this raises ImportWarning (an error under -W error).
@@ -118,7 +120,7 @@ def test_alias_wins_over_a_fastapi_directory_on_sys_path(tmp_path: Path) -> None
         import vivace.compat
         vivace.compat.install()
         import fastapi, vivace
-        assert fastapi is vivace
+        assert fastapi.APIRouter is vivace.APIRouter
         try:
             import fastapi.only_here
         except ModuleNotFoundError as exc:
@@ -191,7 +193,54 @@ def test_importing_fastapi_alias_module_installs_the_alias(tmp_path: Path) -> No
         """
         import vivace.compat.fastapi_alias
         import fastapi, vivace
-        assert fastapi is vivace
+        assert fastapi.FastAPI is vivace.FastAPI
+        """,
+        tmp_path,
+    )
+
+
+def test_assignments_through_the_alias_reach_vivace(tmp_path: Path) -> None:
+    """Setting or deleting `fastapi.X` (a monkeypatch, an instrumentor swapping `FastAPI`) changes `vivace.X`."""
+    assert_runs(
+        """
+        import vivace.compat
+        vivace.compat.install()
+        import fastapi, vivace
+        original = fastapi.FastAPI
+        class Patched(original):
+            pass
+        fastapi.FastAPI = Patched
+        assert vivace.FastAPI is Patched
+        fastapi.FastAPI = original
+        fastapi.extra_name = 1
+        assert vivace.extra_name == 1
+        del fastapi.extra_name
+        assert not hasattr(vivace, "extra_name")
+        """,
+        tmp_path,
+    )
+
+
+def test_metadata_names_fastapi_only_while_the_alias_is_installed(tmp_path: Path) -> None:
+    """`importlib.metadata.version("fastapi")` answers FastAPI's version under the alias, and only then."""
+    assert_runs(
+        """
+        import importlib.metadata, sys
+        import vivace.compat
+        vivace.compat.install()
+        import fastapi
+        # NOTE: this venv also has the real FastAPI installed; hide its record (everything is imported by now)
+        sys.path[:] = [p for p in sys.path if "site-packages" not in p]
+        assert importlib.metadata.version("fastapi") == "0.165.0"
+        assert importlib.metadata.version("FastAPI") == "0.165.0"
+        assert "vivace" in importlib.metadata.metadata("fastapi")["Summary"]
+        vivace.compat.uninstall()
+        try:
+            importlib.metadata.version("fastapi")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+        else:
+            raise AssertionError("a fastapi record outlived the alias")
         """,
         tmp_path,
     )

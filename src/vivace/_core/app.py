@@ -7,7 +7,7 @@ overrides change); per request it only matches and dispatches.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -27,7 +27,15 @@ from vivace._core.match import Matcher
 from vivace._core.runner import RESPONSE_STARTED, Runner, tracked
 from vivace._core.websocket import close_after_error
 
-__all__ = ["SERVER_ERROR_KEY", "TELEMETRY_KEY", "CompiledRouter", "ExceptionHandlers", "RouteSlot", "guarded"]
+__all__ = [
+    "HANDLERS_KEY",
+    "SERVER_ERROR_KEY",
+    "TELEMETRY_KEY",
+    "CompiledRouter",
+    "ExceptionHandlers",
+    "RouteSlot",
+    "guarded",
+]
 
 #: set in the scope just before the 500 for an unhandled exception is sent, so `@app.middleware("http")` can raise
 #: the exception from `call_next` (as FastAPI does) instead of returning that response
@@ -35,6 +43,11 @@ SERVER_ERROR_KEY = "vivace.server_error"
 
 #: the key the telemetry layer sets on requests it observes (FastAPI's own key, see vivace.telemetry._state)
 TELEMETRY_KEY = "fastapi.telemetry"
+
+#: Starlette's key for the handler table of the innermost exception middleware: (by class, by status code). The
+#: application's exception layer puts it in every scope; libraries read and extend it, and the router answers
+#: exceptions from it
+HANDLERS_KEY = "starlette.exception_handlers"
 
 Handler = Callable[..., Any]
 
@@ -54,17 +67,23 @@ class ExceptionHandlers:
     """Handlers by status code (for HTTP exceptions) or by exception class, looked up along the MRO."""
 
     def __init__(self, handlers: dict[Any, Handler]) -> None:
-        handlers = {WebSocketException: close_websocket, **handlers}
-        self._by_status = {k: v for k, v in handlers.items() if isinstance(k, int)}
-        self._by_class = {k: v for k, v in handlers.items() if isinstance(k, type)}
+        self.handlers: dict[Any, Handler] = {WebSocketException: close_websocket, **handlers}
+        self._by_status = {k: v for k, v in self.handlers.items() if isinstance(k, int)}
+        self._by_class = {k: v for k, v in self.handlers.items() if isinstance(k, type)}
 
     def find(self, exc: Exception) -> Handler | None:
-        if isinstance(exc, StarletteHTTPException) and exc.status_code in self._by_status:
-            return self._by_status[exc.status_code]
-        for cls in type(exc).__mro__:
-            if cls in self._by_class:
-                return self._by_class[cls]
-        return None
+        return find_handler((self._by_class, self._by_status), exc)
+
+
+def find_handler(table: tuple[Mapping[Any, Handler], Mapping[int, Handler]], exc: Exception) -> Handler | None:
+    """The handler of a (by class, by status code) table for `exc`: its status code's, else its nearest class's."""
+    by_class, by_status = table
+    if isinstance(exc, StarletteHTTPException) and exc.status_code in by_status:
+        return by_status[exc.status_code]
+    for cls in type(exc).__mro__:
+        if cls in by_class:
+            return by_class[cls]
+    return None
 
 
 class CompiledRouter:
@@ -125,13 +144,18 @@ class CompiledRouter:
             if RESPONSE_STARTED in scope:
                 raise
             locate_error(exc, scope)
-            handler = self.handlers.find(exc)
+            handler = self._handler(exc, scope)
             if handler is not None:
                 await self._respond_with(handler, exc, scope, receive, send)
                 return
             if self.server_errors is not None:
                 await self._server_error(self.server_errors, exc, scope, receive, send)
             raise
+
+    def _handler(self, exc: Exception, scope: Scope) -> Handler | None:
+        """The handler from the table in the scope (the app's exception layer, possibly extended by a library)."""
+        table = scope.get(HANDLERS_KEY)
+        return self.handlers.find(exc) if table is None else find_handler(table, exc)
 
     async def _server_error(
         self, layer: ServerErrorMiddleware, exc: Exception, scope: Scope, receive: Receive, send: Send
@@ -173,6 +197,7 @@ class CompiledRouter:
             return
         scope.update(found.child_scope or {})
         scope["route"] = found.route
+        scope["endpoint"] = found.endpoint
         observed = self.observed
         target = found.target
         if observed is not None and TELEMETRY_KEY in scope:
@@ -180,7 +205,7 @@ class CompiledRouter:
         try:
             await target(scope, receive, send)
         except Exception as exc:
-            handler = self.handlers.find(exc)
+            handler = self._handler(exc, scope)
             if handler is None:
                 await close_after_error(scope)  # NOTE: 1011 to the client, not a dropped connection
                 raise

@@ -8,6 +8,22 @@ so what `app.py` keeps to itself can change without touching them. A module of i
 `_core/__init__.py`: importing one stage (`vivace._core.limits`) would otherwise load the whole pipeline.
 """
 
-from vivace._core.app import SERVER_ERROR_KEY, TELEMETRY_KEY, CompiledRouter, ExceptionHandlers, RouteSlot, guarded
+from vivace._core.app import (
+    HANDLERS_KEY,
+    SERVER_ERROR_KEY,
+    TELEMETRY_KEY,
+    CompiledRouter,
+    ExceptionHandlers,
+    RouteSlot,
+    guarded,
+)
 
-__all__ = ["SERVER_ERROR_KEY", "TELEMETRY_KEY", "CompiledRouter", "ExceptionHandlers", "RouteSlot", "guarded"]
+__all__ = [
+    "HANDLERS_KEY",
+    "SERVER_ERROR_KEY",
+    "TELEMETRY_KEY",
+    "CompiledRouter",
+    "ExceptionHandlers",
+    "RouteSlot",
+    "guarded",
+]

@@ -1,21 +1,28 @@
 """The `fastapi` import alias: `install()` makes `import fastapi.X` give the module `vivace.X`.
 
 This is for code that cannot be edited (a third-party library, a test suite written for FastAPI).
-The alias is the *same module object*, so `fastapi.responses.JSONResponse is vivace.responses.JSONResponse`
-and `isinstance` checks work across both names. Call `install()` before anything imports `fastapi`.
+Every submodule is the *same module object*, so `fastapi.responses.JSONResponse is vivace.responses.JSONResponse`
+and `isinstance` checks work across both names. The top-level `fastapi` is a thin module over `vivace` whose only
+own name is `__version__`: FastAPI's version, which libraries check before they instrument; the same check through
+`importlib.metadata.version("fastapi")` is answered too, while the alias is installed (see `_version.py`).
+Call `install()` before anything imports `fastapi`.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.metadata
 import importlib.util
 import sys
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
+from typing import Any
 
-__all__ = ["ALIAS", "TARGET", "install", "installed", "uninstall"]
+from vivace.compat._version import FASTAPI_VERSION, AliasDistribution, AliasPackage, is_fastapi_name
+
+__all__ = ["ALIAS", "FASTAPI_VERSION", "TARGET", "install", "installed", "uninstall"]
 
 ALIAS = "fastapi"
 TARGET = "vivace"
@@ -34,6 +41,8 @@ def _is_alias_entry(name: str, module: object) -> bool:
     """True for a `sys.modules` entry that this alias put there (a `fastapi*` key holding a vivace module)."""
     if _target_name(name) is None:
         return False
+    if isinstance(module, AliasPackage):
+        return True
     real = getattr(module, "__name__", "")
     return isinstance(real, str) and (real == TARGET or real.startswith(TARGET + "."))
 
@@ -47,6 +56,8 @@ class _AliasLoader(importlib.abc.Loader):
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
         module = importlib.import_module(self._target)
+        if self._target == TARGET:
+            return AliasPackage(module)  # NOTE: a module of its own, for FastAPI's `__version__`
         self._real_spec = module.__spec__
         return module
 
@@ -82,6 +93,13 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
             _AliasLoader(target_name),
             is_package=real_spec.submodule_search_locations is not None,
         )
+
+    def find_distributions(self, context: Any = None) -> list[importlib.metadata.Distribution]:
+        """`importlib.metadata`'s hook: a `fastapi` distribution record (FastAPI's version) while installed."""
+        name = getattr(context, "name", None)
+        if not is_fastapi_name(name):
+            return []  # NOTE: a listing of every distribution (name None) keeps showing what is on disk
+        return [AliasDistribution(importlib.import_module(TARGET))]
 
 
 _finder = _AliasFinder()
