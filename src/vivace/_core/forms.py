@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 
 from vivace._core import extract
-from vivace._core.errors import missing_error, reshape
+from vivace._core.errors import error_details, missing_error, reshape
 from vivace._core.limits import FORM_LIMITS_KEY, FormLimits
 from vivace._core.plan import RoutePlan
 from vivace._core.resolve import Context
@@ -230,7 +230,7 @@ def _validate_group(group: FormGroup, grouped: Grouped, values: dict[str, Any]) 
     try:
         values[group.key] = group.adapter.validate_python(data, from_attributes=True)
     except ValidationError as exc:
-        return reshape(exc.errors(include_url=False), ("body",), top_missing_input_none=False)
+        return reshape(error_details(exc), ("body",), top_missing_input_none=False)
     return []
 
 

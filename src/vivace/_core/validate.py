@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from vivace._core.errors import json_decode_error, missing_error, reshape, unpaired_surrogate
+from vivace._core.errors import error_details, json_decode_error, missing_error, reshape, unpaired_surrogate
 from vivace._core.plan import Extractor
 from vivace.exceptions import FastAPIError, HTTPException
 
@@ -135,7 +135,7 @@ def location_validator(location: str, specs: Sequence[FieldSpec], *, error_locat
         try:
             return model.model_validate(data).__dict__, []
         except ValidationError as exc:
-            errors = _name_defaults(exc.errors(include_url=False), default_names)
+            errors = _name_defaults(error_details(exc), default_names)
         return valid_part(data, errors), reshape(errors, prefix)
 
     return Extractor(location, tuple(spec.key for spec in specs), validate)
@@ -183,7 +183,7 @@ def _choosing(model: type[BaseModel], specs: Sequence[FieldSpec], prefix: tuple[
         try:
             return model.model_validate(data).__dict__, []
         except ValidationError as exc:
-            errors = _name_defaults(exc.errors(include_url=False), default_names)
+            errors = _name_defaults(error_details(exc), default_names)
         values = valid_part(data, errors)
         for error in errors:
             loc = error["loc"]
@@ -271,7 +271,7 @@ def model_group_validator(
         try:
             return {key: adapter.validate_python(data, from_attributes=True)}, []
         except ValidationError as exc:
-            errors = reshape(exc.errors(include_url=False), prefix, top_missing_input_none=False)
+            errors = reshape(error_details(exc), prefix, top_missing_input_none=False)
         if is_headers and renamed:
             for error in errors:
                 loc = error["loc"]
@@ -295,7 +295,7 @@ def _group_default(key: str, info: FieldInfo, declared: Any, prefix: tuple[str])
         try:
             return {key: adapter.validate_python(info.get_default(call_default_factory=True), from_attributes=True)}, []
         except ValidationError as exc:
-            return {}, reshape(exc.errors(include_url=False), prefix, top_missing_input_none=False)
+            return {}, reshape(error_details(exc), prefix, top_missing_input_none=False)
 
     return validated
 
@@ -357,7 +357,7 @@ class _SingleBody:
         return {self.keys[0]: value}
 
     def errors(self, exc: ValidationError, payload: Any) -> list[dict[str, Any]]:
-        return reshape(exc.errors(include_url=False), ("body",), top_missing_input_none=False)
+        return reshape(error_details(exc), ("body",), top_missing_input_none=False)
 
     def empty(self) -> Result:
         if self._info.is_required():
@@ -368,7 +368,7 @@ class _SingleBody:
         try:
             return {self.keys[0]: self.adapter.validate_python(default)}, []
         except ValidationError as exc:
-            return {}, reshape(exc.errors(include_url=False), ("body",), top_missing_input_none=False)
+            return {}, reshape(error_details(exc), ("body",), top_missing_input_none=False)
 
 
 class _EmbeddedBody:
@@ -386,7 +386,7 @@ class _EmbeddedBody:
         if not isinstance(payload, dict):
             # NOTE: FastAPI looks each embedded field up in the body; a non-object body misses all of them
             return [missing_error(("body", lookup)) for lookup in self._lookups]
-        return reshape(exc.errors(include_url=False), ("body",))
+        return reshape(error_details(exc), ("body",))
 
     def unwrap(self, value: Any) -> dict[str, Any]:
         return value.__dict__  # type: ignore[no-any-return]
@@ -395,7 +395,7 @@ class _EmbeddedBody:
         try:
             return self.adapter.validate_python({}).__dict__, []
         except ValidationError as exc:
-            return {}, reshape(exc.errors(include_url=False), ("body",))
+            return {}, reshape(error_details(exc), ("body",))
 
 
 def uses_strict_mode(schema: Any) -> bool:
@@ -481,7 +481,7 @@ def form_model(specs: Sequence[FieldSpec]) -> Callable[[dict[str, Any]], Result]
         try:
             return model.model_validate(data).__dict__, []
         except ValidationError as exc:
-            errors = exc.errors(include_url=False)
+            errors = error_details(exc)
         return valid_part(data, errors), reshape(errors, ("body",))
 
     return validate
