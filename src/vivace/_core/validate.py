@@ -1,8 +1,9 @@
 """Stage 4, validate: one Pydantic call per request location.
 
 At startup each location's parameters become one generated model (fields named by value key, aliased by the
-external name); per request the location's raw values go through `model_validate` (or `validate_json` straight
-from the body bytes) once, and errors are reshaped to FastAPI's format.
+external name), shared by every route declaring the same parameters (see `_core/shapes.py`); per request the
+location's raw values go through `model_validate` (or `validate_json` straight from the body bytes) once, and
+errors are reshaped to FastAPI's format.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic_core import ErrorDetails
 
 from vivace._core.errors import error_details, json_decode_error, missing_error, reshape, unpaired_surrogate
 from vivace._core.plan import Extractor
+from vivace._core.shapes import SharedBuilds, shape_key
 from vivace.exceptions import FastAPIError, HTTPException
 
 __all__ = [
@@ -42,8 +44,11 @@ __all__ = [
 Source = Any  # anything with .get(key) and .getlist(key): QueryParams, Headers, a path-params adapter
 Result = tuple[dict[str, Any], list[dict[str, Any]]]
 
-# Attributes that only shape the JSON Schema or the alias; the generated model sets its own alias.
-_ALIAS_ATTRIBUTES = ("alias", "alias_priority", "validation_alias", "serialization_alias")
+# Attributes that only name the parameter or describe it in OpenAPI (which reads the declarations, not these
+# validators): the generated model sets its own alias, and leaving the rest out lets routes share models.
+_NOT_VALIDATION = frozenset(("alias", "alias_priority", "validation_alias", "serialization_alias", "title"))
+_NOT_VALIDATION |= {"field_title_generator", "description", "examples", "json_schema_extra", "deprecated"}
+_SHARED = SharedBuilds()  # generated models and adapters, by the shape of what they validate
 
 
 class FieldSpec:
@@ -76,12 +81,17 @@ def annotated(annotation: Any, metadata: Sequence[Any]) -> Any:
     return Annotated[(annotation, *metadata)] if metadata else annotation
 
 
-def _model_field(spec: FieldSpec) -> tuple[Any, FieldInfo]:
+def _field_parts(spec: FieldSpec) -> tuple[Any, dict[str, Any]]:
+    """The annotation (with its constraints) and the Field attributes that decide how a parameter validates."""
     described = spec.field_info.asdict()
-    attributes = {k: v for k, v in described["attributes"].items() if k not in _ALIAS_ATTRIBUTES}
+    attributes = {k: v for k, v in described["attributes"].items() if k not in _NOT_VALIDATION}
+    return annotated(spec.annotation, described["metadata"]), attributes
+
+
+def _model_field(spec: FieldSpec, target: Any, attributes: dict[str, Any]) -> tuple[Any, FieldInfo]:
     # NOTE: a JSON body object is validated as a whole, so Pydantic itself picks the first choice present there
-    attributes["validation_alias"] = AliasChoices(*spec.choices) if spec.choices else spec.lookup
-    return annotated(spec.annotation, described["metadata"]), Field(**attributes)
+    alias = AliasChoices(*spec.choices) if spec.choices else spec.lookup
+    return target, Field(**attributes, validation_alias=alias)
 
 
 def _quiet_build(build: Callable[[], Any]) -> Any:
@@ -93,15 +103,31 @@ def _quiet_build(build: Callable[[], Any]) -> Any:
 
 
 def _location_model(name: str, specs: Sequence[FieldSpec]) -> type[BaseModel]:
-    fields = {spec.key: _model_field(spec) for spec in specs}
+    """The model validating these parameters; routes whose parameters have the same shape share it."""
+    parts = [(spec, *_field_parts(spec)) for spec in specs]
+    key = (name, *((s.key, s.lookup, s.choices, shape_key(t), *map(_attribute_key, a.items())) for s, t, a in parts))
+    return _SHARED.get(key, lambda: _build_location_model(name, parts))
+
+
+def _attribute_key(item: tuple[str, Any]) -> tuple[str, Any]:
+    return item[0], shape_key(item[1])
+
+
+def _build_location_model(name: str, parts: Sequence[tuple[FieldSpec, Any, dict[str, Any]]]) -> type[BaseModel]:
+    fields = {spec.key: _model_field(spec, target, attributes) for spec, target, attributes in parts}
     try:
         return _quiet_build(lambda: create_model(name, **fields))  # type: ignore[call-overload,no-any-return]
     except PydanticSchemaGenerationError:
-        if len(specs) == 1:
-            _unusable(specs[0])
-        for spec in specs:  # NOTE: the error path only: find which parameter's type Pydantic cannot handle
-            _location_model(name, [spec])
+        if len(parts) == 1:
+            _unusable(parts[0][0])
+        for part in parts:  # NOTE: the error path only: find which parameter's type Pydantic cannot handle
+            _build_location_model(name, [part])
         raise
+
+
+def _adapter(target: Any) -> TypeAdapter[Any]:
+    """A TypeAdapter of `target`, shared with every other route validating the same shape."""
+    return _SHARED.get(("adapter", shape_key(target)), lambda: _quiet_build(lambda: TypeAdapter(target)))
 
 
 def _unusable(spec: FieldSpec) -> NoReturn:
@@ -245,7 +271,7 @@ def model_group_validator(
     unread alias choice counts as such a key. `optional` is the declaration of `Filters | None` (whose default
     applies when none of the model's fields is present), `declared` its annotation.
     """
-    adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(model))
+    adapter = _adapter(model)
     is_headers = location == "header"
     single = [read.names[0] for read in lookups if len(read.names) == 1]
     known = {external.lower() if is_headers else external for _, external in single}
@@ -289,7 +315,7 @@ def _group_default(key: str, info: FieldInfo, declared: Any, prefix: tuple[str])
         return lambda: ({}, [missing_error(prefix)])
     if not info.validate_default:
         return lambda: ({key: info.get_default(call_default_factory=True)}, [])
-    adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(annotated(declared, info.metadata)))
+    adapter = _adapter(annotated(declared, info.metadata))
 
     def validated() -> Result:
         try:
@@ -347,7 +373,7 @@ class _SingleBody:
             metadata.append(Field(discriminator=spec.field_info.discriminator))
         target = annotated(spec.annotation, metadata)
         try:
-            self.adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(target))
+            self.adapter = _adapter(target)
         except PydanticSchemaGenerationError:
             _unusable(spec)
         self.keys = (spec.key,)
@@ -378,7 +404,7 @@ class _EmbeddedBody:
 
     def __init__(self, specs: Sequence[FieldSpec]) -> None:
         model = _location_model("BodyParams", specs)
-        self.adapter: TypeAdapter[Any] = _quiet_build(lambda: TypeAdapter(model))
+        self.adapter = _adapter(model)
         self.keys = tuple(s.key for s in specs)
         self._lookups = tuple(s.lookup for s in specs)
 
