@@ -41,7 +41,8 @@ def _same(build: Any) -> Any:
 
 
 def _field(field: Any) -> tuple[Any, ...]:
-    return field.name, type(field.field_info).__name__, field.field_info.default, get_validation_alias(field)
+    info = field.field_info
+    return field.name, type(info).__name__, info.default, info.annotation, get_validation_alias(field)
 
 
 def _node(node: Any) -> dict[str, Any]:

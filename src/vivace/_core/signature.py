@@ -400,6 +400,9 @@ def _make_field(name: str, decl: _Declaration, default: Any, is_path: bool) -> P
     if is_path and not isinstance(info, params.Path):
         raise DeclarationError(f"Cannot use `{type(info).__name__}` for path param {name!r}")
     _check_type(name, info, decl.type_, is_path)
+    # NOTE: the declaration is this parameter's own copy; it names its type as FastAPI's does, for extensions that
+    # read `route.dependant.*_params[i].field_info.annotation` (vivace validates from `ParamField.annotation`)
+    info.annotation = decl.type_
     if isinstance(info, params.Header) and not info.alias and info.convert_underscores:
         alias = name.replace("_", "-")
     else:
