@@ -9,7 +9,9 @@ Five suites (`--suites`): "http" (bench/app.py's scenarios), "app" (the realisti
 bench/realistic_app.py, vivace against FastAPI per route), "startup" (bench/startup.py: import, a 200-route
 app and its first requests, in fresh processes) and "beyond" (bench/beyond.py: rate limiting, response caching
 and channel fan-out, memory and Redis, vivace only, against vivace's own routes without them) and "tasks"
-(bench/tasks_bench.py: durable tasks enqueued from an endpoint, and one worker's tasks per second). `--peers` (or
+(bench/tasks_bench.py: durable tasks enqueued from an endpoint, and one worker's tasks per second) and "granian"
+(bench/granian_suite.py: bench/app.py on granian, vivace over RSGI and ASGI, against FastAPI and the raw app on
+granian and on uvicorn; `--scenarios` narrows it too). `--peers` (or
 PEERS=1) adds BlackSheep, Litestar and a hand-written Starlette app to the "http" suite, from their own
 virtualenv (bench/peers.py).
 Every option can also be set through the environment variable named in its help.
@@ -32,6 +34,7 @@ from types import FrameType
 from typing import Any
 
 import beyond
+import granian_suite
 import peers
 import startup
 from load import DRIVERS, LoadError, LoadSettings
@@ -54,13 +57,14 @@ from servers import LOG_DIR, Server, ServerError, taskset_prefix
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 FRAMEWORK_ORDER = ("vivace", "fastapi", "raw", *peers.PEERS)
-SUITES = ("http", "app", "startup", "beyond", "tasks")
+SUITES = ("http", "app", "startup", "beyond", "tasks", "granian")
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
     frameworks: tuple[str, ...]
     scenarios: tuple[Scenario, ...]  # the "http" suite's, then the "app" suite's
+    granian_scenarios: tuple[Scenario, ...]  # the "granian" suite's
     suites: tuple[str, ...]
     startup_runs: int
     peers: bool
@@ -102,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         default=_env("BENCH_SCENARIOS", ""),
         help="comma-separated; all when empty. BENCH_SCENARIOS",
     )
-    add("--suites", default=_env("BENCH_SUITES", ",".join(SUITES)), help="http,app,startup,beyond,tasks. BENCH_SUITES")
+    add("--suites", default=_env("BENCH_SUITES", ",".join(SUITES)), help=f"{','.join(SUITES)}. BENCH_SUITES")
     add(
         "--peers",
         action="store_true",
@@ -161,16 +165,19 @@ def parse_config(argv: list[str] | None = None) -> Config:
     suites = tuple(name for name in SUITES if name in args.suites.split(","))
     if not suites or set(args.suites.split(",")) - set(SUITES):
         raise SystemExit(f"--suites: choose from {', '.join(SUITES)} (got {args.suites!r})")
+    names = [name for name in args.scenarios.split(",") if name]
     try:
-        scenarios = select_scenarios([name for name in args.scenarios.split(",") if name], suites)
+        scenarios = select_scenarios(names, suites)
     except ValueError as exc:
         raise SystemExit(f"--scenarios: {exc}") from exc
+    granian = granian_suite.scenarios(names) if "granian" in suites else ()
     chart = None if args.no_chart else args.chart
     if chart is None and not args.no_chart and not args.quick:
         chart = ROOT / "docs" / "img" / "bench.png"
     return Config(
         frameworks=frameworks,
         scenarios=scenarios,
+        granian_scenarios=granian,
         suites=suites,
         startup_runs=_timing(args.startup_runs, "BENCH_STARTUP_RUNS", 3, 7, args.quick),
         peers=any(fw in peers.PEERS for fw in frameworks),
@@ -193,7 +200,7 @@ def measure_round(server: Server, scenario: Scenario, config: Config, results: R
 
     A wrong answer or a load failure becomes the scenario's reported error; a dead server raises ServerError.
     """
-    framework, name = server.framework, scenario.name
+    framework, name = server.label, scenario.name
     driver = DRIVERS.get(scenario.kind)
     if driver is None:
         results.fail(framework, name, f"no load driver for kind {scenario.kind!r}")
@@ -243,8 +250,8 @@ def run_scenario(scenario: Scenario, servers: dict[str, Server], config: Config,
     for round_number in range(1, config.rounds + 1):
         # NOTE: every other round runs the frameworks in reverse, so none is always measured first (or last).
         order = list(servers.items()) if round_number % 2 else list(servers.items())[::-1]
-        for framework, server in order:
-            if framework not in scenario.frameworks or results.failed(framework, scenario.name):
+        for framework, server in order:  # NOTE: keyed by Server.label: "vivace", or "vivace@granian-rsgi"
+            if server.framework not in scenario.frameworks or results.failed(framework, scenario.name):
                 continue
             try:
                 measure_round(server, scenario, config, results, round_number)
@@ -346,6 +353,7 @@ def metadata_for(config: Config) -> dict[str, Any]:
         "httptools",
         "websockets",
         "python-multipart",
+        "granian",
     )
     peer_pins = [line for line in peers.REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")]
     return {
@@ -441,6 +449,37 @@ def run_tasks(config: Config) -> bool:
     return True
 
 
+def run_granian(config: Config) -> Results | None:
+    """The granian suite (bench/granian_suite.py): one server per (framework, server) pair, taking turns."""
+    if not config.granian_scenarios or "vivace" not in config.frameworks:
+        return None
+    chosen = config.granian_scenarios
+    log(f"granian: {', '.join(s.name for s in chosen)} on granian (RSGI, ASGI) and uvicorn")
+    results = Results(granian_suite.LABEL_ORDER, tuple(s.name for s in chosen))
+    with contextlib.ExitStack() as stack:
+        servers: dict[str, Server] = {}
+        for framework, server_name in granian_suite.ENTRIES:
+            server = Server(framework, cpu=config.server_cpu, server=server_name)
+            try:
+                servers[server.label] = stack.enter_context(server)
+            except ServerError as exc:
+                log(f"{server.label}: ERROR {exc}")
+                for scenario in chosen:
+                    results.fail(server.label, scenario.name, exc.reason)
+        for scenario in chosen:
+            run_scenario(scenario, servers, config, results)
+    return results
+
+
+def print_granian(config: Config, results: Results | None) -> None:
+    if results is None:
+        return
+    rows = granian_suite.table_rows(results, config.granian_scenarios)
+    print(f"\n\ngranian suite:\n\n{markdown_table(rows, granian_suite.NUMERIC_COLUMNS)}")
+    for line in [*granian_suite.target_lines(results), *error_lines(results)]:
+        print(f"- {line}")
+
+
 def print_tables(
     config: Config,
     results: Results,
@@ -478,10 +517,14 @@ def main(argv: list[str] | None = None) -> int:
     results = run(config)
     found_startup = run_startup(config)
     found_beyond = run_beyond(config)
+    found_granian = run_granian(config)
     print_tables(config, results, found_startup, found_beyond)
+    print_granian(config, found_granian)
     measured_tasks = run_tasks(config)
     beyond_json = None if found_beyond is None else beyond.as_dict(found_beyond)
-    write_json(config.json_path, results, meta, config.scenarios, {"startup": found_startup, "beyond": beyond_json})
+    granian_json = None if found_granian is None else granian_suite.as_dict(found_granian, config.granian_scenarios)
+    extra = {"startup": found_startup, "beyond": beyond_json, "granian": granian_json}
+    write_json(config.json_path, results, meta, config.scenarios, extra)
     log(f"JSON written to {config.json_path}; {time.monotonic() - started:.0f} s in all")
     http = tuple(s for s in config.scenarios if s.app == "bench")
     if config.chart_path is not None and http:
@@ -489,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
     # A framework failing a scenario is a reported result, not a failed run; measuring nothing at all is.
     measured_beyond = found_beyond is not None and any(o.best for o in found_beyond.values())
     measured_http = any(o.best for o in results.outcomes.values())
-    return 0 if found_startup or measured_beyond or measured_tasks or measured_http else 1
+    measured_granian = found_granian is not None and any(o.best for o in found_granian.outcomes.values())
+    return 0 if found_startup or measured_beyond or measured_tasks or measured_http or measured_granian else 1
 
 
 if __name__ == "__main__":

@@ -1,14 +1,19 @@
-"""Serve one benchmark app with uvicorn: `python bench/serve.py --framework vivace|fastapi|raw --port N`.
+"""Serve one benchmark app: `python bench/serve.py --framework vivace|fastapi|raw --port N [--server NAME]`.
 
 `vivace` and `fastapi` serve the same file, bench/app.py (or bench/realistic_app.py with `--app realistic`);
 for vivace the `fastapi` import alias is installed first. The peers (blacksheep, litestar, starlette) serve
 their own bench/peer_<name>.py and run in the peers' virtualenv (bench/peers.py). The launcher refuses to
 start when the app that got built is not the framework that was asked for, so an alias that silently fails
 can never label FastAPI's numbers as vivace's.
+
+`--server` picks the server: uvicorn (the default, uvloop + httptools), `granian-asgi` (granian's ASGI interface)
+or `granian-rsgi` (granian's RSGI interface: vivace's native entry, so vivace only). granian imports its target
+by name in its worker process, so the framework and app travel in the environment to `granian_target`.
 """
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +25,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 FRAMEWORKS = ("vivace", "fastapi", "raw", "blacksheep", "litestar", "starlette")
 PEERS = ("blacksheep", "litestar", "starlette")  # served from bench/peer_<name>.py, in the peers' virtualenv
 APPS = {"bench": "app.py", "realistic": "realistic_app.py"}
+SERVERS = ("uvicorn", "granian-asgi", "granian-rsgi")
 
 
 def load_module(path: Path, name: str) -> ModuleType:
@@ -50,13 +56,44 @@ def load_app(framework: str, app_name: str = "bench") -> Any:
     return app
 
 
+def granian_target() -> Any:
+    """What granian's worker serves (a factory): the app named by BENCH_SERVE_FRAMEWORK and BENCH_SERVE_APP."""
+    return load_app(os.environ["BENCH_SERVE_FRAMEWORK"], os.environ["BENCH_SERVE_APP"])
+
+
+def serve_granian(framework: str, app_name: str, interface: str, host: str, port: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    if interface == "rsgi" and framework != "vivace":
+        raise SystemExit(f"{framework} has no RSGI entry; serve it with granian-asgi")
+    os.environ.update(BENCH_SERVE_FRAMEWORK=framework, BENCH_SERVE_APP=app_name)
+    Granian(
+        "serve:granian_target",
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI if interface == "rsgi" else Interfaces.ASGI,
+        workers=1,
+        loop=Loops.uvloop,
+        websockets=True,
+        log_access=False,
+        log_level="warning",  # type: ignore[arg-type]
+        working_dir=BENCH_DIR,
+    ).serve()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
     parser.add_argument("--app", choices=sorted(APPS), default="bench", help="which application file to serve")
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn", help="the server (default: uvicorn)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
+    if args.server != "uvicorn":
+        serve_granian(args.framework, args.app, args.server.removeprefix("granian-"), args.host, args.port)
+        return
     config = uvicorn.Config(
         load_app(args.framework, args.app),
         host=args.host,

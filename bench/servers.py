@@ -44,7 +44,7 @@ class Server:
     """`with Server("fastapi", cpu=0) as server:` serves until the block exits, however it exits.
 
     The server's output goes to bench/results/logs/<framework>.log (<framework>-<app>.log for another app
-    than bench/app.py), overwritten by each start.
+    than bench/app.py, with `-<server>` for another server than uvicorn), overwritten by each start.
     """
 
     def __init__(
@@ -55,19 +55,23 @@ class Server:
         *,
         app: str = "bench",
         python: str | Path | None = None,
+        server: str = "uvicorn",
     ) -> None:
         self.framework = framework
         self.app = app
+        self.server = server  # see bench/serve.py: uvicorn, granian-asgi or granian-rsgi
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self._cpu = cpu
         self._start_timeout = start_timeout
         self._python = str(python or sys.executable)  # the peers run in their own virtualenv
-        self.log_path = LOG_DIR / (f"{framework}.log" if app == "bench" else f"{framework}-{app}.log")
+        name = framework if app == "bench" else f"{framework}-{app}"
+        self.log_path = LOG_DIR / (f"{name}.log" if server == "uvicorn" else f"{name}-{server}.log")
         self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Self:
         serve = [self._python, str(BENCH_DIR / "serve.py"), "--framework", self.framework, "--app", self.app]
+        serve += ["--server", self.server]
         command = [*taskset_prefix(self._cpu), *serve, "--host", HOST, "--port", str(self.port)]
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
@@ -79,6 +83,11 @@ class Server:
             self.stop()
             raise
         return self
+
+    @property
+    def label(self) -> str:
+        """The name results are kept under: the framework, with the server when it is not uvicorn."""
+        return self.framework if self.server == "uvicorn" else f"{self.framework}@{self.server}"
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
