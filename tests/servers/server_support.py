@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from process_support import ROOT, START_TIMEOUT, ServerProcess, free_port
 
-__all__ = ["KINDS", "served"]
+__all__ = ["KINDS", "served", "start"]
 
 #: every way the tests serve an app: uvicorn, granian over ASGI, granian over RSGI (vivace's native entry)
 KINDS = ("uvicorn", "granian-asgi", "granian-rsgi")
@@ -52,6 +52,22 @@ def _wait_answering(server: ServerProcess, path: str) -> None:
             time.sleep(0.1)
 
 
+def start(
+    kind: str, source: str, directory: Path, *, name: str = "app", env: Mapping[str, str] | None = None
+) -> ServerProcess:
+    """Write `source` as `directory/name.py` and serve it with `kind` in a child process (not waited for)."""
+    (directory / f"{name}.py").write_text(source)
+    port = free_port()
+    log = directory / f"{name}-{kind}-{port}.log"
+    python_path = os.pathsep.join([str(directory), str(ROOT / "src"), str(ROOT)])
+    child_env = {**os.environ, "PYTHONPATH": python_path, **(env or {})}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            _command(kind, name, port), cwd=directory, env=child_env, stdout=out, stderr=subprocess.STDOUT
+        )
+    return ServerProcess(process, port, log)
+
+
 @contextmanager
 def served(
     kind: str,
@@ -63,16 +79,7 @@ def served(
     ready_path: str = "/",
 ) -> Iterator[ServerProcess]:
     """`source` served by `kind` (one of KINDS) for the duration of the block."""
-    (directory / f"{name}.py").write_text(source)
-    port = free_port()
-    log = directory / f"{name}-{kind}-{port}.log"
-    python_path = os.pathsep.join([str(directory), str(ROOT / "src"), str(ROOT)])
-    child_env = {**os.environ, "PYTHONPATH": python_path, **(env or {})}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            _command(kind, name, port), cwd=directory, env=child_env, stdout=out, stderr=subprocess.STDOUT
-        )
-    server = ServerProcess(process, port, log)
+    server = start(kind, source, directory, name=name, env=env)
     try:
         _wait_answering(server, ready_path)
         yield server

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from process_support import ServerProcess
-from server_support import KINDS, served
+from server_support import KINDS, served, start
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -32,6 +32,7 @@ APP = textwrap.dedent(
     from pydantic import BaseModel
 
     from vivace import HTTPException, Request, Vivace, WebSocket
+    from vivace.responses import FileResponse
     from vivace.sse import EventSourceResponse
 
     EVENTS = os.environ.get("EVENTS_FILE")
@@ -114,6 +115,11 @@ APP = textwrap.dedent(
     async def events() -> AsyncIterable[dict[str, int]]:
         for number in range(3):
             yield {"n": number}
+
+
+    @app.get("/file")
+    async def file() -> FileResponse:
+        return FileResponse(__file__, media_type="text/x-python")
 
 
     @app.websocket("/echo")
@@ -262,6 +268,15 @@ def test_server_sent_events(server: ServerProcess) -> None:
     assert body == 'data: {"n":0}\n\ndata: {"n":1}\n\ndata: {"n":2}\n\n'
 
 
+def test_file_response(server: ServerProcess) -> None:
+    """A FileResponse sends the file (granian's response_file over RSGI) with its length and type."""
+    response = get(server, "/file")
+    assert response.status_code == 200
+    assert response.text.startswith("\nimport os\n")
+    assert response.headers["content-type"] == "text/x-python; charset=utf-8"
+    assert int(response.headers["content-length"]) == len(response.content)
+
+
 def ws_url(server: ServerProcess, path: str) -> str:
     return server.url.replace("http://", "ws://") + path
 
@@ -312,3 +327,33 @@ def test_lifespan_startup_and_shutdown(kind: str, tmp_path: Path) -> None:
         assert get(process, "/state").json()["greeting"] == "hello from the lifespan"
         assert events.read_text() == "startup\n"
     assert events.read_text() == "startup\nshutdown\n"
+
+
+FAILING = textwrap.dedent(
+    """
+    from contextlib import asynccontextmanager
+
+    from vivace import Vivace
+
+
+    @asynccontextmanager
+    async def lifespan(app):
+        raise RuntimeError("the database is not there")
+        yield
+
+
+    app = Vivace(lifespan=lifespan)
+    """
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_failed_startup_stops_the_server(kind: str, tmp_path: Path) -> None:
+    """A lifespan that fails at startup stops the server with an error exit and the app's traceback."""
+    process = start(kind, FAILING, tmp_path)
+    try:
+        code = process.process.wait(timeout=45)
+    finally:
+        process.kill()
+    assert code != 0
+    assert "RuntimeError: the database is not there" in process.output()
