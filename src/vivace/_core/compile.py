@@ -7,7 +7,7 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import UnionType
+from types import FunctionType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, Json, Tag, TypeAdapter
@@ -77,6 +77,8 @@ def _layers(call: Any) -> list[Any]:
 
 
 def _is_kind(call: Any, check: Callable[[Any], bool]) -> bool:
+    if type(call) is FunctionType and "__wrapped__" not in call.__dict__:
+        return check(call)  # PERF: a plain function is its only layer (its __call__ is a method-wrapper)
     layers = _layers(call)
     if check(layers[0]):
         return True  # an async wrapper, even around a class
