@@ -18,6 +18,16 @@ from vivace._compat.shared import lenient_issubclass
 from vivace._compat.v2 import FieldBehaviour, ModelField
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
 from vivace.dependencies._fields import as_model_field, get_validation_alias, model_of
+from vivace.dependencies._forms import (
+    _extract_form_body,
+    _extract_form_items,
+    _get_form_model,
+    _get_form_models,
+    _get_multidict_value,
+    _get_param_aliases,
+    _is_form_model_supplied,
+    _normalize_form_model,
+)
 from vivace.dependencies._params import request_body_to_args, request_params_to_args
 from vivace.dependencies._solve import SolvedDependency, solve_dependencies
 from vivace.dependencies.models import _is_async_gen_callable, _is_coroutine_callable, _is_gen_callable
@@ -26,10 +36,23 @@ from vivace.utils import get_path_param_names
 __all__ = [
     "ParamDetails",
     "SolvedDependency",
+    "_extract_form_body",
+    "_extract_form_items",
+    "_get_body_field",
+    "_get_flat_body_params",
+    "_get_flat_fields_from_params",
+    "_get_form_model",
+    "_get_form_models",
+    "_get_multidict_value",
+    "_get_param_aliases",
+    "_is_form_model_supplied",
+    "_normalize_form_model",
+    "_should_embed_body_fields",
     "add_non_field_param_to_dependency",
     "add_param_to_fields",
     "analyze_param",
     "get_body_field",
+    "get_cached_model_fields",
     "get_dependant",
     "get_flat_dependant",
     "get_flat_params",
