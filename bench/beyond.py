@@ -227,6 +227,7 @@ class Settings:
     rounds: int = 2
     load: LoadSettings = field(default_factory=lambda: LoadSettings(connections=64, threads=1, cpu=1))
     server_cpu: int | None = 0
+    cases: tuple[str, ...] = ()  # names of the cases to run; all when empty
 
 
 def _measure(case: Case, urls: list[str], settings: Settings, first: bool, outcome: Outcome) -> None:
@@ -256,9 +257,12 @@ def measure(settings: Settings) -> dict[str, Outcome]:
         urls = [stack.enter_context(worker("a", settings.server_cpu, redis_url))]
         if redis_url is not None:
             urls.append(stack.enter_context(worker("b", settings.server_cpu, redis_url)))
-        cases = [case for case in CASES if redis_url is not None or not case.redis]
+        chosen = [case for case in CASES if not settings.cases or case.name in settings.cases]
+        cases = [case for case in chosen if redis_url is not None or not case.redis]
         for case in CASES:
-            if case not in cases:
+            if case not in chosen:
+                outcomes[case.name].error = "not run (--cases)"
+            elif case not in cases:
                 outcomes[case.name].error = "no redis-server"
         for number in range(1, settings.rounds + 1):
             log(f"beyond: round {number} of {settings.rounds}")
@@ -328,10 +332,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before the first round (3)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds; the best counts (2)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--cases", default="", help="comma-separated case names (all); a ratio needs its baseline")
     args = parser.parse_args(argv)
+    names = tuple(name for name in args.cases.split(",") if name)
+    unknown = set(names) - {case.name for case in CASES}
+    if unknown:
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
     from report import markdown_table
 
-    outcomes = measure(Settings(duration=args.duration, warmup=args.warmup, rounds=args.rounds))
+    outcomes = measure(Settings(duration=args.duration, warmup=args.warmup, rounds=args.rounds, cases=names))
     print(markdown_table(table_rows(outcomes), NUMERIC_COLUMNS))
     for line in notes(outcomes):
         print(f"- {line}")

@@ -77,6 +77,11 @@ class Cache:
         self.outage_backoff = outage_backoff
         self._healthy = True
         self._retry_at = 0.0  # monotonic time from which a lost store is tried again
+        # PERF: the memory backend's synchronous lookup, so a hit is answered without a coroutine of the store's
+        # (not for a subclass with a `get` of its own)
+        backend = self.backend
+        memory = isinstance(backend, MemoryCacheBackend) and type(backend).get is MemoryCacheBackend.get
+        self._peek = backend.peek if memory else None  # type: ignore[attr-defined]
         lifespan = self.backend.lifespan
         params = []
         if lifespan is not None:  # NOTE: `Depends(cache)` opens the store at startup, like a cached route does
@@ -151,12 +156,16 @@ class Cache:
         if not self._healthy and time.monotonic() < self._retry_at:
             return await self._without_store(compute, None)
         key = policy.keys.key(scope, user)
-        try:
-            entry = await self.backend.get(key)
-        except BackendUnavailable as exc:
-            return await self._without_store(compute, exc)
-        if not self._healthy:
-            self._recovered()
+        peek = self._peek
+        if peek is not None:
+            entry = peek(key)
+        else:
+            try:
+                entry = await self.backend.get(key)
+            except BackendUnavailable as exc:
+                return await self._without_store(compute, exc)
+            if not self._healthy:
+                self._recovered()
         if entry is not None:
             return policy.answer(entry, scope, sub, self.backend.now())
         flight = self._flights.get(key)

@@ -40,6 +40,8 @@ class MemoryCacheBackend:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._clock = clock
+        # PERF: the clock itself rather than a method calling it: `now()` is read on every hit
+        self.now = clock
         self._entries: OrderedDict[str, tuple[Entry, tuple[str, ...]]] = OrderedDict()
         self._tagged: dict[str, set[str]] = {}
         self._bytes = 0
@@ -57,10 +59,11 @@ class MemoryCacheBackend:
         """Bytes held by the stored entries, as counted against `max_bytes`."""
         return self._bytes
 
-    def now(self) -> float:
-        return self._clock()
-
     async def get(self, key: str) -> Entry | None:
+        return self.peek(key)
+
+    def peek(self, key: str) -> Entry | None:
+        """`get` without a coroutine: what `Cache` calls on this backend (a hit is answered without awaiting)."""
         item = self._entries.get(key)
         if item is None:
             return None

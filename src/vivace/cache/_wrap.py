@@ -25,7 +25,6 @@ REQUEST = "_vivace_cache_request"
 RESPONSE = "_vivace_cache_response"
 USER = "_vivace_cache_user"
 STORE = "_vivace_cache_store"
-_NO_USER = object()
 
 Compute = Callable[[], Awaitable[Any]]
 
@@ -37,7 +36,8 @@ class Server(Protocol):
 
     def lifespan(self) -> Callable[..., Any] | None: ...
 
-    async def serve(self, compute: Compute, request: Request, sub: Response, user: Any) -> Any: ...
+    @property
+    def serve(self) -> Callable[[Compute, Request, Response, Any], Awaitable[Any]]: ...
 
 
 def wrap_endpoint(endpoint: Callable[..., Any], server: Server) -> Callable[..., Any]:
@@ -49,17 +49,23 @@ def wrap_endpoint(endpoint: Callable[..., Any], server: Server) -> Callable[...,
         getattr(endpoint, "__call__", None)  # noqa: B004 - callable instances: their __call__ decides
     )
 
+    serve = server.serve
+    by_user = server.user is not None
+    with_store = server.lifespan() is not None
+
     @functools.wraps(endpoint)
     async def cached_endpoint(*args: Any, **kwargs: Any) -> Any:
         request = kwargs.pop(REQUEST)
         sub = kwargs.pop(RESPONSE)
-        user = kwargs.pop(USER, _NO_USER)
-        kwargs.pop(STORE, None)
+        user = kwargs.pop(USER) if by_user else None
+        if with_store:
+            del kwargs[STORE]
+        # NOTE: the endpoint's call, made only on a miss
         if is_async:
             compute: Compute = functools.partial(endpoint, *args, **kwargs)
         else:
             compute = functools.partial(run_in_threadpool, endpoint, *args, **kwargs)
-        return await server.serve(compute, request, sub, None if user is _NO_USER else user)
+        return await serve(compute, request, sub, user)
 
     cached_endpoint.__signature__ = _with_cache_parameters(signature, server, endpoint)  # type: ignore[attr-defined]
     return cached_endpoint
