@@ -123,7 +123,8 @@ def _fastapi_modules() -> dict[str, str]:
     found: dict[str, str] = {}
     for name, module in list(sys.modules.items()):
         if name == "fastapi" or name.startswith("fastapi."):
-            found[name] = str(getattr(module, "__name__", "?"))
+            # NOTE: the alias's top-level `fastapi` is a thin module of its own over vivace (vivace.compat)
+            found[name] = str(getattr(module, "__alias_of__", None) or getattr(module, "__name__", "?"))
     return found
 
 

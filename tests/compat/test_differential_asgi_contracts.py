@@ -267,3 +267,53 @@ def test_lifespan_and_scope_app_through_starlette_call(both: dict[str, Any]) -> 
     """Starlette.__call__: lifespan runs the app's startup and shutdown; scope["app"] is the app, in a mount too."""
     results = {name: _mounted_lifespan(fw) for name, fw in both.items()}
     assert results["vivace"] == results["fastapi"] == (["start", "stop"], {"inner": True})
+
+
+def _tracing_layer_class() -> type:
+    """A stand-in with the module and name of OpenTelemetry's ASGI instrumentation layer (not installed here)."""
+
+    class OpenTelemetryMiddleware:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await self.app(scope, receive, send)
+
+    OpenTelemetryMiddleware.__module__ = "opentelemetry.instrumentation.asgi"
+    return OpenTelemetryMiddleware
+
+
+def test_instrumentation_inside_the_stack_turns_the_apps_own_spans_off() -> None:
+    """As in FastAPI 0.165: an instrumentor's ASGI layer inside the stack means the app records no spans itself."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import vivace
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    layer = _tracing_layer_class()
+    names = []
+    for instrumented in (False, True):
+        app = vivace.FastAPI(telemetry={"tracer_provider": provider, "metrics": False, "logs": False})
+
+        @app.get("/ping")
+        async def ping() -> dict[str, bool]:
+            return {"pong": True}
+
+        if instrumented:
+            original = app.build_middleware_stack
+
+            def build(self: Any, original: Any = original) -> ASGIApp:
+                inner = original()
+                return ServerErrorMiddleware(layer(inner.app), handler=inner.handler, debug=inner.debug)
+
+            app.build_middleware_stack = types.MethodType(build, app)
+        assert TestClient(app).get("/ping").json() == {"pong": True}
+        names.append(sorted(span.name for span in exporter.get_finished_spans()))
+        exporter.clear()
+    provider.shutdown()
+    assert "GET /ping" in names[0]
+    assert names[1] == []

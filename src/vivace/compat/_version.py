@@ -38,6 +38,7 @@ class AliasPackage(ModuleType):
         super().__init__("fastapi", target.__doc__)
         object.__setattr__(self, "_vivace", target)
         self.__version__ = FASTAPI_VERSION
+        self.__alias_of__ = target.__name__  # NOTE: what tools that check which `fastapi` ran read
         # NOTE: a package needs `__path__` for `import fastapi.X`; the alias finder answers for those names first
         self.__path__ = list(target.__path__)
 

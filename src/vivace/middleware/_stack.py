@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vivace._core.exports import HANDLERS_KEY
 
-__all__ = ["FastEntry", "HandlerTable", "build_stack"]
+__all__ = ["FastEntry", "HandlerTable", "build_stack", "traced_by_instrumentation"]
 
 #: (handlers by exception class, handlers by status code): the two dicts the router looks exceptions up in
 Table = tuple[dict[Any, Any], dict[int, Any]]
@@ -36,6 +36,9 @@ class HandlerTable(ExceptionMiddleware):
     Its two dicts are the ones Starlette's `ExceptionMiddleware.__init__` fills (so a library that patches that
     method, or changes the dicts, changes what the router answers with); per request it only publishes them.
     """
+
+    # NOTE: an ASGI 3 app though `__call__` is a plain function (asgiref-based wrappers would take it for ASGI 2)
+    _asgi_single_callable = True
 
     def __init__(self, app: ASGIApp, handlers: dict[Any, Any] | None = None, debug: bool = False) -> None:
         super().__init__(app, handlers=handlers, debug=debug)
@@ -56,7 +59,8 @@ class FastEntry:
     and its exception layer only publishes `table`.
     """
 
-    stack: ASGIApp
+    stack: ServerErrorMiddleware
+    inner: ASGIApp  # what `stack.app` was built as: a library that rewraps it is observing
     table: Table
     app: ASGIApp
 
@@ -94,4 +98,26 @@ def build_stack(
     stack = ServerErrorMiddleware(outer(app, bool(user_middleware)), *args, **kwargs)
     if user_middleware or not isinstance(layer, HandlerTable) or not _own_call(ServerErrorMiddleware):
         return stack, None
-    return stack, FastEntry(stack, layer.table, outer(route, False))
+    return stack, FastEntry(stack, stack.app, layer.table, outer(route, False))
+
+
+#: the ASGI layer of OpenTelemetry's instrumentation packages (`opentelemetry-instrumentation-asgi`, which the
+#: FastAPI and Starlette instrumentors put inside the stack they rewrap)
+_TRACING_LAYER = ("opentelemetry.instrumentation.asgi", "OpenTelemetryMiddleware")
+
+
+def traced_by_instrumentation(stack: object, depth: int = 64) -> bool:
+    """Whether OpenTelemetry's instrumentation put its ASGI layer inside `stack` (following `.app` links).
+
+    NOTE: FastAPI 0.165 turns its own telemetry off for an app whose middleware stack holds that layer (measured:
+    an instrumentor's spans only, no second server span); a layer wrapped around the whole app leaves it on.
+    """
+    layer: object = stack
+    for _ in range(depth):
+        cls = type(layer)
+        if (cls.__module__, cls.__name__) == _TRACING_LAYER:
+            return True
+        layer = getattr(getattr(layer, "__self__", layer), "app", None)
+        if layer is None:
+            return False
+    return False
