@@ -252,7 +252,8 @@ class GuardRoute(Protocol):
     """What a frontend needs of the API route guarding it: the plan compiled at declaration, and analysis again
     under dependency overrides."""
 
-    plan: RoutePlan
+    @property
+    def plan(self) -> RoutePlan: ...
 
     def analyse(self, overrides: dict[Any, Any] | None = None) -> Dependant: ...
 

@@ -25,21 +25,35 @@ from starlette.routing import BaseRoute, compile_path
 from starlette.routing import Mount as Mount
 from starlette.routing import request_response as request_response
 from starlette.routing import websocket_session as websocket_session
-from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
+from starlette.types import ASGIApp, Lifespan
 from typing_extensions import Unpack, deprecated
 
-from vivace._core.compile import compile_route, is_generator_callable
-from vivace._core.limits import LimitsLayer, check_form_limits, check_max_body_size
+from vivace._core.compile import is_generator_callable
+from vivace._core.limits import check_form_limits, check_max_body_size
 from vivace._core.plan import RoutePlan
-from vivace._core.route_handler import HandlerTarget, RouteHandler, plan_handler
-from vivace._core.runner import Runner, http_runner, tracked, websocket_runner
+from vivace._core.route_handler import RouteHandler, plan_handler
 from vivace._core.serialize import response_adapter
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
 from vivace._core.stream import stream_item_type
 from vivace._frontend import Fallback, Frontend, FrontendFiles, join_paths, normalize_path, wants_check
 from vivace._inclusion import Inclusion, check_prefix, first_set, included_options, inner_limit, mount_limits
 from vivace._route_context import RouteContext, iter_route_contexts
+from vivace._route_handlers import (
+    asking,
+    get_request_handler,
+    get_websocket_app,
+    run_endpoint_function,
+    serialize_response,
+)
 from vivace._route_options import RouteOptions
+from vivace._route_plans import PlannedRoute, copy_source, copying
+from vivace._route_private import (
+    _EffectiveRouteContext,
+    _get_scope_effective_route_context,
+    _IncludedRouter,
+    _iter_routes_with_context,
+)
+from vivace._route_serving import ServedAlone, route_runner
 from vivace._router_scope import RouterScope, check_handler_key, check_middleware, inheriting, record_layers
 from vivace.datastructures import Default, DefaultPlaceholder
 from vivace.params import Depends
@@ -53,66 +67,32 @@ __all__ = [
     "APIWebSocketRoute",
     "Mount",
     "RouteContext",
+    "_EffectiveRouteContext",
+    "_IncludedRouter",
+    "_get_scope_effective_route_context",
+    "_iter_routes_with_context",
+    "get_request_handler",
+    "get_websocket_app",
     "iter_route_contexts",
     "request_response",
+    "route_runner",
+    "run_endpoint_function",
+    "serialize_response",
     "websocket_session",
 ]
 
 DecoratedCallable = TypeVar("DecoratedCallable", bound=Callable[..., Any])
+
+# NOTE: instrumentation (sentry-sdk) replaces this module's `get_request_handler`; routes are then served through
+# the replacement, which the application checks when it compiles (see vivace/_route_handlers.py)
+_DEFINED_GET_REQUEST_HANDLER = get_request_handler
 
 
 def _value(value: Any) -> Any:
     return value.value if isinstance(value, DefaultPlaceholder) else value
 
 
-class _ServedAlone:
-    """`route.app`: the route as an ASGI app of its own, as in FastAPI (an `APIRouter` mounted rather than
-    included serves its routes this way; so does code that calls a route directly).
-
-    Inside an application the compiled router runs the route's plan and never calls this. The runner is built on
-    first use, and again after the application recompiled the route (with dependency overrides).
-    """
-
-    __slots__ = ("_plan", "_route", "_runner")
-
-    def __init__(self, route: APIRoute | APIWebSocketRoute) -> None:
-        self._route = route
-        self._plan: RoutePlan | None = None
-        self._runner: Runner | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self._route
-        plan = route.served_plan if isinstance(route, APIRoute) else route.plan
-        runner = self._runner
-        if runner is None or plan is not self._plan:
-            runner = self._runner = self._build(route, plan)
-            self._plan = plan
-        scope["route"] = route
-        await runner(scope, receive, send)
-
-    @staticmethod
-    def _build(route: APIRoute | APIWebSocketRoute, plan: RoutePlan) -> Runner:
-        runner = route_runner(route, plan)
-        if isinstance(route, APIWebSocketRoute) or route.max_body_size is None:
-            return runner
-        # NOTE: on its own, nothing else would answer the 413 of a body the endpoint reads itself
-        return LimitsLayer(runner, route.max_body_size)
-
-
-def route_runner(route: APIRoute | APIWebSocketRoute, plan: RoutePlan) -> Runner:
-    """What answers `route`'s requests with `plan`: its WebSocket session, its class's own route handler, or the
-    runner compiled from the plan."""
-    if isinstance(route, APIWebSocketRoute):
-        return websocket_runner(plan)
-    if route.has_custom_handler:
-        # NOTE: a route class may also serve its plan without the Request path (vivace.versioning's routes)
-        serve_plan = getattr(route, "serve_plan", None)
-        runner = serve_plan(plan) if serve_plan is not None else None
-        return runner or tracked(HandlerTarget(route, route.get_route_handler()).handle)
-    return http_runner(plan)
-
-
-class APIRoute(routing.Route):
+class APIRoute(PlannedRoute, routing.Route):
     """An HTTP path operation as declared; compiled into a RoutePlan at startup."""
 
     def __init__(
@@ -159,26 +139,73 @@ class APIRoute(routing.Route):
             assert is_body_allowed_for_status_code(self.status_code), (
                 f"Status code {self.status_code} must not have a response body"
             )
-            response_adapter(self.response_model)  # an unusable response model fails here, at declaration
+            if copy_source() is None:  # NOTE: a copy's response model was checked where the route was declared
+                response_adapter(self.response_model)  # an unusable response model fails here, at declaration
         self.unique_id = self.operation_id or _value(self.generate_unique_id_function)(self)
-        self.dependant = self.analyse()
-        # compiled here, at declaration, so a route that cannot work fails where it is written (as in FastAPI)
-        self.plan = compile_route(self, self.dependant)
-        self.served_plan: RoutePlan = self.plan  # the plan the app serves (recompiled with dependency overrides)
-        self.app = _ServedAlone(self)
+        self._served_plan: RoutePlan | None = None
+        self._own_app = ServedAlone(self)
+        self._user_app: ASGIApp | None = None
+        self._made_by_factory: tuple[Any, RoutePlan, RouteHandler] | None = None
+        self._init_plan(self.dependencies)  # compiled now unless a copy (see vivace/_route_plans.py)
+
+    @property
+    def served_plan(self) -> RoutePlan:
+        """The plan the application serves: its compilation with dependency overrides, else `plan`."""
+        return self._served_plan or self.plan
+
+    @served_plan.setter
+    def served_plan(self, plan: RoutePlan) -> None:
+        self._served_plan = plan
+
+    @property
+    def app(self) -> ASGIApp:
+        """The route as an ASGI app of its own (see `ServedAlone`), or what a library set in its place."""
+        return self._user_app or self._own_app
+
+    @app.setter
+    def app(self, app: ASGIApp) -> None:
+        self._user_app = app
+        self._route_changed()
 
     def get_route_handler(self) -> RouteHandler:
         """The `request -> Response` handler; subclasses override this to wrap it, as in FastAPI.
 
         Plain routes never call it: the compiled router serves their plan directly. A route class that overrides
-        it is served through the handler it returns (built once per compilation of the app).
+        it is served through the handler it returns (built once per compilation of the app), and so is every
+        route once a library replaced `vivace.routing.get_request_handler`, which this then calls.
         """
-        return plan_handler(self.served_plan)
+        factory = get_request_handler
+        if factory is _DEFINED_GET_REQUEST_HANDLER:
+            return plan_handler(self.served_plan)
+        made = self._made_by_factory
+        if made is not None and made[0] is factory and made[1] is self.served_plan:
+            return made[2]  # NOTE: the replacement may wrap `dependant.call` on each call; once per plan is enough
+        with asking(self):
+            handler = factory(
+                dependant=self.dependant, body_field=None, status_code=self.status_code,
+                response_class=self.response_class, response_field=None,
+                response_model_include=self.response_model_include,
+                response_model_exclude=self.response_model_exclude,
+                response_model_by_alias=self.response_model_by_alias,
+                response_model_exclude_unset=self.response_model_exclude_unset,
+                response_model_exclude_defaults=self.response_model_exclude_defaults,
+                response_model_exclude_none=self.response_model_exclude_none,
+                dependency_overrides_provider=self.dependency_overrides_provider,
+                embed_body_fields=False, strict_content_type=self.strict_content_type, stream_item_field=None,
+                is_json_stream=False, form_limits=self.form_limits,
+            )
+        self._made_by_factory = (factory, self.served_plan, handler)
+        return handler
 
     @property
     def has_custom_handler(self) -> bool:
-        """True when the route class overrides `get_route_handler` (served through it, not the fast path)."""
-        return type(self).get_route_handler is not APIRoute.get_route_handler
+        """True when the route is served through a handler rather than straight from its plan: its class
+        overrides `get_route_handler`, a library set `route.app`, or one replaced `get_request_handler`."""
+        return (
+            type(self).get_route_handler is not APIRoute.get_route_handler
+            or self._user_app is not None
+            or get_request_handler is not _DEFINED_GET_REQUEST_HANDLER
+        )
 
     def _response_model(self, response_model: Any, endpoint: Callable[..., Any]) -> Any:
         if not isinstance(response_model, DefaultPlaceholder):
@@ -215,7 +242,7 @@ class APIRoute(routing.Route):
         return f"APIRoute(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)})"
 
 
-class APIWebSocketRoute(routing.WebSocketRoute):
+class APIWebSocketRoute(PlannedRoute, routing.WebSocketRoute):
     """A WebSocket endpoint with FastAPI-style parameters and dependencies."""
 
     def __init__(
@@ -233,9 +260,8 @@ class APIWebSocketRoute(routing.WebSocketRoute):
         self.dependencies = list(dependencies or [])
         self.dependency_overrides_provider = dependency_overrides_provider
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
-        self.dependant = self.analyse()
-        self.plan = compile_route(self, self.dependant)
-        self.app = _ServedAlone(self)
+        self.app = ServedAlone(self)
+        self._init_plan(self.dependencies)  # compiled now unless a copy (see vivace/_route_plans.py)
 
     @property
     def path_param_names(self) -> frozenset[str]:
@@ -581,18 +607,28 @@ class APIRouter(_Declarations, RouterScope, routing.Router):
             self._copy_route(route, inclusion)
 
     def _copy_route(self, route: BaseRoute, inclusion: Inclusion) -> None:
+        if isinstance(route, APIRoute | APIWebSocketRoute):
+            with copying(route):  # NOTE: the copy compiles on first need, reusing route's plan where it can
+                self._copy_api_route(route, inclusion)
+        else:
+            self._copy_starlette_route(route, inclusion)
+
+    def _copy_api_route(self, route: APIRoute | APIWebSocketRoute, inclusion: Inclusion) -> None:
         prefix = inclusion.prefix
         if isinstance(route, APIRoute):
             self.add_api_route(
                 prefix + route.path, route.endpoint, methods=list(route.methods),
                 route_class_override=type(route), **included_options(route, inclusion, self),
             )
-        elif isinstance(route, APIWebSocketRoute):
+        else:
             self.add_api_websocket_route(
                 prefix + route.path, route.endpoint, name=route.name,
                 dependencies=[*inclusion.dependencies, *route.dependencies],
             )
-        elif isinstance(route, routing.Route):
+
+    def _copy_starlette_route(self, route: BaseRoute, inclusion: Inclusion) -> None:
+        prefix = inclusion.prefix
+        if isinstance(route, routing.Route):
             methods = list(route.methods or [])
             self.add_route(
                 prefix + route.path, route.endpoint, methods=methods, include_in_schema=route.include_in_schema,
