@@ -250,8 +250,14 @@ def _refuse(fw: Any) -> Callable[[], Any]:
 @pytest.mark.parametrize(
     "url",
     [
-        "/translated", "/http-error", "/swallowed", "/sync-swallowed", "/after-response", "/after-function",
-        "/after-function?code=400", "/dependency-error",
+        "/translated",
+        "/http-error",
+        "/swallowed",
+        "/sync-swallowed",
+        "/after-response",
+        "/after-function",
+        "/after-function?code=400",
+        "/dependency-error",
     ],
 )
 def test_exceptions_cross_the_yield_as_in_fastapi(both: Any, url: str) -> None:

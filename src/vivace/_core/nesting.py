@@ -17,34 +17,33 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
 from vivace._core.handle import NOT_SENT
 from vivace._core.plan import DepStep, RoutePlan
-from vivace._core.resolve import Context, ShieldedExit, SyncContextInThreads
-from vivace._core.threads import anyio_may_cancel, call_sync
+from vivace._core.resolve import Context, ShieldedExit, SyncContextInThreads, flat_call
+from vivace._core.threads import call_sync
 from vivace.exceptions import FastAPIError
 
-__all__ = ["Nested", "nestable", "nested_steps"]
+__all__ = ["SWALLOWED", "NestedSteps", "is_per_request_yield", "nestable", "nested_steps"]
 
 Finish = Callable[[Context], Awaitable[Any]]  # inside every `yield` dependency: what `deliver` will send
 Deliver = Callable[[Context, Any], Awaitable[None]]  # after the function-scoped ones exited: send it
-Nested = Callable[[Context], Awaitable[None]]
 
 _ASYNC, _SYNC, _GENERATOR = range(3)
 
 #: what a nested part returns when a `yield` dependency swallowed the exception that ended it
-_SWALLOWED = object()
-
+SWALLOWED: Any = object()
 
 
 def nestable(plan: RoutePlan) -> bool:
     """Whether every `yield` dependency of the plan exits in the right group when nested (see the module doc)."""
     function_scoped_seen = False
     for step in plan.steps:
-        if not step.is_generator:
+        if not is_per_request_yield(step):
             continue
         if step.exit_before_response:
             function_scoped_seen = True
@@ -53,14 +52,25 @@ def nestable(plan: RoutePlan) -> bool:
     return True
 
 
-def nested_steps(plan: RoutePlan, finish: Finish, deliver: Deliver) -> Nested:
-    """A coroutine function running the plan's steps (after validation), `finish` and `deliver` in that order."""
+@dataclass(frozen=True, slots=True)
+class NestedSteps:
+    """`await run(0, ctx, False)` runs a plan's steps (after validation), `finish` and `deliver` in that order; it
+    returns SWALLOWED when a request-scoped `yield` dependency swallowed the exception that ended the request.
+    `shields`: whether the plan has async `yield` dependencies, whose exit code a cleanup scope (`ctx.cleanup_scope`,
+    entered around `run` where anyio may cancel) keeps running under cancellation."""
+
+    run: Callable[[int, Context, bool], Awaitable[Any]]
+    shields: bool
+
+
+def nested_steps(plan: RoutePlan, finish: Finish, deliver: Deliver) -> NestedSteps:
     steps = plan.steps
-    table = tuple((step.call, step.arguments, _kind(step), step.on_loop, step) for step in steps)
+    table = tuple((*_flat(step), step) for step in steps)
     count = len(table)
     # the first function-scoped `yield` dependency: from there on, everything runs before the response is sent
-    boundary = next((i for i, step in enumerate(steps) if step.is_generator and step.exit_before_response), count)
-    shields = any(step.is_async_generator and step.is_generator for step in steps)
+    boundary = next(
+        (i for i, step in enumerate(steps) if is_per_request_yield(step) and step.exit_before_response), count
+    )
 
     async def run_part(index: int, ctx: Context, inner: bool) -> Any:
         """Steps from `index` on. Outside the function-scoped part, reaching the boundary means: run the rest,
@@ -69,7 +79,7 @@ def nested_steps(plan: RoutePlan, finish: Finish, deliver: Deliver) -> Nested:
         while True:
             if index == boundary and not inner:
                 prepared = await finish(ctx) if index == count else await run_part(index, ctx, True)
-                if prepared is _SWALLOWED:
+                if prepared is SWALLOWED:
                     raise FastAPIError(NOT_SENT)
                 await deliver(ctx, prepared)
                 return None
@@ -82,47 +92,40 @@ def nested_steps(plan: RoutePlan, finish: Finish, deliver: Deliver) -> Nested:
             elif kind == _SYNC:
                 results.append(await call_sync(call, on_loop, arguments(ctx)))
             else:
-                return await _within(step, ctx, run_part, index, inner)
+                # an `async with` whose body is the rest of the request, written out to spare a frame
+                manager = _manager(step, ctx)
+                results.append(await manager.__aenter__())
+                try:
+                    outcome = await run_part(index, ctx, inner)
+                except BaseException as error:
+                    if await manager.__aexit__(type(error), error, error.__traceback__):
+                        return SWALLOWED
+                    raise
+                await manager.__aexit__(None, None, None)
+                return outcome
 
-    async def run(ctx: Context) -> None:
-        ctx.results = []
-        if shields and anyio_may_cancel():
-            # the cancel scope every async `yield` dependency's exit code is shielded by (see ShieldedExit)
-            with anyio.CancelScope() as ctx.cleanup_scope:
-                outcome = await run_part(0, ctx, False)
-        else:
-            outcome = await run_part(0, ctx, False)
-        if outcome is _SWALLOWED:
-            raise FastAPIError(NOT_SENT)
-
-    return run
-
-
-def _kind(step: DepStep) -> int:
-    if step.is_generator:
-        return _GENERATOR
-    return _ASYNC if step.is_async else _SYNC
+    return NestedSteps(run_part, any(step.is_async_generator and is_per_request_yield(step) for step in steps))
 
 
-async def _within(
-    step: DepStep, ctx: Context, rest: Callable[[int, Context, bool], Awaitable[Any]], index: int, inner: bool
-) -> Any:
-    """Enter the `yield` dependency `step`, run `rest(index, ctx)` inside it, then its exit code: an `async with`
-    whose body is the rest of the request."""
+def _flat(step: DepStep) -> tuple[Callable[..., Any], Callable[[Context], dict[str, Any]], int, Any]:
+    """`(call, arguments, kind, on_loop)` of a step; app-scoped and limited steps go through `call_step`."""
+    if is_per_request_yield(step):
+        return step.call, step.arguments, _GENERATOR, None
+    call, arguments, is_async, on_loop = flat_call(step)
+    return call, arguments, _ASYNC if is_async else _SYNC, on_loop
+
+
+def is_per_request_yield(step: DepStep) -> bool:
+    """A `yield` dependency entered and exited by each request (an app-scoped one lives as long as the app)."""
+    return step.is_generator and not step.app_scoped
+
+
+def _manager(step: DepStep, ctx: Context) -> AbstractAsyncContextManager[Any]:
+    """The `yield` dependency `step` as an async context manager: sync ones run in worker threads; async ones have
+    their exit code shielded when the request runs under a cleanup scope."""
     assert step.context is not None
     manager: AbstractAsyncContextManager[Any] = step.context(**step.arguments(ctx))
     if not step.is_async_generator:
-        manager = SyncContextInThreads(manager)  # type: ignore[arg-type]
-    else:
-        cleanup: anyio.CancelScope | None = getattr(ctx, "cleanup_scope", None)
-        if cleanup is not None:
-            manager = ShieldedExit(manager, cleanup)
-    ctx.results.append(await manager.__aenter__())
-    try:
-        outcome = await rest(index, ctx, inner)
-    except BaseException as error:
-        if await manager.__aexit__(type(error), error, error.__traceback__):
-            return _SWALLOWED
-        raise
-    await manager.__aexit__(None, None, None)
-    return outcome
+        return SyncContextInThreads(manager)  # type: ignore[arg-type]
+    cleanup: anyio.CancelScope | None = getattr(ctx, "cleanup_scope", None)
+    return manager if cleanup is None else ShieldedExit(manager, cleanup)

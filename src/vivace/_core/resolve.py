@@ -27,7 +27,7 @@ from vivace._core.app_scope import AppScope
 from vivace._core.plan import DepStep
 from vivace._core.threads import call_sync, run_sync
 
-__all__ = ["Context", "ShieldedExit", "SyncContextInThreads", "call_step", "run_steps"]
+__all__ = ["Context", "ShieldedExit", "SyncContextInThreads", "call_step", "flat_call", "run_steps"]
 
 
 class Context:
@@ -209,6 +209,23 @@ async def call_step(step: DepStep, ctx: Context) -> Any:
         return await _invoke(step, ctx, kwargs)
     async with semaphore:
         return await _invoke(step, ctx, kwargs)
+
+
+def flat_call(step: DepStep) -> tuple[Callable[..., Any], Callable[[Context], dict[str, Any]], bool, Any]:
+    """`(call, arguments, is_async, on_loop)` for a flat runner's step table: the step's own callable, or, for an
+    app-scoped or concurrency-limited step, `call_step` on the request's Context (no `yield` dependency with a
+    limit: its release runs with the exit stacks of the generic pipeline)."""
+    if not step.app_scoped and step.limiter is None:
+        return step.call, step.arguments, step.is_async, step.on_loop
+
+    async def managed(ctx: Context) -> Any:
+        return await call_step(step, ctx)
+
+    return managed, _context_argument, True, None
+
+
+def _context_argument(ctx: Context) -> dict[str, Any]:
+    return {"ctx": ctx}
 
 
 async def _release(semaphore: anyio.Semaphore) -> None:

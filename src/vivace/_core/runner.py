@@ -15,17 +15,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from vivace._core import extract
-from vivace._core.handle import handle, prepare, reject, validate_request
+from vivace._core.handle import NOT_SENT, handle, prepare, reject, validate_request
+from vivace._core.nesting import SWALLOWED, is_per_request_yield, nestable, nested_steps
 from vivace._core.plan import BodyKind, RoutePlan
-from vivace._core.resolve import Context
+from vivace._core.resolve import Context, flat_call
 from vivace._core.send import InvalidHeader, check_headers, refuse_response, response_start
 from vivace._core.send import body_allowed as send_body_allowed
-from vivace._core.threads import run_sync
+from vivace._core.threads import anyio_may_cancel, call_sync
 from vivace._core.websocket import handle_websocket
+from vivace.exceptions import FastAPIError
 
 __all__ = ["RESPONSE_STARTED", "Runner", "describe", "http_runner", "tracked", "websocket_runner"]
 
@@ -69,7 +72,7 @@ def tracked(run: Runner) -> Runner:
 
 def http_runner(plan: RoutePlan) -> Runner:
     if _is_direct(plan):
-        return _direct_runner(plan)
+        return _yield_runner(plan) if _has_yield(plan) else _direct_runner(plan)
 
     async def run_plan(scope: Scope, receive: Receive, send: Send) -> None:
         await handle(plan, scope, receive, send)
@@ -93,16 +96,12 @@ def _generic_reasons(plan: RoutePlan) -> list[str]:
     reasons = []
     if plan.stream is not None:
         reasons.append("streamed response")
-    elif plan.serialize is None:
-        reasons.append("custom response class")
-    if any(step.is_generator for step in plan.steps):  # NOTE: with the stream above, covers plan.has_generators
-        reasons.append("yield dependency")
+    if _has_yield(plan) and not nestable(plan):  # NOTE: with the stream above, covers plan.has_generators
+        reasons.append("yield dependency with scope='function' before one with scope='request'")
     if plan.body_kind is BodyKind.form:
         reasons.append("form body")
-    if any(step.limiter is not None for step in plan.steps):
-        reasons.append("max_concurrency")
-    if any(step.app_scoped for step in plan.steps):
-        reasons.append("app-scoped dependency")
+    if any(step.limiter is not None and is_per_request_yield(step) for step in plan.steps):
+        reasons.append("max_concurrency on a yield dependency")
     return reasons
 
 
@@ -111,17 +110,22 @@ def describe(plan: RoutePlan) -> str:
     reasons = _generic_reasons(plan)
     if reasons:
         return f"generic pipeline ({', '.join(reasons)})"
+    if _has_yield(plan):
+        return "flat runner, yield dependencies nested"
     return "flat runner" if _needs_context(plan) else "flat runner, no request inputs"
 
 
+def _has_yield(plan: RoutePlan) -> bool:
+    return any(is_per_request_yield(step) for step in plan.steps)
+
+
 def _direct_runner(plan: RoutePlan) -> Runner:
-    if not _needs_context(plan):
+    if not _needs_context(plan) and plan.serialize is not None:
         return _constant_input_runner(plan)
-    steps = tuple((step.call, step.arguments, step.is_async) for step in plan.steps)
+    steps = tuple(flat_call(step) for step in plan.steps)
     validates = _reads_request_values(plan)
     max_body_size = plan.max_body_size
     serialize = plan.serialize
-    assert serialize is not None
     media_type = plan.media_type
     route_status = plan.status_code or 200
 
@@ -137,13 +141,13 @@ def _direct_runner(plan: RoutePlan) -> Runner:
                     await reject(plan, ctx, errors)
             results: list[Any] = []
             ctx.results = results
-            for call, arguments, is_async in steps:
+            for call, arguments, is_async, on_loop in steps:
                 if is_async:
                     results.append(await call(**arguments(ctx)))
                 else:
-                    results.append(await run_sync(call, **arguments(ctx)))
+                    results.append(await call_sync(call, on_loop, arguments(ctx)))
             result = results[-1]
-            if isinstance(result, Response):
+            if serialize is None or isinstance(result, Response):  # NOTE: a response class renders the result
                 await tracked(_respond_with(plan, ctx, result))(scope, receive, send)
                 return
             body = serialize(result)
@@ -165,24 +169,91 @@ def _direct_runner(plan: RoutePlan) -> Runner:
     return run
 
 
+def _yield_runner(plan: RoutePlan) -> Runner:
+    """The flat runner for routes with `yield` dependencies (nested, see nesting.py): validation, the steps, the
+    response made inside every `yield` dependency and sent once the function-scoped ones have exited."""
+    validates = _reads_request_values(plan)
+    max_body_size = plan.max_body_size
+    serialize = plan.serialize
+    media_type = plan.media_type
+    route_status = plan.status_code or 200
+
+    async def finish(ctx: Context) -> Any:
+        result = ctx.results[-1]
+        if serialize is None or isinstance(result, Response):  # NOTE: a response class renders the result
+            return await prepare(plan, ctx, result)
+        extra = ctx.sub_response
+        status = extra.status_code if extra is not None and extra.status_code else route_status
+        return response_start(status, media_type, serialize(result), extra)
+
+    nested = nested_steps(plan, finish, _deliver)
+    run_steps, shields = nested.run, nested.shields
+
+    async def run(scope: Scope, receive: Receive, send: Send) -> None:
+        if max_body_size is not None:
+            receive = extract.limit_receive(scope, receive, max_body_size)
+        ctx = Context(scope, receive, send)
+        try:
+            if validates:
+                errors = await validate_request(plan, ctx)
+                if errors:
+                    await reject(plan, ctx, errors)
+            ctx.results = []
+            if shields and anyio_may_cancel():
+                # the scope the exit code of async `yield` dependencies is shielded in (see resolve.ShieldedExit)
+                with anyio.CancelScope() as ctx.cleanup_scope:
+                    outcome = await run_steps(0, ctx, False)
+            else:
+                outcome = await run_steps(0, ctx, False)
+            if outcome is SWALLOWED:
+                raise FastAPIError(NOT_SENT)
+        except InvalidHeader as error:
+            if RESPONSE_STARTED in scope:
+                raise
+            await refuse_response(scope, send, error)
+
+    return run
+
+
+async def _deliver(ctx: Context, prepared: Any) -> None:
+    """Send what a `yield` runner's `finish` made (a Response, or the start message and body), then the
+    background tasks."""
+    if isinstance(prepared, Response):
+        await tracked(prepared)(ctx.scope, ctx.receive, ctx.send)
+        return
+    start, body = prepared
+    ctx.scope[RESPONSE_STARTED] = True
+    send = ctx.send
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
+    background = ctx.background_tasks
+    if background is not None:
+        await background()
+
+
 def _reads_request_values(plan: RoutePlan) -> bool:
     """Whether the plan extracts and validates path, query, header, cookie or body values."""
     return plan.path_extractor is not None or bool(plan.extractors) or plan.body_kind is not BodyKind.none
 
 
 def _needs_context(plan: RoutePlan) -> bool:
-    """Whether anything takes an argument (a request value, an earlier result, the Request...) or a body limit
-    applies (an explicit `max_body_size` refuses a too-large declared body even when nothing reads it)."""
-    return _reads_request_values(plan) or plan.max_body_size is not None or any(step.args for step in plan.steps)
+    """Whether anything takes an argument (a request value, an earlier result, the Request...), a step is managed
+    (app-scoped, limited: `call_step` reads the Context) or a body limit applies (an explicit `max_body_size`
+    refuses a too-large declared body even when nothing reads it)."""
+    return (
+        _reads_request_values(plan)
+        or plan.max_body_size is not None
+        or any(step.args or step.app_scoped or step.limiter is not None for step in plan.steps)
+    )
 
 
 def _constant_input_runner(plan: RoutePlan) -> Runner:
-    """Routes whose dependencies and endpoint take no arguments (`GET /health`, `GET /hello`).
+    """Routes whose dependencies and endpoint take no arguments (`GET /health`, `GET /hello`), answered as JSON.
 
     PERF: nothing to validate and nothing to pass, so no Context is built, and the response headers are known
     up to the body's length.
     """
-    calls = tuple((step.call, step.is_async) for step in plan.steps)
+    calls = tuple((step.call, step.is_async, step.on_loop) for step in plan.steps)
     only_call = calls[0][0] if len(calls) == 1 and calls[0][1] else None  # the common case: an async endpoint
     serialize = plan.serialize
     assert serialize is not None
@@ -196,8 +267,11 @@ def _constant_input_runner(plan: RoutePlan) -> Runner:
             result = await only_call()
         else:
             result = None
-            for call, is_async in calls:
-                result = await call() if is_async else await run_sync(call)
+            for call, is_async, on_loop in calls:
+                if is_async:
+                    result = await call()
+                else:
+                    result = await call_sync(call, on_loop, {})
         if isinstance(result, Response):
             await tracked(_respond_with(plan, Context(scope, receive, send), result))(scope, receive, send)
             return
