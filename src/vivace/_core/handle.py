@@ -23,7 +23,7 @@ from vivace._core.forms import close_form, validate_form
 from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context, run_steps, run_steps_skipping
 from vivace._core.send import body_allowed, response_start, send_bytes, send_prepared
-from vivace._core.stream import streaming_response
+from vivace._core.stream import drainable, streaming_response
 from vivace.exceptions import FastAPIError, RequestValidationError, ResponseValidationError
 
 __all__ = ["NOT_SENT", "endpoint_context", "handle", "locate_error"]
@@ -206,7 +206,7 @@ async def prepare(plan: RoutePlan, ctx: Context, result: Any) -> Response:
     if isinstance(result, Response):
         if result.background is None and background is not None:
             result.background = background
-        return result
+        return drainable(result)  # NOTE: a StreamingResponse ends cleanly when the process drains
     status = _status(plan, ctx)
     status_arg: dict[str, Any] = {} if status is None else {"status_code": status}
     if plan.stream is not None:

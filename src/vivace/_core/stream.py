@@ -3,6 +3,7 @@ handed to an explicit streaming `response_class` — FastAPI 0.165's three strea
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import math
@@ -18,9 +19,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from vivace import sse
+from vivace._core.drain import DRAIN
 from vivace.encoders import jsonable_encoder
 
-__all__ = ["item_serializer", "sse_item_serializer", "stream_item_type", "streaming_response"]
+__all__ = ["drainable", "item_serializer", "sse_item_serializer", "stream_item_type", "streaming_response"]
 
 _STREAM_ORIGINS = (AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator)
 
@@ -69,8 +71,9 @@ def sse_item_serializer(data: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
             payload = item.data.model_dump_json()
         else:
             payload = json.dumps(_finite(jsonable_encoder(item.data)))
-        return sse.format_sse_event(data_str=payload, event=item.event, id=item.id, retry=item.retry,
-                                    comment=item.comment)
+        return sse.format_sse_event(
+            data_str=payload, event=item.event, id=item.id, retry=item.retry, comment=item.comment
+        )
 
     return encode
 
@@ -195,7 +198,7 @@ async def streaming_response(
         response = response_class(content=_raw(source), **status)
     if extra is not None:
         response.raw_headers.extend(extra.raw_headers)
-    return response
+    return drainable(response)
 
 
 def _raw(source: Any) -> Any:
@@ -208,3 +211,59 @@ def _raw(source: Any) -> Any:
             await anyio.sleep(0)
 
     return chunks()
+
+
+def drainable(response: Response) -> Response:
+    """`response`, whose body, if it streams, ends cleanly when the process drains (see _core/drain.py): an event
+    stream at once, any other stream once the drain's grace has run out.
+
+    NOTE: the body iterator is swapped rather than the response wrapped, so the object stays the one the endpoint
+    returned (custom route handlers inspect it). Only streaming responses pay: two flag checks per chunk.
+    """
+    if isinstance(response, StreamingResponse):
+        at_once = (response.media_type or response.headers.get("content-type", "")).startswith("text/event-stream")
+        response.body_iterator = _until_drained(response.body_iterator, at_once=at_once)
+    return response
+
+
+async def _until_drained(source: AsyncIterable[Any], *, at_once: bool) -> AsyncIterator[Any]:
+    """`source`'s chunks until it ends or the drain stops it; then it is closed, its `finally` blocks run.
+
+    A drain that comes while the source is awaited cancels that await (the cancellation goes through the
+    generator's own code, so its clean-up runs) and is taken back here: the response then ends normally, with the
+    final empty chunk, instead of being cut off.
+    """
+    waiting: asyncio.Task[Any] | None = None
+    stopping = False
+
+    def stop() -> None:
+        nonlocal stopping
+        stopping = True
+        if waiting is not None:
+            waiting.cancel()
+
+    async def on_drain(grace: float) -> None:
+        asyncio.get_running_loop().call_later(0 if at_once else grace, stop)
+
+    chunks = source.__aiter__()
+    try:
+        with DRAIN.track(on_drain):
+            while not stopping:
+                waiting = asyncio.current_task()
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return
+                except asyncio.CancelledError:
+                    if not stopping or waiting is None:
+                        raise
+                    waiting.uncancel()  # NOTE: the drain's own cancellation: end the stream, not the task
+                    return
+                finally:
+                    waiting = None
+                yield chunk
+    finally:
+        closing = chunks if hasattr(chunks, "aclose") else source
+        if hasattr(closing, "aclose"):
+            with anyio.CancelScope(shield=True):
+                await closing.aclose()

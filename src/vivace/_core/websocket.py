@@ -11,20 +11,24 @@ would only drop the connection: the client saw 1006 and no close frame).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from contextlib import AsyncExitStack
 from typing import Any, NoReturn
 
+import anyio
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
+from vivace._core.drain import DRAIN, OnDrain
 from vivace._core.handle import endpoint_context, validate_request
 from vivace._core.plan import RoutePlan
 from vivace._core.resolve import Context, run_steps
 from vivace.exceptions import WebSocketRequestValidationError
 
 __all__ = [
+    "GOING_AWAY",
     "INTERNAL_ERROR",
     "INVALID_PAYLOAD",
     "UNSUPPORTED_DATA",
@@ -40,6 +44,8 @@ __all__ = [
 UNSUPPORTED_DATA = 1003
 INVALID_PAYLOAD = 1007
 INTERNAL_ERROR = 1011
+#: the close code of a server going down (RFC 6455 7.4.1)
+GOING_AWAY = 1001
 
 #: the scope key holding the connection's ServedWebSocket, for the router's answer to an unhandled error
 WEBSOCKET_KEY = "vivace.websocket"
@@ -52,11 +58,28 @@ async def handle_websocket(plan: RoutePlan, scope: Scope, receive: Receive, send
     errors = await validate_request(plan, ctx)
     if errors:
         raise WebSocketRequestValidationError(errors, endpoint_ctx=endpoint_context(plan.endpoint_ctx, scope))  # type: ignore[arg-type]
+    session = anyio.CancelScope()
     try:
-        async with AsyncExitStack() as ctx.request_stack, AsyncExitStack() as ctx.function_stack:
-            await run_steps(plan.steps, ctx)
+        with DRAIN.track(_going_away(ctx._request, session)), session:  # type: ignore[arg-type]
+            async with AsyncExitStack() as ctx.request_stack, AsyncExitStack() as ctx.function_stack:
+                await run_steps(plan.steps, ctx)
     except ConnectionGone:
         return  # NOTE: the connection is over, and the `yield` dependencies have exited; nothing is left to answer
+
+
+def _going_away(websocket: ServedWebSocket, session: anyio.CancelScope) -> OnDrain:
+    """What a session does when the process drains: close with 1001 at once (the endpoint's reads then see the
+    client's answer as a disconnect, its sends end the session quietly), and cancel a session still running once
+    the grace has run out, so its `finally` blocks and `yield` dependencies run before the server stops."""
+
+    async def on_drain(grace: float) -> None:
+        websocket.draining = True
+        if websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):  # NOTE: the client may be gone already
+                await websocket.close(GOING_AWAY, "server shutting down")
+        asyncio.get_running_loop().call_later(grace, session.cancel)
+
+    return on_drain
 
 
 async def close_after_error(scope: Scope) -> None:
@@ -86,7 +109,12 @@ class ServedWebSocket(WebSocket):
     endpoint's usual `except WebSocketDisconnect:` clean-up runs, as for a client that left.
     """
 
+    #: set when the process drains and vivace closed the connection with 1001
+    draining = False
+
     async def send(self, message: Message) -> None:
+        if self.draining and self.application_state == WebSocketState.DISCONNECTED:
+            raise ConnectionGone(GOING_AWAY, "server shutting down")  # NOTE: vivace closed it; end the session
         try:
             await super().send(message)
         except ConnectionGone:
