@@ -28,9 +28,10 @@ from typing_extensions import Unpack, deprecated
 from vivace import exception_handlers as fastapi_defaults
 from vivace import problems
 from vivace._core import drain
+from vivace._core import drain
 from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
-from vivace._core.exports import HANDLERS_KEY, CompiledRouter
+from vivace._core.exports import HANDLERS_KEY, TELEMETRY_KEY, CompiledRouter
 from vivace._core.limits import LimitsLayer
 from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.runner import Runner
@@ -41,7 +42,7 @@ from vivace._router_scope import ScopedRoutes, app_handler_table, problem_operat
 from vivace.datastructures import Default
 from vivace.exception_handlers import websocket_request_validation_exception_handler
 from vivace.exceptions import FastAPIDeprecationWarning, RequestValidationError, WebSocketRequestValidationError
-from vivace.middleware._stack import FastEntry, build_stack
+from vivace.middleware._stack import FastEntry, build_stack, traced_by_instrumentation
 from vivace.middleware.http import HTTPMiddleware
 from vivace.openapi._setup import install_docs
 from vivace.params import Depends
@@ -244,6 +245,7 @@ class Vivace(_Declarations, Starlette):
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.middleware_stack: ASGIApp | None = None
         self._fast: FastEntry | None = None  # how a request may skip the stack build_middleware_stack() built
+        self._instrumented_stack: tuple[ASGIApp, bool] | None = None
         self._telemetry = telemetry_runtime(telemetry)  # None: no telemetry layer, plain plans
         self._scoped_routes = ScopedRoutes()  # routes under routers with their own handlers or middleware
         self.setup()
@@ -380,12 +382,21 @@ class Vivace(_Declarations, Starlette):
         if stack is None:
             stack = self.middleware_stack = self.build_middleware_stack()
         fast = self._fast
-        if fast is not None and stack is fast.stack:
+        if fast is not None and stack is fast.stack and fast.stack.app is fast.inner:
             # PERF: the stack as built, with nothing in it anyone could observe: only its handler table is needed
             scope[HANDLERS_KEY] = fast.table
             await fast.app(scope, receive, send)
             return
+        if self._telemetry is not None and self._instrumented(stack):
+            scope.setdefault(TELEMETRY_KEY, None)  # NOTE: present and None: the app's own telemetry records nothing
         await stack(scope, receive, send)
+
+    def _instrumented(self, stack: ASGIApp) -> bool:
+        """Whether OpenTelemetry's instrumentation traces inside `stack` (then, as in FastAPI, the app does not)."""
+        seen = self._instrumented_stack
+        if seen is None or seen[0] is not stack:
+            seen = self._instrumented_stack = (stack, traced_by_instrumentation(stack))
+        return seen[1]
 
     # -- lifespan -----------------------------------------------------------------------------------------
 
@@ -419,6 +430,7 @@ class Vivace(_Declarations, Starlette):
     async def _lifespan_context(self) -> AsyncIterator[Mapping[str, Any] | None]:
         state: dict[str, Any] = {}
         async with AsyncExitStack() as stack:
+            stack.enter_context(drain.watch(self))  # graceful shutdown: see _core/drain.py
             stack.enter_context(drain.watch(self))  # graceful shutdown: see _core/drain.py
             for handler in self.router.on_startup:
                 await _call_handler(handler)
