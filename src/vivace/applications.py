@@ -28,7 +28,6 @@ from typing_extensions import Unpack, deprecated
 from vivace import exception_handlers as fastapi_defaults
 from vivace import problems
 from vivace._core import drain
-from vivace._core import drain
 from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
 from vivace._core.exports import HANDLERS_KEY, TELEMETRY_KEY, CompiledRouter
@@ -430,7 +429,6 @@ class Vivace(_Declarations, Starlette):
     async def _lifespan_context(self) -> AsyncIterator[Mapping[str, Any] | None]:
         state: dict[str, Any] = {}
         async with AsyncExitStack() as stack:
-            stack.enter_context(drain.watch(self))  # graceful shutdown: see _core/drain.py
             stack.enter_context(drain.watch(self))  # graceful shutdown: see _core/drain.py
             for handler in self.router.on_startup:
                 await _call_handler(handler)
