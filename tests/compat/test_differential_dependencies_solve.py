@@ -267,3 +267,42 @@ def test_solved_dependency_has_fastapis_field_names() -> None:
         return [f.name for f in dataclasses.fields(_ns(name)[1].SolvedDependency)]
 
     _same(build)
+
+
+def test_an_endpoint_solving_a_callables_dependencies_itself() -> None:
+    """The "dependency helper" pattern: inside an endpoint, get_dependant + solve_dependencies on the live request
+    resolve a callable's parameters, sub-dependencies and yield dependency, and report bad input as errors."""
+    def build(name: str) -> Any:
+        fa, du = _ns(name)
+        app = fa.FastAPI()
+        log: list[str] = []
+
+        def token(x_token: Annotated[str, fa.Header()]) -> str:
+            return x_token.upper()
+
+        def session() -> Any:
+            log.append("open")
+            yield "session"
+            log.append("close")
+
+        def handler(q: int, tok: str = fa.Depends(token), db: str = fa.Depends(session)) -> dict[str, Any]:
+            return {"q": q, "tok": tok, "db": db}
+
+        @app.get("/run")
+        async def run(request: fa.Request) -> Any:
+            node = du.get_dependant(path="/run", call=handler)
+            async with AsyncExitStack() as stack:
+                solved = await du.solve_dependencies(
+                    request=request, dependant=node, async_exit_stack=stack, embed_body_fields=False
+                )
+                if solved.errors:
+                    return {"errors": [dict(e, loc=list(e["loc"])) for e in solved.errors]}
+                return handler(**solved.values)
+
+        client = importlib.import_module(f"{name}.testclient").TestClient(app)
+        first = client.get("/run?q=3", headers={"x-token": "abc"}).json()
+        second = client.get("/run?q=x").json()
+        return first, second, log
+
+    result = _same(build)
+    assert result[0] == {"q": 3, "tok": "ABC", "db": "session"}
