@@ -72,6 +72,11 @@ def _add_server_arguments(parser: argparse.ArgumentParser, *, host: str, reload:
         help="comma-separated proxy addresses or networks (* for any) to trust (default: 127.0.0.1)",
     )
     parser.add_argument(
+        "--timeout-graceful-shutdown", type=float, metavar="SECONDS", default=3.0 if reload else 10.0,
+        help="on SIGTERM or Ctrl+C, how long uvicorn waits for requests in flight; streams end cleanly before, "
+        f"see docs/guide/shutdown.md (default: {3 if reload else 10})",
+    )
+    parser.add_argument(
         "--server", choices=SERVERS, default="uvicorn",
         help="the server: uvicorn, or granian (over RSGI when the app allows, see docs/guide/granian.md)",
     )
@@ -147,6 +152,7 @@ def _serve(args: argparse.Namespace) -> int:
         command=args.command, host=args.host, port=args.port, reload=args.reload,
         workers=getattr(args, "workers", 1), root_path=args.root_path, proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips, server=getattr(args, "server", "uvicorn"),
+        graceful_timeout=args.timeout_graceful_shutdown,
     )
     require_server(options.server)  # NOTE: before importing the app, so a missing server fails fast
     if args.command == "dev":

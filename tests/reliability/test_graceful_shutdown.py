@@ -13,13 +13,17 @@ FastAPI on the same app keeps the process alive for as long as the SSE client st
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from process_support import ServerProcess, start_uvicorn
+from process_support import ROOT, ServerProcess, free_port, start_uvicorn
 from reliability_support import app_source
 from wire import Connection, get
 from ws_wire import RawWebSocket
@@ -194,3 +198,65 @@ def test_sigterm_drains_streams_sessions_and_requests(tmp_path: Path) -> None:
         assert (marks / name).exists(), f"{name} missing; log:\n{log}"
     lifespan_at = float((marks / "lifespan-shutdown").read_text())
     assert all(float((marks / name).read_text()) <= lifespan_at for name in ("generator-finally", "stream-finally"))
+
+
+def test_fastapi_keeps_serving_the_stream_after_sigterm(tmp_path: Path) -> None:
+    """The differential: on FastAPI the SSE stream goes on after SIGTERM and holds the process (until uvicorn's
+    deadline cancels it), with no clean end of stream for the client."""
+    server, _ = started(tmp_path, "fastapi")
+    events = open_stream(server.port, "/events")
+    try:
+        server.process.terminate()
+        events.sock.settimeout(1)
+        received = b""
+        until = time.monotonic() + 2
+        with contextlib.suppress(TimeoutError):
+            while time.monotonic() < until and (chunk := events.sock.recv(4096)):
+                received += chunk
+        assert b"data: " in received  # events keep coming
+        assert b"\r\n0\r\n\r\n" not in received
+        assert server.process.poll() is None
+    finally:
+        events.sock.close()
+        server.kill()
+
+
+def vivace_run(directory: Path, *options: str) -> ServerProcess:
+    """`python -m vivace run app.py` serving APP (as vivace) in a child process, ready."""
+    (directory / "app.py").write_text(APP)
+    marks = directory / "marks"
+    marks.mkdir()
+    port = free_port()
+    command = [sys.executable, "-m", "vivace", "run", "app.py", "--host", "127.0.0.1", "--port", str(port), *options]
+    env = {**os.environ, "MARKS": str(marks), "PYTHONPATH": os.pathsep.join([str(directory), str(ROOT / "src")])}
+    log = directory / "run.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=directory, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = ServerProcess(process, port, log)
+    server.wait_ready()
+    return server
+
+
+def test_vivace_run_passes_its_deadline_to_the_drain(tmp_path: Path) -> None:
+    """`vivace run --timeout-graceful-shutdown 4`: an endless stream gets 80 % of it (3.2 s), then ends cleanly; the
+    SSE stream ends at once; the process exits before uvicorn's deadline, the lifespan shutdown having run."""
+    server = vivace_run(tmp_path, "--timeout-graceful-shutdown", "4")
+    marks = tmp_path / "marks"
+    try:
+        events = open_stream(server.port, "/events")
+        stream = open_stream(server.port, "/stream")
+        sent = time.monotonic()
+        server.process.terminate()
+        events._chunked()
+        assert time.monotonic() - sent < 2.5
+        stream._chunked()
+        ended = time.monotonic() - sent
+        assert server.process.wait(timeout=30) is not None
+    finally:
+        server.kill()
+        for connection in (events, stream):
+            connection.sock.close()
+    assert 2.5 < ended < 4, ended
+    assert "timeout graceful shutdown exceeded" not in server.output()
+    for name in ("generator-finally", "dependency-teardown", "stream-finally", "lifespan-shutdown"):
+        assert (marks / name).exists(), f"{name} missing; log:\n{server.output()}"

@@ -32,6 +32,8 @@ class ServeOptions:
     proxy_headers: bool = True
     forwarded_allow_ips: str | None = None
     server: str = "uvicorn"
+    #: seconds uvicorn waits for what is in flight after a shutdown signal (vivace drains streams before it)
+    graceful_timeout: float = 10.0
 
 
 def require_server(name: str) -> ModuleType:
@@ -118,6 +120,7 @@ def _serve_uvicorn(loaded: LoadedApp, options: ServeOptions) -> None:
         forwarded_allow_ips=options.forwarded_allow_ips,
         factory=loaded.factory and by_name,
         app_dir=str(loaded.location.root),
+        timeout_graceful_shutdown=options.graceful_timeout,
     )
 
 
