@@ -73,6 +73,9 @@ def _deferred(name: str) -> Any:
 
 
 AppType = TypeVar("AppType", bound="Vivace")
+
+#: Starlette's own `__call__`, unless something patched it before vivace was imported (then always delegated to)
+_STARLETTE_CALL = Starlette.__call__ if Starlette.__call__.__qualname__ == "Starlette.__call__" else None
 DecoratedCallable = TypeVar("DecoratedCallable", bound=Callable[..., Any])
 
 
@@ -313,7 +316,7 @@ class Vivace(_Declarations, Starlette):
         frontends = FrontendTable(self.router._frontends, overrides, APIRoute) if self.router._frontends else None
         self._compiled = CompiledRouter(
             list(self.router.routes), targets, handlers, self.router.redirect_slashes, server_errors, frontends,
-            observed,
+            observed, self.router,
         )
         self._dirty = False
         return self._compiled
@@ -369,13 +372,14 @@ class Vivace(_Declarations, Starlette):
         if self.root_path:
             scope["root_path"] = self.root_path
         scope["app"] = self
-        if "router" not in scope:
-            # NOTE: as Starlette's router does: `request.url_for` resolves names from the outermost app's routes,
-            # so a mounted sub-application's URLs carry the mount prefix
-            scope["router"] = self.router
         if scope["type"] == "lifespan":
             lifespan = self._lifespan if self._telemetry is None else self._telemetry.lifespan(self._lifespan)
             await lifespan(scope, receive, send)
+            return
+        if Starlette.__call__ is not _STARLETTE_CALL:
+            # NOTE: an error reporter patched Starlette.__call__ (sentry-sdk wraps every request there): requests
+            # pass through it, as FastAPI's do; Starlette's own __call__ then runs the middleware stack
+            await Starlette.__call__(self, scope, receive, send)
             return
         stack = self.middleware_stack
         if stack is None:

@@ -98,6 +98,7 @@ class CompiledRouter:
         server_errors: ServerErrorMiddleware | None = None,
         frontends: Frontends | None = None,
         observed: dict[int, Runner] | None = None,
+        router: object = None,
     ) -> None:
         targets = dict(targets)
         for route in routes:
@@ -113,8 +114,13 @@ class CompiledRouter:
         self.server_errors = server_errors
         # runners that record telemetry, used instead of the plain ones for requests the telemetry layer observes
         self.observed = observed or None
+        # NOTE: scope["router"] as Starlette's router sets it, after the middleware: the outermost app's router (so
+        # `request.url_for` in a mounted app resolves from the root, mount prefix included)
+        self.router = router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if "router" not in scope:
+            scope["router"] = self.router
         if scope["type"] != "http":
             await self._websocket(scope, receive, send)
             return
