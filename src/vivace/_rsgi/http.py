@@ -42,11 +42,11 @@ def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
 class HTTPExchange:
     """`receive` and `send` for one request over an RSGI HTTP protocol object."""
 
-    __slots__ = ("_body", "_chunks", "_complete", "_declared", "_protocol", "_start", "_stream")
+    __slots__ = ("_body", "_chunks", "_complete", "_headers", "_protocol", "_start", "_stream")
 
     def __init__(self, protocol: Any, headers: list[tuple[bytes, bytes]]) -> None:
         self._protocol = protocol
-        self._declared = _declared_length(headers)
+        self._headers = headers  # NOTE: the declared length is looked up only when the body is read
         self._chunks: Any = None  # granian's body iterator, once the body streams
         self._body = True  # the request body is still to be read
         self._start: Message | None = None
@@ -67,7 +67,7 @@ class HTTPExchange:
     async def _read(self) -> Message:
         chunks = self._chunks
         if chunks is None:
-            declared = self._declared
+            declared = _declared_length(self._headers)
             if declared is not None and declared <= WHOLE_BODY:
                 # PERF: the common small body in one call to granian rather than a chunk and an empty end
                 self._body = False
@@ -85,7 +85,15 @@ class HTTPExchange:
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "http.response.body":
-            await self._send_body(message.get("body", b""), message.get("more_body", False))
+            more_body = message.get("more_body", False)
+            if more_body or self._stream is not None:
+                await self._send_part(message.get("body", b""), more_body)
+                return
+            # PERF: a complete response is one granian call, with no coroutine of its own
+            start = self._started()
+            self._complete = True
+            body = bytes(message.get("body", b""))
+            self._protocol.response_bytes(start["status"], _text(start.get("headers", ())), body)
         elif kind == "http.response.start":
             if self._start is not None:
                 raise RuntimeError("http.response.start sent twice")
@@ -105,16 +113,12 @@ class HTTPExchange:
             raise RuntimeError("an HTTP response was sent after the response was complete")
         return start
 
-    async def _send_body(self, body: bytes, more_body: bool) -> None:
+    async def _send_part(self, body: bytes, more_body: bool) -> None:
+        """One part of a streamed body; the first opens granian's stream with the start's status and headers."""
         stream = self._stream
         if stream is None:
             start = self._started()
-            headers = _text(start.get("headers", ()))
-            if not more_body:
-                self._complete = True
-                self._protocol.response_bytes(start["status"], headers, bytes(body))
-                return
-            stream = self._stream = self._protocol.response_stream(start["status"], headers)
+            stream = self._stream = self._protocol.response_stream(start["status"], _text(start.get("headers", ())))
         if body:
             # NOTE: a failed send is a client that left; as uvicorn does, later parts are dropped and the app is
             # not interrupted here: it learns of the disconnect from `receive`

