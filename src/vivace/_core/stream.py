@@ -220,7 +220,8 @@ def drainable(response: Response) -> Response:
     NOTE: the body iterator is swapped rather than the response wrapped, so the object stays the one the endpoint
     returned (custom route handlers inspect it). Only streaming responses pay: two flag checks per chunk.
     """
-    if isinstance(response, StreamingResponse):
+    # NOTE: a stream with a declared length cannot end early without breaking the framing: left to the server
+    if isinstance(response, StreamingResponse) and "content-length" not in response.headers:
         at_once = (response.media_type or response.headers.get("content-type", "")).startswith("text/event-stream")
         response.body_iterator = _until_drained(response.body_iterator, at_once=at_once)
     return response
