@@ -234,6 +234,13 @@ async def _until_drained(source: AsyncIterable[Any], *, at_once: bool) -> AsyncI
     generator's own code, so its clean-up runs) and is taken back here: the response then ends normally, with the
     final empty chunk, instead of being cut off.
     """
+    chunks = source.__aiter__()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # NOTE: not asyncio (trio through anyio): nothing drains there, the chunks go through
+        async for chunk in chunks:
+            yield chunk
+        return
     waiting: asyncio.Task[Any] | None = None
     stopping = False
 
@@ -246,7 +253,6 @@ async def _until_drained(source: AsyncIterable[Any], *, at_once: bool) -> AsyncI
     async def on_drain(grace: float) -> None:
         asyncio.get_running_loop().call_later(0 if at_once else grace, stop)
 
-    chunks = source.__aiter__()
     try:
         with DRAIN.track(on_drain):
             while not stopping:
