@@ -77,7 +77,9 @@ class Drain:
         key = object()
         self._entries[key] = (loop, on_drain)
         if self.started:
-            loop.create_task(_step(on_drain, self.grace))  # noqa: RUF006 -- held by the loop until done; nothing to await
+            late = loop.create_task(_step(on_drain, self.grace))
+            _LATE.add(late)  # NOTE: the loop holds tasks weakly; this keeps the step alive until it is done
+            late.add_done_callback(_LATE.discard)
         try:
             yield
         finally:
@@ -101,6 +103,10 @@ class Drain:
         """Back to serving (tests run several drains in one process)."""
         self.started = False
         self.grace = DEFAULT_GRACE
+
+
+#: steps of streams that started after draining began, while they run
+_LATE: set[asyncio.Task[None]] = set()
 
 
 async def _step(on_drain: OnDrain, grace: float) -> None:
