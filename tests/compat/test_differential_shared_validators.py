@@ -124,3 +124,32 @@ def _bodies(fw: Framework) -> Any:
 )
 def test_lookalike_bodies_answer_as_fastapi(same: Any, request_spec: Any) -> None:
     same(_bodies, request_spec)
+
+
+def _responses(fw: Framework) -> Any:
+    app = fw.FastAPI()
+
+    @app.get("/int-or-float", response_model=int | float)
+    def int_or_float() -> Any:
+        return "1"
+
+    @app.get("/float-or-int", response_model=float | int)
+    def float_or_int() -> Any:
+        return "1"
+
+    @app.get("/int-list", response_model=list[int])
+    def int_list() -> Any:
+        return ["1", 2]
+
+    @app.get("/int-list-again", response_model=list[int])
+    def int_list_again() -> Any:
+        return ["3"]
+
+    return app
+
+
+@pytest.mark.parametrize(
+    "request_line", ["GET /int-or-float", "GET /float-or-int", "GET /int-list", "GET /int-list-again"]
+)
+def test_lookalike_response_models_answer_as_fastapi(same: Any, request_line: str) -> None:
+    same(_responses, request_line)

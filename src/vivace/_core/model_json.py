@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import typing
+import weakref
 from collections.abc import Callable, Iterator
 from operator import attrgetter, countOf, itemgetter
 from typing import Any
@@ -48,6 +49,9 @@ _OPTIONS = 0 if orjson is None else functools.reduce(int.__or__, (getattr(orjson
 
 _OPTIONAL_FLOAT: frozenset[type] = frozenset({float, type(None)})
 _DICT = attrgetter("__dict__")
+# PERF: many routes return the same model; its columns are worked out once (keyed by the schema it was read from)
+_CHECKED: weakref.WeakKeyDictionary[type[BaseModel], tuple[Any, tuple[int, list[_Check]] | None]]
+_CHECKED = weakref.WeakKeyDictionary()
 _SCALARS = frozenset({"int", "float", "str", "bool"})
 _TRANSPARENT = frozenset({"default", "function-after", "function-before"})  # validators that leave serializing alone
 _FIELD_KEYS = frozenset({"type", "schema", "metadata", "validation_alias", "frozen"})  # none change the output
@@ -66,7 +70,7 @@ def build_fast_dump(response_model: Any) -> tuple[FastDump, bool] | None:
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return None
     try:
-        plan = _column_checks(model)
+        plan = _known_column_checks(model)
     except PydanticUserError:  # a model not fully defined yet: Pydantic reports it when it serializes
         return None
     if plan is None:
@@ -74,6 +78,15 @@ def build_fast_dump(response_model: Any) -> tuple[FastDump, bool] | None:
     count, checks = plan
     trusted = model.__pydantic_core_schema__.get("config", {}).get("revalidate_instances", "never") == "never"
     return (_list_writer if many else _model_writer)(model, count, checks), trusted
+
+
+def _known_column_checks(model: type[BaseModel]) -> tuple[int, list[_Check]] | None:
+    """`_column_checks(model)`, worked out once per model (and again if the model is rebuilt)."""
+    schema = model.__pydantic_core_schema__
+    found = _CHECKED.get(model)
+    if found is None or found[0] is not schema:
+        found = _CHECKED[model] = (schema, _column_checks(model))
+    return found[1]
 
 
 def _column_checks(model: type[BaseModel]) -> tuple[int, list[_Check]] | None:

@@ -10,12 +10,14 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from vivace._core.model_json import build_fast_dump, orjson_dumps
+from vivace._core.shapes import SharedBuilds, shape_key
 from vivace._json_safe import json_safe
 from vivace.encoders import jsonable_encoder
 from vivace.exceptions import FastAPIError, ResponseValidationError
 
 __all__ = ["ResponseOptions", "build_model_serializer", "dumps", "encode_plain"]
 
+_ADAPTERS = SharedBuilds()  # response TypeAdapters by the shape of the declared type
 _INF = float("inf")
 _NEG_INF = float("-inf")
 
@@ -129,10 +131,13 @@ class ResponseOptions:
 
 
 def response_adapter(response_model: Any) -> TypeAdapter[Any]:
+    """The adapter validating and writing `response_model`, shared by every route declaring the same type.
+
+    PERF: a route's type is checked when it is declared and its writer built when it is compiled, and many routes
+    return the same model (`list[Item]`, `Item`): one TypeAdapter (about 0.3 ms each) serves them all.
+    """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return TypeAdapter(response_model)
+        return _ADAPTERS.get(("response", shape_key(response_model)), lambda: _build_adapter(response_model))
     except Exception as exc:  # Pydantic raises several error kinds for unusable types
         raise FastAPIError(
             "Invalid args for response field! Hint: check that "
@@ -141,6 +146,12 @@ def response_adapter(response_model: Any) -> TypeAdapter[Any]:
             "response model from the type annotation with the path operation decorator parameter "
             "response_model=None."
         ) from exc
+
+
+def _build_adapter(response_model: Any) -> TypeAdapter[Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return TypeAdapter(response_model)
 
 
 def build_model_serializer(
