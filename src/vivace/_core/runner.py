@@ -1,10 +1,11 @@
 """Stage 3, run: the coroutine that answers requests for one matched route, chosen once at startup.
 
-Every matcher target is a runner, `await runner(scope, receive, send)`. Most routes get the *direct* runner:
+Every matcher target is a runner, `await runner(scope, receive, send)`. Most routes get a *direct* runner:
 `handle.py`'s stages (validate -> resolve -> call -> serialize -> send) flattened into one coroutine, because on
-a small request each extra coroutine frame costs as much as a Pydantic validation. Routes with anything unusual
-(forms, `yield` dependencies, streams, limits on concurrency, app-scoped values, a custom response class) run
-`handle.handle`, which covers every case.
+a small request each extra coroutine frame costs as much as a Pydantic validation. Routes with `yield`
+dependencies get the same runner with the dependencies nested around the rest of the request (nesting.py).
+What is left (forms, streams, a `yield` dependency with a concurrency limit, or one with scope="function"
+before one with scope="request") runs `handle.handle`, which covers every case.
 
 The contract the router relies on: a runner marks `scope[RESPONSE_STARTED]` before `http.response.start` goes
 out, so an exception raised after that point is never answered with a second response.
