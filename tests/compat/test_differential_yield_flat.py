@@ -336,3 +336,77 @@ def build_cached_settings(fw: Any, log: Log) -> Any:
 def test_cached_sync_dependency_is_built_once_and_again_after_a_clear(both: Any) -> None:
     """An lru_cache'd dependency runs its body on the first request and after `cache_clear()`, never otherwise."""
     _compare(both, build_cached_settings, [_get("/page"), _get("/page"), _get("/reset"), _get("/page")])
+
+
+def build_edges(fw: Any, log: Log) -> Any:  # noqa: C901 - one nested dependency or endpoint per case
+    """Generators that misbehave, fail while being set up, or depend on one another."""
+    app = fw.FastAPI()
+
+    async def outer() -> AsyncIterator[str]:
+        log.append("outer enter")
+        try:
+            yield "o"
+        except Exception as error:
+            log.append(f"outer saw {type(error).__name__}")
+            raise
+        finally:
+            log.append("outer exit")
+
+    async def inner(o: Annotated[str, fw.Depends(outer)]) -> AsyncIterator[str]:
+        log.append(f"inner enter {o}")
+        try:
+            yield f"{o}+i"
+        finally:
+            log.append("inner exit")
+
+    async def refusing(o: Annotated[str, fw.Depends(outer)]) -> AsyncIterator[str]:
+        log.append("refusing enter")
+        raise fw.HTTPException(status_code=403, detail="no entry")
+        yield "never"  # pragma: no cover
+
+    async def no_yield() -> AsyncIterator[str]:
+        if False:  # pragma: no cover
+            yield "never"
+
+    async def twice() -> AsyncIterator[str]:
+        yield "one"
+        log.append("twice again")
+        yield "two"
+
+    def sync_raising_after() -> Iterator[str]:
+        yield "s"
+        log.append("sync raising")
+        raise RuntimeError("sync teardown failed")
+
+    @app.get("/chain")
+    async def chain(i: Annotated[str, fw.Depends(inner)]) -> str:
+        log.append(f"endpoint {i}")
+        return i
+
+    @app.get("/chain-error")
+    async def chain_error(i: Annotated[str, fw.Depends(inner)]) -> str:
+        raise KeyError("gone")
+
+    @app.get("/refused")
+    async def refused(r: Annotated[str, fw.Depends(refusing)], i: Annotated[str, fw.Depends(inner)]) -> str:
+        raise AssertionError("not reached")  # pragma: no cover
+
+    @app.get("/no-yield")
+    async def no_yield_route(x: Annotated[str, fw.Depends(no_yield)]) -> str:
+        return x
+
+    @app.get("/twice")
+    async def twice_route(x: Annotated[str, fw.Depends(twice)], o: Annotated[str, fw.Depends(outer)]) -> str:
+        return x
+
+    @app.get("/sync-after")
+    def sync_after(o: Annotated[str, fw.Depends(outer)], s: Annotated[str, fw.Depends(sync_raising_after)]) -> str:
+        return s
+
+    return app
+
+
+@pytest.mark.parametrize("url", ["/chain", "/chain-error", "/refused", "/no-yield", "/twice", "/sync-after"])
+def test_misbehaving_and_chained_generators_match_fastapi(both: Any, url: str) -> None:
+    """Setup failures, a generator that never yields or yields twice, a teardown error, a dependency chain."""
+    _compare(both, build_edges, [_get(url)])
