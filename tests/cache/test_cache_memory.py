@@ -6,7 +6,7 @@ import pytest
 from fake_clock import FakeClock
 
 from vivace import FastAPI
-from vivace.cache import Cache, MemoryCacheBackend
+from vivace.cache import Cache, Entry, MemoryCacheBackend
 from vivace.testclient import TestClient
 
 
@@ -103,3 +103,37 @@ def test_max_age_never_exceeds_the_ttl() -> None:
         assert client.get("/answer").headers["cache-control"] == "public, max-age=60"
         clock.advance(10)
         assert client.get("/answer").headers["cache-control"] == "public, max-age=50"
+
+
+class CountingBackend(MemoryCacheBackend):
+    """A memory backend whose lookups are counted: a subclass with a `get` of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    async def get(self, key: str) -> Entry | None:
+        self.lookups += 1
+        return await super().get(key)
+
+
+def test_a_subclass_get_is_used_for_every_lookup() -> None:
+    """Hits skip the coroutine of the plain memory store, but a subclass overriding `get` is still asked."""
+    backend = CountingBackend()
+    app, runs = counting_app(backend)
+    with TestClient(app) as client:
+        answers = [client.get("/items/a") for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert runs == {"a": 1}
+    assert backend.lookups >= 3  # NOTE: a miss may look up again when it claims the key
+
+
+def test_a_hit_on_the_plain_memory_store_does_not_await_it() -> None:
+    """The plain memory store answers hits through `peek`, the synchronous lookup, with the same entry."""
+    backend = MemoryCacheBackend()
+    app, runs = counting_app(backend)
+    with TestClient(app) as client:
+        first = client.get("/items/a")
+        backend.get = None  # type: ignore[assignment,method-assign]  # NOTE: awaiting it now would fail
+        second = client.get("/items/a", headers={"If-None-Match": first.headers["etag"]})
+    assert (second.status_code, runs) == (304, {"a": 1})
