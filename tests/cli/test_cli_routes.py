@@ -155,7 +155,7 @@ def test_plans_say_which_runner_serves_each_route(project: Project, vivace: Runn
     assert served == [
         "served by: flat runner, no request inputs)",
         "served by: flat runner)",
-        "served by: generic pipeline (form body))",
+        "served by: flat runner, yield dependencies nested)",
         "served by: flat runner, no request inputs)",
         "served by: flat runner, yield dependencies nested)",
         "served by: generic pipeline (yield dependency with scope='function' before one with scope='request'))",

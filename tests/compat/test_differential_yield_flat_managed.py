@@ -95,3 +95,43 @@ def test_these_routes_are_served_by_flat_runners(both: Any) -> None:
     app = build_managed(both["vivace"])
     served = {route.path: describe(route.served_plan) for route in app.routes if hasattr(route, "served_plan")}
     assert served and all(text.startswith("flat runner") for text in served.values()), served
+
+
+def _upload_app(fw: Any, kept: list[Any]) -> Any:
+    app = fw.FastAPI()
+
+    async def session() -> AsyncIterator[str]:
+        yield "db"
+
+    @app.post("/upload")
+    async def upload(title: Annotated[str, fw.Form()], doc: fw.UploadFile) -> dict[str, Any]:
+        kept.append(doc)
+        return {"title": title, "size": len(await doc.read())}
+
+    @app.post("/upload-session")
+    async def upload_session(
+        doc: fw.UploadFile, db: Annotated[str, fw.Depends(session)], title: Annotated[str, fw.Form()] = "none"
+    ) -> dict[str, Any]:
+        kept.append(doc)
+        return {"title": title, "db": db}
+
+    return app
+
+
+def test_uploaded_files_close_after_the_response_on_flat_runners(both: Any) -> None:
+    """A form route (now on a flat runner), with and without a `yield` dependency: same answers as FastAPI, and
+    the uploaded file is closed once the response is done."""
+    from starlette.testclient import TestClient
+
+    seen: dict[str, list[Any]] = {}
+    for name, fw in both.items():
+        kept: list[Any] = []
+        client = TestClient(_upload_app(fw, kept))
+        answers: list[Any] = []
+        for url in ("/upload", "/upload-session"):
+            response = client.post(url, data={"title": "t"}, files={"doc": ("a.txt", b"abc", "text/plain")})
+            answers.append((response.status_code, response.json()))
+        answers.append(client.post("/upload", data={"title": "t"}).status_code)
+        seen[name] = [answers, [doc.file.closed for doc in kept]]
+    assert seen["vivace"] == seen["fastapi"]
+    assert seen["vivace"][1] == [True, True]

@@ -4,8 +4,8 @@ Every matcher target is a runner, `await runner(scope, receive, send)`. Most rou
 `handle.py`'s stages (validate -> resolve -> call -> serialize -> send) flattened into one coroutine, because on
 a small request each extra coroutine frame costs as much as a Pydantic validation. Routes with `yield`
 dependencies get the same runner with the dependencies nested around the rest of the request (nesting.py).
-What is left (forms, streams, a `yield` dependency with a concurrency limit, or one with scope="function"
-before one with scope="request") runs `handle.handle`, which covers every case.
+What is left (streams, a `yield` dependency with a concurrency limit, or one with scope="function" before one
+with scope="request") runs `handle.handle`, which covers every case.
 
 The contract the router relies on: a runner marks `scope[RESPONSE_STARTED]` before `http.response.start` goes
 out, so an exception raised after that point is never answered with a second response.
@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from vivace._core import extract
+from vivace._core.forms import close_form
 from vivace._core.handle import NOT_SENT, handle, prepare, reject, validate_request
 from vivace._core.nesting import SWALLOWED, is_per_request_yield, nestable, nested_steps
 from vivace._core.plan import BodyKind, RoutePlan
@@ -99,8 +100,6 @@ def _generic_reasons(plan: RoutePlan) -> list[str]:
         reasons.append("streamed response")
     if _has_yield(plan) and not nestable(plan):  # NOTE: with the stream above, covers plan.has_generators
         reasons.append("yield dependency with scope='function' before one with scope='request'")
-    if plan.body_kind is BodyKind.form:
-        reasons.append("form body")
     if any(step.limiter is not None and is_per_request_yield(step) for step in plan.steps):
         reasons.append("max_concurrency on a yield dependency")
     return reasons
@@ -125,6 +124,7 @@ def _direct_runner(plan: RoutePlan) -> Runner:
         return _constant_input_runner(plan)
     steps = tuple(flat_call(step) for step in plan.steps)
     validates = _reads_request_values(plan)
+    has_form = plan.body_kind is BodyKind.form
     max_body_size = plan.max_body_size
     serialize = plan.serialize
     media_type = plan.media_type
@@ -143,10 +143,8 @@ def _direct_runner(plan: RoutePlan) -> Runner:
             results: list[Any] = []
             ctx.results = results
             for call, arguments, is_async, on_loop in steps:
-                if is_async:
-                    results.append(await call(**arguments(ctx)))
-                else:
-                    results.append(await call_sync(call, on_loop, arguments(ctx)))
+                kwargs = arguments(ctx)
+                results.append(await call(**kwargs) if is_async else await call_sync(call, on_loop, kwargs))
             result = results[-1]
             if serialize is None or isinstance(result, Response):  # NOTE: a response class renders the result
                 await tracked(_respond_with(plan, ctx, result))(scope, receive, send)
@@ -166,6 +164,9 @@ def _direct_runner(plan: RoutePlan) -> Runner:
             if RESPONSE_STARTED in scope:
                 raise
             await refuse_response(scope, send, error)
+        finally:
+            if has_form:
+                await close_form(ctx)  # NOTE: uploaded files stay open until the response and background tasks end
 
     return run
 
@@ -174,6 +175,7 @@ def _yield_runner(plan: RoutePlan) -> Runner:
     """The flat runner for routes with `yield` dependencies (nested, see nesting.py): validation, the steps, the
     response made inside every `yield` dependency and sent once the function-scoped ones have exited."""
     validates = _reads_request_values(plan)
+    has_form = plan.body_kind is BodyKind.form
     max_body_size = plan.max_body_size
     serialize = plan.serialize
     media_type = plan.media_type
@@ -212,6 +214,9 @@ def _yield_runner(plan: RoutePlan) -> Runner:
             if RESPONSE_STARTED in scope:
                 raise
             await refuse_response(scope, send, error)
+        finally:
+            if has_form:
+                await close_form(ctx)
 
     return run
 
