@@ -306,3 +306,41 @@ def test_an_endpoint_solving_a_callables_dependencies_itself() -> None:
 
     result = _same(build)
     assert result[0] == {"q": 3, "tok": "ABC", "db": "session"}
+
+
+def test_solve_dependencies_security_scopes_and_injected_objects() -> None:
+    """SecurityScopes collect the scopes of the Security chain; Request, Response and BackgroundTasks are injected
+    into sub-dependencies, and the background tasks object is created once and handed back."""
+    def build(name: str) -> Any:
+        fa, du = _ns(name)
+        scopes_cls = importlib.import_module(f"{name}.security").SecurityScopes
+        seen: list[Any] = []
+
+        def inner(security_scopes: scopes_cls, request: fa.Request, tasks: fa.BackgroundTasks) -> str:  # type: ignore[valid-type]
+            seen.append((security_scopes.scopes, security_scopes.scope_str, request.url.path, type(tasks).__name__))
+            return "inner"
+
+        def outer(value: str = fa.Security(inner, scopes=["b"]), response: fa.Response = None) -> str:  # type: ignore[assignment]
+            response.headers["x-seen"] = "1"
+            return value
+
+        def endpoint(v: str = fa.Security(outer, scopes=["a"]), tasks: fa.BackgroundTasks = None) -> None:  # type: ignore[assignment]
+            return None
+
+        node = du.get_dependant(path="/", call=endpoint)
+
+        async def go() -> Any:
+            request = _request()
+            async with AsyncExitStack() as stack:
+                request.scope["fastapi_inner_astack"] = request.scope["fastapi_function_astack"] = stack
+                solved = await du.solve_dependencies(
+                    request=request, dependant=node, async_exit_stack=stack, embed_body_fields=False
+                )
+            return (
+                solved.values["v"], solved.values["tasks"] is solved.background_tasks,
+                solved.response.headers.get("x-seen"), solved.errors,
+            )
+
+        return asyncio.run(go()), seen
+
+    _same(build)
