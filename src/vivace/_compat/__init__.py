@@ -39,10 +39,10 @@ from vivace._compat.shared import (
 from vivace._compat.v2 import ModelField
 
 __all__ = [
-    "ModelField",
     "PYDANTIC_V2",
     "PYDANTIC_VERSION",
     "PYDANTIC_VERSION_MINOR_TUPLE",
+    "ModelField",
     "PydanticSchemaGenerationError",
     "RequiredParam",
     "Undefined",
