@@ -38,6 +38,7 @@ from vivace._core.stream import stream_item_type
 from vivace._frontend import Fallback, Frontend, FrontendFiles, join_paths, normalize_path, wants_check
 from vivace._inclusion import Inclusion, check_prefix, first_set, included_options, inner_limit, mount_limits
 from vivace._route_context import RouteContext, iter_route_contexts
+from vivace._route_fields import RouteFields
 from vivace._route_handlers import (
     asking,
     get_request_handler,
@@ -46,7 +47,7 @@ from vivace._route_handlers import (
     serialize_response,
 )
 from vivace._route_options import RouteOptions
-from vivace._route_plans import PlannedRoute, copy_source, copying
+from vivace._route_plans import PlannedRoute, WatchedList, copy_source, copying
 from vivace._route_private import (
     _EffectiveRouteContext,
     _get_scope_effective_route_context,
@@ -92,7 +93,7 @@ def _value(value: Any) -> Any:
     return value.value if isinstance(value, DefaultPlaceholder) else value
 
 
-class APIRoute(PlannedRoute, routing.Route):
+class APIRoute(PlannedRoute, RouteFields, routing.Route):
     """An HTTP path operation as declared; compiled into a RoutePlan at startup."""
 
     def __init__(
@@ -155,7 +156,8 @@ class APIRoute(PlannedRoute, routing.Route):
 
     @served_plan.setter
     def served_plan(self, plan: RoutePlan) -> None:
-        self._served_plan = plan
+        # NOTE: the route's own plan is not kept: `plan` then follows later changes (a wrapped `dependant.call`)
+        self._served_plan = None if plan is self.plan else plan
 
     @property
     def app(self) -> ASGIApp:
@@ -182,8 +184,8 @@ class APIRoute(PlannedRoute, routing.Route):
             return made[2]  # NOTE: the replacement may wrap `dependant.call` on each call; once per plan is enough
         with asking(self):
             handler = factory(
-                dependant=self.dependant, body_field=None, status_code=self.status_code,
-                response_class=self.response_class, response_field=None,
+                dependant=self.dependant, body_field=self.body_field, status_code=self.status_code,
+                response_class=self.response_class, response_field=self.response_field,
                 response_model_include=self.response_model_include,
                 response_model_exclude=self.response_model_exclude,
                 response_model_by_alias=self.response_model_by_alias,
@@ -191,8 +193,8 @@ class APIRoute(PlannedRoute, routing.Route):
                 response_model_exclude_defaults=self.response_model_exclude_defaults,
                 response_model_exclude_none=self.response_model_exclude_none,
                 dependency_overrides_provider=self.dependency_overrides_provider,
-                embed_body_fields=False, strict_content_type=self.strict_content_type, stream_item_field=None,
-                is_json_stream=False, form_limits=self.form_limits,
+                embed_body_fields=self._embed_body_fields, strict_content_type=self.strict_content_type,
+                stream_item_field=None, is_json_stream=False, form_limits=self.form_limits,
             )
         self._made_by_factory = (factory, self.served_plan, handler)
         return handler
@@ -388,6 +390,8 @@ class APIRouter(_Declarations, RouterScope, routing.Router):
             routes=routes, redirect_slashes=redirect_slashes, default=default, lifespan=_as_context_factory(lifespan)
         )
         self._init_scope(exception_handlers, middleware, problem_details)
+        # NOTE: a route a library appends to `router.routes` itself is served too: the application recompiles
+        self.routes: list[BaseRoute] = WatchedList(self.routes, self._changed)
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
         self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
         check_prefix(prefix)
