@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
@@ -318,3 +319,39 @@ def test_included_route_response_error_names_the_prefixed_path(fw: Framework) ->
     with pytest.raises(fw.ResponseValidationError) as raised:
         fw.TestClient(app).get("/v1/items/1")
     assert raised.value.endpoint_ctx["path"] == "GET /v1/items/{item_id}"
+
+
+def test_request_handler_built_for_a_dependant_of_ones_own(both: dict[str, Framework]) -> None:
+    """get_request_handler for a Dependant a library built: parameters validated, the response field applied."""
+    import anyio
+
+    def read(item_id: int, q: str = "x") -> dict[str, Any]:
+        return {"name": f"{item_id}-{q}", "price": 1, "secret": True}
+
+    async def answer(fw: Framework, path_params: dict[str, str], query: bytes) -> tuple[int, bytes]:
+        utils = importlib.import_module(f"{fw.name}.utils")
+        dependencies = importlib.import_module(f"{fw.name}.dependencies.utils")
+        dependant = dependencies.get_dependant(path="/i/{item_id}", call=read)
+        field = utils.create_model_field(name="Response_read", type_=Item, mode="serialization")
+        handler = _routing(fw).get_request_handler(dependant=dependant, response_field=field)
+        scope = {
+            "type": "http", "method": "GET", "path": "/i/1", "query_string": query, "headers": [],
+            "path_params": path_params, "root_path": "",
+        }
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        try:
+            async with AsyncExitStack() as stack:
+                # NOTE: FastAPI's handler needs the exit stacks its middleware and request_response put in the scope
+                scope["fastapi_middleware_astack"] = scope["fastapi_inner_astack"] = stack
+                scope["fastapi_function_astack"] = stack
+                response = await handler(Request(scope, receive))
+        except fw.RequestValidationError as exc:
+            return 422, repr([(e["type"], e["loc"]) for e in exc.errors()]).encode()
+        return response.status_code, response.body
+
+    for path_params, query in [({"item_id": "4"}, b"q=y"), ({"item_id": "x"}, b"")]:
+        results = {name: anyio.run(answer, fw, path_params, query) for name, fw in both.items()}
+        assert results["vivace"] == results["fastapi"]
