@@ -256,7 +256,7 @@ def test_vivace_run_passes_its_deadline_to_the_drain(tmp_path: Path) -> None:
         server.kill()
         for connection in (events, stream):
             connection.sock.close()
-    assert 2.5 < ended < 4, ended
+    assert 2.5 < ended < 6, ended  # NOTE: the grace is 3.2 s; 30 s had the deadline not reached the app
     assert "timeout graceful shutdown exceeded" not in server.output()
     for name in ("generator-finally", "dependency-teardown", "stream-finally", "lifespan-shutdown"):
         assert (marks / name).exists(), f"{name} missing; log:\n{server.output()}"
