@@ -59,7 +59,11 @@ def error_details(exc: ValidationError) -> list[ErrorDetails]:
     count = exc.error_count()
     if count <= MAX_ERRORS:
         return exc.errors(include_url=False)
-    clipped = _Clipped(_first_json_entries(exc.json(include_url=False), MAX_ERRORS))
+    try:
+        first = _first_json_entries(exc.json(include_url=False), MAX_ERRORS)
+    except ValueError:  # NOTE: an input Pydantic cannot render as JSON (an object from a form): the slow way
+        first = exc.errors(include_url=False)[:MAX_ERRORS]
+    clipped = _Clipped(first)
     clipped.omitted = count - len(clipped)
     return clipped
 
