@@ -15,7 +15,7 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from vivace import Depends, FastAPI, WebSocket
-from vivace._core import drain
+from vivace._core import drain, stream
 from vivace._core.drain import DRAIN, grace_before
 from vivace.responses import StreamingResponse
 from vivace.sse import EventSourceResponse
@@ -221,3 +221,18 @@ def test_other_servers_handlers_are_left_alone() -> None:
         asyncio.run(lifespan())
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_stream_with_a_declared_length_is_left_to_the_server() -> None:
+    """Ending a stream that declared its Content-Length early would break the framing: its body is not wrapped;
+    other streaming responses are."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"abc"
+
+    sized = StreamingResponse(chunks(), headers={"content-length": "3"})
+    body = sized.body_iterator
+    assert stream.drainable(sized).body_iterator is body
+    unsized = StreamingResponse(chunks())
+    body = unsized.body_iterator
+    assert stream.drainable(unsized).body_iterator is not body
