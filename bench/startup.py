@@ -1,6 +1,7 @@
 """Startup: importing the framework, building a 200-route app and serving its first requests, in fresh processes.
 
     python bench/startup.py [--runs 7] [--cpu 0]
+    python bench/startup.py --instructions      # instruction counts under callgrind instead (needs valgrind)
 
 Each measured run is a new interpreter (bench/startup_child.py) that imports the framework, builds
 bench/startup_app.py (25 routers of 8 routes, included with prefixes) and sends, straight into the ASGI app,
@@ -12,10 +13,16 @@ of the whole process (interpreter start-up included) and its peak RSS (VmHWM).
 The frameworks alternate run by run (vivace, FastAPI, FastAPI, vivace, ...) so drift on a shared machine
 hits both alike; each figure is the median over the runs. One unmeasured run per framework comes first, so
 both start from compiled bytecode.
+
+With `--instructions` each framework runs once under `valgrind --tool=callgrind`, stopping after the first
+request, and the table gives the instructions executed: `import` alone, then import + build + first request.
+The counts are the same on every run, however busy the machine is.
 """
 
 import argparse
 import json
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -89,6 +96,34 @@ def measure(
     return {"runs": runs, "medians": medians, "reports": reports}
 
 
+def count_instructions(code: list[str], timeout: float = 600.0) -> int:
+    """Instructions a fresh interpreter executes running `code` (arguments after `python`), counted by callgrind."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, *code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, cwd=BENCH_DIR)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"callgrind run failed: {(done.stderr or done.stdout).strip()[-500:]}")
+    return int(found.group(1))
+
+
+IMPORTS = {"vivace": "from vivace.compat import install; install(); import fastapi", "fastapi": "import fastapi"}
+
+
+def instruction_rows(frameworks: tuple[str, ...] = FRAMEWORKS) -> list[list[str]]:
+    """Millions of instructions: the framework's import, then import + 200-route app + first request."""
+    counts = {
+        fw: (count_instructions(["-c", IMPORTS[fw]]), count_instructions(["startup_child.py", fw, "first-only"]))
+        for fw in frameworks
+    }
+    rows = [["instructions (callgrind)", "vivace", "FastAPI", "unit", "vivace/FastAPI", "target"]]
+    for index, label, target in ((0, "import the framework", ""), (1, "import + build + first request", "<= 0.50x")):
+        cells = [f"{counts[fw][index] / 1e6:,.0f}" if fw in counts else "n/a" for fw in FRAMEWORKS]
+        both = "vivace" in counts and "fastapi" in counts
+        shown = f"{counts['vivace'][index] / counts['fastapi'][index]:.2f}x" if both else "n/a"
+        rows.append([label, *cells, "M", shown, target])
+    return rows
+
+
 def ratio(found: dict[str, Any], key: str) -> float | None:
     medians = found["medians"]
     if "vivace" not in medians or "fastapi" not in medians or not medians["fastapi"][key]:
@@ -116,9 +151,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="measured runs per framework (7)")
     parser.add_argument("--cpu", default="0", help="CPU to pin each run to ('none': unpinned)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--instructions", action="store_true", help="count instructions under callgrind instead")
     args = parser.parse_args(argv)
     from report import markdown_table
     from servers import taskset_prefix
+
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            raise SystemExit("--instructions needs valgrind (apt-get install -y valgrind)")
+        print(markdown_table(instruction_rows(), NUMERIC_COLUMNS))
+        return 0
 
     cpu = None if args.cpu.lower() in {"", "none", "-1"} else int(args.cpu)
     found = measure(args.runs, taskset_prefix(cpu), log=lambda line: print(line, file=sys.stderr, flush=True))
