@@ -163,19 +163,27 @@ class PlannedRoute:
 
     @property
     def dependant(self) -> Dependant:
-        """The endpoint's analysed dependencies (route-level `dependencies` first), as in FastAPI."""
+        """The endpoint's analysed dependencies (route-level `dependencies` first), as in FastAPI.
+
+        NOTE: read as it is even after `route.dependencies` changed: fastapi-pagination appends to `dependencies`,
+        then reads `dependant` to append the same dependency to it. The analysis is redone when the plan is
+        compiled (`_current_dependant`), if no library changed the dependant itself.
+        """
         dependant = self._dependant
-        analysed = self._analysed
-        if dependant is None or (
-            analysed is not None and self._untouched() and not _same(analysed.dependencies, tuple(self.dependencies))
-        ):
-            dependant = self._analyse_now()
-        return dependant
+        return dependant if dependant is not None else self._analyse_now()
 
     @dependant.setter
     def dependant(self, value: Dependant) -> None:
         self._dependant = value
         self._route_changed()
+
+    def _current_dependant(self) -> Dependant:
+        """The dependant to compile from: analysed again when only `route.dependencies` changed since."""
+        dependant = self.dependant
+        analysed = self._analysed
+        if analysed is not None and self._untouched() and not _same(analysed.dependencies, tuple(self.dependencies)):
+            dependant = self._analyse_now()
+        return dependant
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "dependencies" and "dependencies" in self.__dict__:
@@ -226,14 +234,14 @@ class PlannedRoute:
     def _fresh(self, compiled: _Compiled) -> bool:
         if compiled.source_plan is None:
             assert compiled.inputs is not None
-            return compiled.inputs.same(_Inputs.of(self.dependant, self.dependencies))
+            return compiled.inputs.same(_Inputs.of(self._current_dependant(), self.dependencies))
         return (
             self._untouched() and _same(compiled.dependencies, tuple(self.dependencies))
             and compiled.source_plan is self._source.plan
         )
 
     def _compile(self) -> _Compiled:
-        dependant = self.dependant
+        dependant = self._current_dependant()
         inputs = _Inputs.of(dependant, self.dependencies)
         return _Compiled(compile_route(_split(self, dependant), dependant), inputs=inputs)
 

@@ -355,3 +355,21 @@ def test_request_handler_built_for_a_dependant_of_ones_own(both: dict[str, Frame
     for path_params, query in [({"item_id": "4"}, b"q=y"), ({"item_id": "x"}, b"")]:
         results = {name: anyio.run(answer, fw, path_params, query) for name, fw in both.items()}
         assert results["vivace"] == results["fastapi"]
+
+
+def test_dependant_not_reanalysed_when_dependencies_grow(fw: Framework) -> None:
+    """Appending to `route.dependencies` leaves `route.dependant` as it reads (fastapi-pagination appends the same
+    dependency to both and counts them)."""
+
+    async def dep() -> None:
+        return None
+
+    app = fw.FastAPI()
+
+    @app.get("/", dependencies=[fw.Depends(dep)])
+    async def route(_: Any = fw.Depends(dep)) -> None:
+        return None
+
+    *_, api_route = app.routes
+    api_route.dependencies.append(fw.Depends(dep))
+    assert (len(api_route.dependencies), len(api_route.dependant.dependencies)) == (2, 2)
