@@ -30,7 +30,7 @@ from vivace import problems
 from vivace._core import drain
 from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
-from vivace._core.exports import HANDLERS_KEY, TELEMETRY_KEY, CompiledRouter
+from vivace._core.exports import TELEMETRY_KEY, CompiledRouter
 from vivace._core.limits import LimitsLayer
 from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.runner import Runner
@@ -376,23 +376,29 @@ class Vivace(_Declarations, Starlette):
             lifespan = self._lifespan if self._telemetry is None else self._telemetry.lifespan(self._lifespan)
             await lifespan(scope, receive, send)
             return
-        if Starlette.__call__ is not _STARLETTE_CALL:
-            # NOTE: an error reporter patched Starlette.__call__ (sentry-sdk wraps every request there): requests
-            # pass through it, as FastAPI's do; Starlette's own __call__ then runs the middleware stack
-            await Starlette.__call__(self, scope, receive, send)
-            return
         stack = self.middleware_stack
         if stack is None:
             stack = self.middleware_stack = self.build_middleware_stack()
         fast = self._fast
-        if fast is not None and stack is fast.stack and fast.stack.app is fast.inner:
-            # PERF: the stack as built, with nothing in it anyone could observe: only its handler table is needed
-            scope[HANDLERS_KEY] = fast.table
+        if fast is not None and stack is fast.stack and stack.app is fast.inner:
+            # PERF: the stack as built, with nothing in it anyone could observe (no user middleware, nothing rewrapped
+            # or patched): only its handler table is needed. The key is spelled out: a constant, not a global lookup
+            scope["starlette.exception_handlers"] = fast.table
             await fast.app(scope, receive, send)
             return
+        await self._through(stack, scope, receive, send)
+
+    def _through(self, stack: ASGIApp, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """A request through the whole stack: with user middleware, or with an instrumentation watching.
+
+        PERF: returns the stack's coroutine (no frame of its own per request)."""
+        if Starlette.__call__ is not _STARLETTE_CALL:
+            # NOTE: an error reporter patched Starlette.__call__ (sentry-sdk wraps every request there): requests
+            # pass through it, as FastAPI's do; Starlette's own __call__ then runs the middleware stack
+            return Starlette.__call__(self, scope, receive, send)
         if self._telemetry is not None and self._instrumented(stack):
             scope.setdefault(TELEMETRY_KEY, None)  # NOTE: present and None: the app's own telemetry records nothing
-        await stack(scope, receive, send)
+        return stack(scope, receive, send)  # type: ignore[no-any-return]
 
     def _instrumented(self, stack: ASGIApp) -> bool:
         """Whether OpenTelemetry's instrumentation traces inside `stack` (then, as in FastAPI, the app does not)."""

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
@@ -54,7 +55,7 @@ class HandlerTable(ExceptionMiddleware):
 class FastEntry:
     """A request's way around `stack` when nothing in it can be observed: publish `table`, call `app`.
 
-    Built only for a stack of no user middleware whose two Starlette classes nobody patched: its
+    Built only for a stack of no user middleware whose Starlette classes nobody patched: its
     `ServerErrorMiddleware` would answer nothing (the router answers every error itself, the 500 included)
     and its exception layer only publishes `table`.
     """
@@ -98,6 +99,8 @@ def build_stack(
     stack = ServerErrorMiddleware(outer(app, bool(user_middleware)), *args, **kwargs)
     if user_middleware or not isinstance(layer, HandlerTable) or not _own_call(ServerErrorMiddleware):
         return stack, None
+    if not _own_call(Starlette):
+        return stack, None  # NOTE: an error reporter wraps every request in a patched Starlette.__call__
     return stack, FastEntry(stack, stack.app, layer.table, outer(route, False))
 
 
