@@ -20,7 +20,7 @@ Startup code only: the compiled router never reads these properties per request.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, SupportsIndex
@@ -120,8 +120,11 @@ class _Inputs:
         )
 
 
-def _same(left: tuple[Any, ...], right: tuple[Any, ...]) -> bool:
-    return len(left) == len(right) and all(a is b for a, b in zip(left, right, strict=True))
+def _same(left: Sequence[Any], right: Sequence[Any]) -> bool:
+    """The same objects in the same order."""
+    if len(left) != len(right):
+        return False
+    return all(a is b for a, b in zip(left, right, strict=True)) if left else True
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -181,7 +184,7 @@ class PlannedRoute:
         """The dependant to compile from: analysed again when only `route.dependencies` changed since."""
         dependant = self.dependant
         analysed = self._analysed
-        if analysed is not None and self._untouched() and not _same(analysed.dependencies, tuple(self.dependencies)):
+        if analysed is not None and self._untouched() and not _same(analysed.dependencies, self.dependencies):
             dependant = self._analyse_now()
         return dependant
 
@@ -210,7 +213,7 @@ class PlannedRoute:
         analysed = self._analysed
         return (
             analysed is not None and dependant is analysed.dependant and dependant.call is analysed.call
-            and _same(tuple(dependant.dependencies), analysed.subs)
+            and _same(dependant.dependencies, analysed.subs)
         )
 
     def _route_changed(self) -> None:
@@ -232,11 +235,20 @@ class PlannedRoute:
         return compiled.plan
 
     def _fresh(self, compiled: _Compiled) -> bool:
-        if compiled.source_plan is None:
-            assert compiled.inputs is not None
-            return compiled.inputs.same(_Inputs.of(self._current_dependant(), self.dependencies))
+        inputs = compiled.inputs
+        if inputs is not None:
+            # PERF: identity checks only (`served_plan` is read on a cached route's miss); a change of
+            # `dependencies` alone fails the last check, and `_compile` then analyses again
+            dependant = self._dependant
+            return (
+                dependant is inputs.dependant
+                and dependant.call is inputs.call
+                and _same(dependant.dependencies, inputs.subs)
+                and _same(self.dependencies, inputs.dependencies)
+            )
         return (
-            self._untouched() and _same(compiled.dependencies, tuple(self.dependencies))
+            self._untouched()
+            and _same(self.dependencies, compiled.dependencies)
             and compiled.source_plan is self._source.plan
         )
 
@@ -265,7 +277,7 @@ def _reusable(route: Any, source: Any) -> bool:
         hasattr(route, "response_class")  # NOTE: WebSocket copies are compiled: few, and no response to rebuild
         and route.endpoint is source.endpoint
         and route._untouched() and source._untouched()
-        and _same(tuple(route.dependencies), tuple(source.dependencies))
+        and _same(route.dependencies, source.dependencies)
         and route.path_param_names == source.path_param_names
         and route.max_body_size == source.max_body_size and route.form_limits == source.form_limits
     )
