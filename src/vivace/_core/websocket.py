@@ -46,6 +46,10 @@ INVALID_PAYLOAD = 1007
 INTERNAL_ERROR = 1011
 #: the close code of a server going down (RFC 6455 7.4.1)
 GOING_AWAY = 1001
+#: what Starlette reports when the server refuses a send (the client is gone); never sent on the wire
+ABNORMAL_CLOSURE = 1006
+
+_CONNECTED = WebSocketState.CONNECTED
 
 #: the scope key holding the connection's ServedWebSocket, for the router's answer to an unhandled error
 WEBSOCKET_KEY = "vivace.websocket"
@@ -107,6 +111,10 @@ class ServedWebSocket(WebSocket):
     Starlette raises KeyError (a text read that gets a binary message) or a JSON decode error from inside
     `receive_*`; here the connection is closed with the matching code and `WebSocketDisconnect` is raised, so an
     endpoint's usual `except WebSocketDisconnect:` clean-up runs, as for a client that left.
+
+    Once both sides are connected, the typed reads and sends call the server's `receive`/`send` directly: one
+    frame per message instead of three (an echo costs ~1.04x the raw ASGI app's instructions on uvicorn, where
+    Starlette's layering cost 1.14x). Any other state takes Starlette's path, so misuse raises the same errors.
     """
 
     #: set when the process drains and vivace closed the connection with 1001
@@ -123,16 +131,50 @@ class ServedWebSocket(WebSocket):
             raise ConnectionGone(exc.code, exc.reason) from None
 
     async def receive_text(self) -> str:
+        if self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()  # NOTE: the common case, with Starlette's checks inlined (issue 18)
+            if message["type"] == "websocket.receive":
+                text: str | None = message.get("text")
+                if text is not None:
+                    return text
+                await self._refuse(UNSUPPORTED_DATA, "Expected a text message")
+            self._not_data(message)
         text = (await self._data_message()).get("text")
         if text is None:
             await self._refuse(UNSUPPORTED_DATA, "Expected a text message")
         return str(text)
 
     async def receive_bytes(self) -> bytes:
+        if self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] == "websocket.receive":
+                data: bytes | None = message.get("bytes")
+                if data is not None:
+                    return data
+                await self._refuse(UNSUPPORTED_DATA, "Expected a binary message")
+            self._not_data(message)
         data = (await self._data_message()).get("bytes")
         if data is None:
             await self._refuse(UNSUPPORTED_DATA, "Expected a binary message")
         return bytes(data)
+
+    async def send_text(self, data: str) -> None:
+        if self.application_state is not _CONNECTED:
+            return await self.send({"type": "websocket.send", "text": data})  # NOTE: the state's own error
+        try:
+            await self._send({"type": "websocket.send", "text": data})
+        except OSError:  # NOTE: as Starlette's send: the server refused it, the client is gone
+            self.application_state = WebSocketState.DISCONNECTED
+            raise ConnectionGone(ABNORMAL_CLOSURE) from None
+
+    async def send_bytes(self, data: bytes) -> None:
+        if self.application_state is not _CONNECTED:
+            return await self.send({"type": "websocket.send", "bytes": data})
+        try:
+            await self._send({"type": "websocket.send", "bytes": data})
+        except OSError:
+            self.application_state = WebSocketState.DISCONNECTED
+            raise ConnectionGone(ABNORMAL_CLOSURE) from None
 
     async def receive_json(self, mode: str = "text") -> Any:
         if mode not in ("text", "binary"):
@@ -150,6 +192,21 @@ class ServedWebSocket(WebSocket):
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message["code"], message.get("reason"))
         return message
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        if mode not in ("text", "binary"):
+            raise RuntimeError('The "mode" argument should be "text" or "binary".')
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        await (self.send_text(text) if mode == "text" else self.send_bytes(text.encode("utf-8")))
+
+    def _not_data(self, message: Message) -> NoReturn:
+        """The fast reads' answer to a message other than data: a disconnect, or one no server may send."""
+        if message["type"] == "websocket.disconnect":
+            self.client_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(message["code"], message.get("reason"))
+        raise RuntimeError(
+            f'Expected ASGI message "websocket.receive" or "websocket.disconnect", but got {message["type"]!r}'
+        )
 
     async def _refuse(self, code: int, reason: str) -> NoReturn:
         await self.close(code, reason)
