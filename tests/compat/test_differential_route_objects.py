@@ -13,6 +13,7 @@ import pytest
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket
 
 Framework = Any  # the `fw` namespace of tests/compat/conftest.py
 
@@ -373,3 +374,25 @@ def test_dependant_not_reanalysed_when_dependencies_grow(fw: Framework) -> None:
     *_, api_route = app.routes
     api_route.dependencies.append(fw.Depends(dep))
     assert (len(api_route.dependencies), len(api_route.dependant.dependencies)) == (2, 2)
+
+
+def test_websocket_app_built_for_a_dependant_of_ones_own(both: dict[str, Framework]) -> None:
+    """get_websocket_app for a library's own Dependant, served through routing.websocket_session: parameters
+    validated (outside FastAPI's app, a refusal is the validation error itself), the session run."""
+    async def echo(websocket: WebSocket, q: int) -> None:
+        await websocket.accept()
+        await websocket.send_text(str(q * 2))
+        await websocket.close()
+
+    seen = {}
+    for name, fw in both.items():
+        dependencies = importlib.import_module(f"{fw.name}.dependencies.utils")
+        session = _routing(fw).get_websocket_app(dependencies.get_dependant(path="/ws", call=echo))
+        client = fw.TestClient(_routing(fw).websocket_session(session))  # NOTE: no lifespan: not entered
+        with client.websocket_connect("/ws?q=21") as websocket:
+            answered = websocket.receive_text()
+        refused = fw.exceptions.WebSocketRequestValidationError
+        with pytest.raises(refused) as raised, client.websocket_connect("/ws?q=x"):
+            pass
+        seen[name] = (answered, [(e["type"], e["loc"]) for e in raised.value.errors()])
+    assert seen["vivace"] == seen["fastapi"] == ("42", [("int_parsing", ("query", "q"))])
