@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
-from vivace import Vivace, WebSocket
+from vivace import Request, Vivace, WebSocket
 from vivace._rsgi.entry import RSGIEntry
 from vivace._rsgi.http import WHOLE_BODY, HTTPExchange
 from vivace._rsgi.scope import address
@@ -270,3 +271,47 @@ def test_websocket_denial_keeps_its_status() -> None:
 
     assert asyncio.run(deny(401)) == [401]
     assert asyncio.run(deny(4001)) == [403]
+
+
+def test_startup_inside_a_running_loop_holds_requests_back() -> None:
+    """granian's embedded server starts the app from inside its loop: requests wait for the startup to end."""
+
+    @asynccontextmanager
+    async def lifespan(app: Vivace) -> AsyncIterator[dict[str, str]]:
+        await asyncio.sleep(0.01)
+        yield {"ready": "yes"}
+
+    app = Vivace(lifespan=lifespan)
+
+    @app.get("/ready")
+    async def ready(request: Request) -> str:
+        return str(request.state.ready)
+
+    async def run() -> tuple[Any, ...] | None:
+        entry = RSGIEntry(app)
+        entry.__rsgi_init__(asyncio.get_running_loop())
+        assert entry.lifespan.starting is not None  # the startup runs as a task
+        protocol = Protocol([])
+        await entry.__rsgi__(Scope("/ready"), protocol)
+        assert entry.lifespan.starting is None
+        entry.__rsgi_del__(asyncio.get_running_loop())
+        return protocol.answer
+
+    answer = asyncio.run(run())
+    assert answer is not None and answer[1:4:2] == (200, b'"yes"')
+
+
+def test_request_headers_are_each_requests_own() -> None:
+    """Headers an app changes in its scope do not leak into the next request with the same headers."""
+    app = Vivace()
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    @app.get("/headers")
+    async def headers(request: Request) -> int:
+        seen.append(list(request.scope["headers"]))
+        request.scope["headers"].append((b"x-added", b"1"))
+        return len(seen)
+
+    for _ in range(2):
+        serve(app, Scope("/headers", headers=[("x-a", "1")]), Protocol([]))
+    assert seen == [[(b"x-a", b"1")], [(b"x-a", b"1")]]

@@ -53,11 +53,20 @@ class RSGIEntry:
 
     def __rsgi__(self, scope: Any, protocol: Any) -> Awaitable[None]:
         # PERF: returns the app's coroutine; no frame of the entry's own stays on the stack per request
+        if self.lifespan.starting is not None:
+            return self._after_startup(scope, protocol)
         if scope.proto == "http":
             asgi_scope = http_scope(scope, self.root_path, self.lifespan.state)
             exchange = HTTPExchange(protocol, asgi_scope["headers"])
             return self.asgi(asgi_scope, exchange.receive, exchange.send)  # type: ignore[return-value]
         return _serve_websocket(self.asgi, websocket_scope(scope, self.root_path, self.lifespan.state), protocol)
+
+    async def _after_startup(self, scope: Any, protocol: Any) -> None:
+        """A request that arrived while the startup still runs (granian's embedded server): served after it."""
+        starting = self.lifespan.starting
+        if starting is not None:
+            await asyncio.shield(starting)
+        await self.__rsgi__(scope, protocol)
 
 
 async def _serve_websocket(app: ASGIApp, scope: dict[str, Any], protocol: Any) -> None:

@@ -33,15 +33,35 @@ class Lifespan:
         self._task: asyncio.Future[None] | None = None
         self._inbox: asyncio.Queue[Message] | None = None
         self._replies: asyncio.Queue[Message] | None = None
+        #: the startup, while it runs as a task (granian's embedded server); requests wait for it
+        self.starting: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Task[None] | None = None  # NOTE: referenced, so the task is not collected
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Run the startup to its end on `loop`; raises LifespanFailed when it failed."""
-        loop.run_until_complete(self._start())
+        """Run the startup to its end on `loop`; raises LifespanFailed when it failed.
+
+        granian's embedded server calls this from inside its running loop, where nothing can be waited for: the
+        startup then runs as a task, and `starting` holds it until it is over, for requests to wait on.
+        """
+        if not loop.is_running():
+            loop.run_until_complete(self._start())
+            return
+        starting = self.starting = loop.create_task(self._start())
+        starting.add_done_callback(self._started)
+
+    def _started(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            self.starting = None  # NOTE: on failure it stays, so every request fails with the startup's error
 
     def stop(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Run the shutdown to its end on `loop`; raises LifespanFailed when it failed."""
-        if self._task is not None and not self._task.done():
+        """Run the shutdown to its end on `loop`; raises LifespanFailed when it failed (inside a running loop,
+        as in granian's embedded server, the shutdown is started and left to run)."""
+        if self._task is None or self._task.done():
+            return
+        if not loop.is_running():
             loop.run_until_complete(self._stop())
+            return
+        self._stopping = loop.create_task(self._stop())
 
     async def _start(self) -> None:
         self._inbox = asyncio.Queue()

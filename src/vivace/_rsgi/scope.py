@@ -54,9 +54,23 @@ def address(text: str) -> tuple[str, int] | None:
         return found
 
 
+#: request headers as bytes pairs, by granian's text pairs: a client sends the same headers on every request
+_HEADERS: dict[tuple[tuple[str, str], ...], list[tuple[bytes, bytes]]] = {}
+_HEADERS_KEPT = 1024
+
+
 def _headers(rsgi_scope: Any) -> list[tuple[bytes, bytes]]:
-    # PERF: one comprehension over granian's list; names come lowercased, values are ASCII (see the docstring)
-    return [(name.encode(), value.encode()) for name, value in rsgi_scope.headers.items()]
+    # PERF: one tuple and one dict hit instead of an encode per name and value (callgrind, in-process: ~5.5k ->
+    # ~1.5k instructions for three headers); the list is copied, as the app may change its scope's headers.
+    # Names come lowercased, values are ASCII (see the module docstring)
+    key = tuple(rsgi_scope.headers.items())
+    try:
+        return _HEADERS[key].copy()
+    except KeyError:
+        if len(_HEADERS) >= _HEADERS_KEPT:
+            _HEADERS.clear()  # NOTE: bounded: headers that vary per request (cookies, tokens) churn through it
+        encoded = _HEADERS[key] = [(name.encode(), value.encode()) for name, value in key]
+        return encoded.copy()
 
 
 def http_scope(rsgi_scope: Any, root_path: str, state: dict[str, Any]) -> dict[str, Any]:
