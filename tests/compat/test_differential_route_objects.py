@@ -396,3 +396,29 @@ def test_websocket_app_built_for_a_dependant_of_ones_own(both: dict[str, Framewo
             pass
         seen[name] = (answered, [(e["type"], e["loc"]) for e in raised.value.errors()])
     assert seen["vivace"] == seen["fastapi"] == ("42", [("int_parsing", ("query", "q"))])
+
+
+def test_handler_leaves_the_parsed_json_body_on_the_request(fw: Framework) -> None:
+    """After a route class's wrapped handler ran, `request._json` holds the parsed body (error reporters read it)."""
+    seen: list[Any] = []
+
+    class Reporting(_routing(fw).APIRoute):  # type: ignore[misc,name-defined]
+        def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+            original = super().get_route_handler()
+
+            async def report(request: Request) -> Response:
+                response: Response = await original(request)
+                seen.append(getattr(request, "_json", None))
+                return response
+
+            return report
+
+    app = fw.FastAPI()
+    app.router.route_class = Reporting
+
+    @app.post("/items")
+    def create(item: Item) -> Item:
+        return item
+
+    assert fw.TestClient(app).post("/items", json={"name": "a", "extra": [1]}).status_code == 200
+    assert seen == [{"name": "a", "extra": [1]}]

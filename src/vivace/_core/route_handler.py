@@ -10,8 +10,9 @@ overrides `get_route_handler` takes this path:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from typing import Any
 
 from starlette.requests import Request
@@ -63,7 +64,10 @@ async def respond_to(plan: RoutePlan, request: Request) -> Response:
     receive: Receive = request.receive
     if plan.body_kind is not BodyKind.none:
         # NOTE: the body comes from `request.body()`, so a Request subclass may transform it (decompress, say)
-        receive = _replay(await request.body())
+        body = await request.body()
+        receive = _replay(body)
+        if body and plan.body_kind is not BodyKind.form:
+            _keep_json(request, body)
     ctx = Context(request.scope, receive, request._send)
     ctx._request = request  # the endpoint and dependencies see the handler's Request subclass
     errors = await validate_request(plan, ctx)
@@ -85,6 +89,14 @@ async def _run_with_function_stack(plan: RoutePlan, ctx: Context) -> Response:
     async with AsyncExitStack() as ctx.function_stack:
         result = await run_steps(plan.steps, ctx)
         return await prepare(plan, ctx, result)
+
+
+def _keep_json(request: Request, body: bytes) -> None:
+    """The parsed body kept on the Request, as FastAPI's handler leaves it (`await request.json()`): wrappers read
+    it after the handler (sentry-sdk attaches `request._json` to its events)."""
+    # NOTE: an invalid body is answered by validation; a wrapper then finds no `_json`, as in FastAPI
+    with suppress(ValueError):
+        request._json = json.loads(body)
 
 
 def _replay(body: bytes) -> Receive:
