@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Awaitable, Callable
+from io import BytesIO
 from tempfile import SpooledTemporaryFile
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
@@ -97,13 +98,47 @@ def _decode(data: bytes | bytearray, charset: str) -> str:
 
 
 class _Part:
-    __slots__ = ("data", "file", "headers", "name")
+    __slots__ = ("chunks", "data", "file", "headers", "name", "pending")
 
     def __init__(self) -> None:
         self.name = ""
         self.headers: list[tuple[bytes, bytes]] = []
         self.data = bytearray()
         self.file: UploadFile | None = None
+        # a file's bytes not yet written to its spool, and how many
+        self.chunks: list[bytes | memoryview] = []
+        self.pending = 0
+
+    async def write_pending(self) -> None:
+        """Hand the file's received bytes to its spool in one write (it moves to disk past SPOOL_SIZE)."""
+        if self.file is None or not self.chunks:
+            return
+        chunks = self.chunks
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self.chunks = []
+        self.pending = 0
+        if isinstance(data, memoryview):
+            data = bytes(data)
+        if self.file.size == 0 and _hand_over(self.file.file, data):
+            self.file.size = len(data)
+            return
+        await self.file.write(data)
+
+
+def _hand_over(spool: Any, data: bytes) -> bool:
+    """Make an empty in-memory spool hold `data` itself: no copy now, none when the endpoint reads it whole.
+
+    PERF: `BytesIO(data)` shares `data` until written to, and reading all of it returns `data`; a write would
+    copy 1 MiB once more. Only the standard library's spool is filled this way, by its own field and rule (its
+    buffer is `_file` until it rolls over past `_max_size`); a class swapped in by other code is written to.
+    """
+    if type(spool) is not SpooledTemporaryFile:
+        return False
+    held: Any = spool  # its private fields are not in the type stubs
+    if held._rolled or len(data) > held._max_size or held.tell():
+        return False
+    held._file = BytesIO(data)
+    return True
 
 
 class _MultipartReader:
@@ -121,10 +156,11 @@ class _MultipartReader:
         self._fields = 0
         self._text_bytes = 0
         self._file_bytes = 0
-        # NOTE: the parser's callbacks are synchronous; file bytes queue here and are written (possibly in a
-        # thread, once the spool is on disk) after each chunk, so the event loop never blocks on disk I/O.
-        self._writes: list[tuple[UploadFile, bytes]] = []
-        self._finished: list[UploadFile] = []
+        # NOTE: the parser's callbacks are synchronous; file bytes queue in their part and are written (in a
+        # thread once the spool is on disk) after a chunk, so the event loop never blocks on disk I/O.
+        # PERF: a file that fits in SPOOL_SIZE is written once, when its part ends: one copy into the spool
+        # instead of a growing buffer per received chunk.
+        self._finished: list[_Part] = []
 
     async def read(self, scope: Scope, receive: Receive) -> FormData:
         if self._boundary is None:
@@ -132,7 +168,8 @@ class _MultipartReader:
         parser = MultipartParser(self._boundary, self._callbacks())
 
         async def consume(chunk: bytes) -> None:
-            parser.write(chunk)
+            # NOTE: file parts keep views of the chunk until it is written, so it must not change under them
+            parser.write(chunk if type(chunk) is bytes else bytes(chunk))
             await self._flush()
 
         try:
@@ -161,12 +198,13 @@ class _MultipartReader:
         }
 
     async def _flush(self) -> None:
-        for upload, data in self._writes:
-            await upload.write(data)
-        self._writes.clear()
-        for upload in self._finished:
-            await upload.seek(0)
+        for part in self._finished:
+            await part.write_pending()
+            await part.file.seek(0)  # type: ignore[union-attr]  # only file parts are queued
         self._finished.clear()
+        part = self._part
+        if part.file is not None and part.pending and (part.file.size or 0) + part.pending > limits.SPOOL_SIZE:
+            await part.write_pending()
 
     def _on_part_begin(self) -> None:
         self._part = _Part()
@@ -214,7 +252,9 @@ class _MultipartReader:
             max_file_size = self._limits.max_file_size
             if max_file_size is not None and self._file_bytes > max_file_size:
                 raise limits.file_too_large(part.name, max_file_size)
-            self._writes.append((part.file, data[start:end]))
+            # PERF: a view, not a copy: the bytes are copied once, into the spool
+            part.chunks.append(data if start == 0 and end == len(data) else memoryview(data)[start:end])
+            part.pending += size
             return
         if len(part.data) + size > self._limits.max_part_size:
             raise _bad_form(f"Part exceeded maximum size of {int(self._limits.max_part_size / 1024)}KB.")
@@ -234,7 +274,7 @@ class _MultipartReader:
             self._items.append((part.name, _decode(part.data, self._charset)))
         else:
             self._items.append((part.name, part.file))
-            self._finished.append(part.file)
+            self._finished.append(part)
 
 
 _TEMPFILE_SPOOL = SpooledTemporaryFile  # the class Starlette's parser uses until someone swaps it
