@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
+from starlette.types import Scope
 
 __all__ = ["RouteContext", "iter_route_contexts"]
 
@@ -45,6 +46,17 @@ class RouteContext:
     @property
     def endpoint(self) -> Callable[..., Any] | None:
         return getattr(self.route, "endpoint", None)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """The route's match; a route `include_router` copied matches by its path and methods only, as FastAPI
+        0.165 matches an inclusion's effective route (a route class's own `matches` is not consulted)."""
+        route = self.route
+        if getattr(route, "_source", None) is not None:
+            if isinstance(route, Route):
+                return Route.matches(route, scope)
+            if isinstance(route, WebSocketRoute):
+                return WebSocketRoute.matches(route, scope)
+        return route.matches(scope)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.route, name)

@@ -7,6 +7,7 @@ extend through `scope["starlette.exception_handlers"]`.
 
 from __future__ import annotations
 
+import importlib
 import types
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
+from starlette.routing import Match
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -340,3 +342,33 @@ def test_requests_pass_through_a_patched_starlette_call(both: dict[str, Any], mo
     """A wrapper patched onto Starlette.__call__ (sentry-sdk's) sees every request, and the app still answers."""
     results = {name: _through_patched_starlette_call(fw, monkeypatch) for name, fw in both.items()}
     assert results["vivace"] == results["fastapi"] == (["http /items/7"], 200)
+
+
+def _contexts_matched(fw: Any) -> list[str]:
+    """Match a scope against every route context, as tracing instrumentation names a request's route."""
+    calls: list[str] = []
+
+    routing = importlib.import_module(f"{fw.name}.routing")
+
+    class Watching(routing.APIRoute):  # type: ignore[name-defined,misc]
+        def matches(self, scope: Scope) -> Any:
+            calls.append(self.path)
+            return super().matches(scope)
+
+    app = fw.FastAPI()
+    router = fw.APIRouter(route_class=Watching)
+
+    @router.get("/inner")
+    async def inner() -> None:
+        return None
+
+    app.include_router(router, prefix="/p")
+    scope = {"type": "http", "path": "/p/inner", "method": "GET", "root_path": "", "headers": []}
+    found = [c.path for c in routing.iter_route_contexts(app.routes) if c.matches(scope)[0] is Match.FULL]
+    return [*found, *calls]
+
+
+def test_included_route_context_matches_without_the_route_classs_override(both: dict[str, Any]) -> None:
+    """iter_route_contexts: an included route matches by path and methods; its class's `matches` is not called."""
+    results = {name: _contexts_matched(fw) for name, fw in both.items()}
+    assert results["vivace"] == results["fastapi"] == ["/p/inner"]
