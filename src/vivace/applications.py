@@ -30,7 +30,7 @@ from vivace import problems
 from vivace._core import drain
 from vivace._core.app_scope import AppScope
 from vivace._core.compile import compile_route
-from vivace._core.exports import TELEMETRY_KEY, CompiledRouter
+from vivace._core.exports import OUTER_500_KEY, TELEMETRY_KEY, CompiledRouter
 from vivace._core.limits import LimitsLayer
 from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.runner import Runner
@@ -396,8 +396,12 @@ class Vivace(_Declarations, Starlette):
             # NOTE: an error reporter patched Starlette.__call__ (sentry-sdk wraps every request there): requests
             # pass through it, as FastAPI's do; Starlette's own __call__ then runs the middleware stack
             return Starlette.__call__(self, scope, receive, send)
-        if self._telemetry is not None and self._instrumented(stack):
-            scope.setdefault(TELEMETRY_KEY, None)  # NOTE: present and None: the app's own telemetry records nothing
+        if self._instrumented(stack):
+            # NOTE: as in FastAPI: the instrumentation's span records an unhandled exception before the 500 ends it,
+            # and the app's own telemetry (present and None) records nothing
+            scope[OUTER_500_KEY] = True
+            if self._telemetry is not None:
+                scope.setdefault(TELEMETRY_KEY, None)
         return stack(scope, receive, send)  # type: ignore[no-any-return]
 
     def _instrumented(self, stack: ASGIApp) -> bool:

@@ -372,3 +372,41 @@ def test_included_route_context_matches_without_the_route_classs_override(both: 
     """iter_route_contexts: an included route matches by path and methods; its class's `matches` is not called."""
     results = {name: _contexts_matched(fw) for name, fw in both.items()}
     assert results["vivace"] == results["fastapi"] == ["/p/inner"]
+
+
+def _exception_before_response(fw: Any) -> tuple[list[str], int, bytes]:
+    """Rewrap the stack with a tracing layer (OpenTelemetry's name) that logs messages and exceptions in order."""
+    base = _tracing_layer_class()
+    log: list[str] = []
+
+    class Tracing(base):  # type: ignore[misc,valid-type]
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            async def logging_send(message: Any) -> None:
+                log.append(message["type"])
+                await send(message)
+
+            try:
+                await self.app(scope, receive, logging_send)
+            except Boom:
+                log.append("raised Boom")
+                raise
+
+    Tracing.__module__ = base.__module__
+    Tracing.__name__ = base.__name__
+    app = routes_app(fw)
+    original = app.build_middleware_stack
+
+    def build(self: Any) -> ASGIApp:
+        inner = original()
+        return ServerErrorMiddleware(Tracing(inner.app), handler=inner.handler, debug=inner.debug)
+
+    app.build_middleware_stack = types.MethodType(build, app)
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
+    return log, response.status_code, response.content
+
+
+def test_instrumentation_sees_an_unhandled_exception_before_the_500(both: dict[str, Any]) -> None:
+    """In a stack holding OpenTelemetry's layer, the exception reaches it before the 500 (its span records it)."""
+    results = {name: _exception_before_response(fw) for name, fw in both.items()}
+    assert results["vivace"] == results["fastapi"]
+    assert results["vivace"][0] == ["raised Boom"]

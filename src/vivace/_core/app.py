@@ -29,6 +29,7 @@ from vivace._core.websocket import close_after_error
 
 __all__ = [
     "HANDLERS_KEY",
+    "OUTER_500_KEY",
     "SERVER_ERROR_KEY",
     "TELEMETRY_KEY",
     "CompiledRouter",
@@ -40,6 +41,11 @@ __all__ = [
 #: set in the scope just before the 500 for an unhandled exception is sent, so `@app.middleware("http")` can raise
 #: the exception from `call_next` (as FastAPI does) instead of returning that response
 SERVER_ERROR_KEY = "vivace.server_error"
+
+#: set when tracing instrumentation inside the application's stack must see an unhandled exception before any
+#: response is sent (its span ends with the response): the router then leaves the 500 to the outer
+#: ServerErrorMiddleware, as FastAPI always does
+OUTER_500_KEY = "vivace.outer_server_error"
 
 #: the key the telemetry layer sets on requests it observes (FastAPI's own key, see vivace.telemetry._state)
 TELEMETRY_KEY = "fastapi.telemetry"
@@ -154,7 +160,7 @@ class CompiledRouter:
             if handler is not None:
                 await self._respond_with(handler, exc, scope, receive, send)
                 return
-            if self.server_errors is not None:
+            if self.server_errors is not None and OUTER_500_KEY not in scope:
                 await self._server_error(self.server_errors, exc, scope, receive, send)
             raise
 

@@ -10,6 +10,7 @@ so what `app.py` keeps to itself can change without touching them. A module of i
 
 from vivace._core.app import (
     HANDLERS_KEY,
+    OUTER_500_KEY,
     SERVER_ERROR_KEY,
     TELEMETRY_KEY,
     CompiledRouter,
@@ -20,6 +21,7 @@ from vivace._core.app import (
 
 __all__ = [
     "HANDLERS_KEY",
+    "OUTER_500_KEY",
     "SERVER_ERROR_KEY",
     "TELEMETRY_KEY",
     "CompiledRouter",
