@@ -43,7 +43,7 @@ class _EffectiveRouteContext:
     starlette_route: BaseRoute | None = None
     app: Any = None
     frontend_prefix: str = ""
-    path: str = ""
+    path: str = ""  # with every prefix above the route
     endpoint: Any = None
     stream_item_type: Any = None
     response_model: Any = None
@@ -51,7 +51,7 @@ class _EffectiveRouteContext:
     response_description: str = "Successful Response"
     deprecated: bool | None = None
     operation_id: str | None = None
-    response_model_include: Any = None
+    response_model_include: Any = None  # an IncEx
     response_model_exclude: Any = None
     response_model_by_alias: bool = True
     response_model_exclude_unset: bool = False
@@ -60,26 +60,26 @@ class _EffectiveRouteContext:
     include_in_schema: bool = True
     response_class: Any = field(default_factory=lambda: Default(JSONResponse))
     dependency_overrides_provider: Any = None
-    callbacks: list[BaseRoute] | None = None
+    callbacks: list[BaseRoute] | None = None  # for the OpenAPI document
     openapi_extra: dict[str, Any] | None = None
     generate_unique_id_function: Any = field(default_factory=lambda: Default(generate_unique_id))
     strict_content_type: Any = field(default_factory=lambda: Default(True))
-    max_body_size: int | None = None
+    max_body_size: int | None = None  # bytes; None: no limit
     tags: list[str | Enum] = field(default_factory=list)
     responses: dict[int | str, dict[str, Any]] = field(default_factory=dict)
     name: str = ""
-    path_regex: Any = None
+    path_regex: Any = None  # the compiled pattern of `path`, prefixes included
     path_format: str = ""
     param_convertors: dict[str, Any] = field(default_factory=dict)
-    methods: set[str] = field(default_factory=set)
+    methods: set[str] = field(default_factory=set)  # upper case
     unique_id: str = ""
     status_code: int | None = None
     response_field: Any = None
     stream_item_field: Any = None
-    dependencies: list[Any] = field(default_factory=list)
+    dependencies: list[Any] = field(default_factory=list)  # the inclusions' first, then the route's
     description: str = ""
     response_fields: dict[int | str, Any] = field(default_factory=dict)
-    dependant: Any = None
+    dependant: Any = None  # the analysis with the merged dependencies
     _embed_body_fields: bool = False
     body_field: Any = None
     is_sse_stream: bool = False
