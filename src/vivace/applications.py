@@ -38,6 +38,7 @@ from vivace._core.send import HeaderGuard
 from vivace._frontend import FrontendTable
 from vivace._route_options import RouteOptions
 from vivace._router_scope import ScopedRoutes, app_handler_table, problem_operations, server_error_handler
+from vivace._rsgi.entry import rsgi_entry
 from vivace.datastructures import Default
 from vivace.exception_handlers import websocket_request_validation_exception_handler
 from vivace.exceptions import FastAPIDeprecationWarning, RequestValidationError, WebSocketRequestValidationError
@@ -463,6 +464,19 @@ class Vivace(_Declarations, Starlette):
     def _lifespans(self) -> list[Callable[[Any], Any]]:
         found = [self.router.lifespan_context_user] if self.router.lifespan_context_user else []
         return found + list(getattr(self.router, "_included_lifespans", []))
+
+    # -- granian's RSGI interface: vivace._rsgi serves the same compiled plans without an ASGI server --------
+
+    @property
+    def __rsgi__(self) -> Callable[[Any, Any], Awaitable[None]]:
+        # PERF: a property: granian looks `__rsgi__` up once per worker and then calls the entry directly
+        return rsgi_entry(self).__rsgi__
+
+    def __rsgi_init__(self, loop: Any) -> None:
+        rsgi_entry(self).__rsgi_init__(loop)
+
+    def __rsgi_del__(self, loop: Any) -> None:
+        rsgi_entry(self).__rsgi_del__(loop)
 
     # -- FastAPI's decorators and registration methods, delegated to the router ---------------------------
 
