@@ -27,7 +27,7 @@ from typing import Any, SupportsIndex
 
 from vivace._core.compile import _output, check_response_models, compile_route
 from vivace._core.plan import RoutePlan
-from vivace._core.signature import Dependant
+from vivace._core.signature import Dependant, analyse_dependency
 
 __all__ = ["PlannedRoute", "WatchedList", "copy_source", "copying"]
 
@@ -148,6 +148,9 @@ class PlannedRoute:
     _analysed: _Inputs | None  # the dependant as analysed, to tell a library's change from a re-analysis
     _compiled: _Compiled | None
     _source: Any  # the route this one was copied from by include_router, if any
+    _copies: list[Any]  # the copies include_router made of this route
+    _own_dependencies: list[Any]  # a copy's dependencies from its inclusion, before its source's
+    path_format: str
     dependencies: list[Any]
     endpoint: Callable[..., Any]
     dependency_overrides_provider: Any
@@ -157,10 +160,15 @@ class PlannedRoute:
         self._dependant = None
         self._analysed = None
         self._compiled = None
-        self._source = _COPY_SOURCE.get()
+        self._copies: list[Any] = []
+        source = self._source = _COPY_SOURCE.get()
         self.__dict__["dependencies"] = WatchedList(dependencies, self._route_changed)
-        if self._source is None:
+        if source is None:
             _ = self.plan  # NOTE: at declaration, so a route that cannot work fails where it is written
+            return
+        # NOTE: the dependencies the inclusion put before the source's: a change to the source keeps them
+        self._own_dependencies = dependencies[: len(dependencies) - len(source.dependencies)]
+        source._copies.append(self)
 
     # -- the attributes libraries read and change ---------------------------------------------------------
 
@@ -217,10 +225,28 @@ class PlannedRoute:
         )
 
     def _route_changed(self) -> None:
-        """A library changed what the plan comes from: the application recompiles before the next request."""
+        """A library changed what the plan comes from: the application recompiles before the next request, and
+        the copies `include_router` made of this route follow (FastAPI keeps included routes by reference)."""
         provider = self.dependency_overrides_provider
         if provider is not None and hasattr(provider, "_routes_changed"):
             provider._routes_changed()
+        for copy in self._copies:
+            copy._follow_source()
+
+    def _follow_source(self) -> None:
+        """This copy's dependencies (and, if a library changed it, dependant) again from its source's."""
+        source = self._source
+        dependencies = [*self._own_dependencies, *source.dependencies]
+        if not _same(dependencies, self.dependencies):
+            self.dependencies = dependencies  # NOTE: through __setattr__: watched, and the app told
+        if source._untouched():
+            return
+        own = [
+            analyse_dependency(dep, path=self.path_format, path_param_names=self.path_param_names, overrides=None)  # type: ignore[attr-defined]
+            for dep in self._own_dependencies
+        ]
+        given = source.dependant
+        self.dependant = dataclasses.replace(given, path=self.path_format, dependencies=[*own, *given.dependencies])
 
     # -- the plan ---------------------------------------------------------------------------------------------
 

@@ -133,7 +133,7 @@ def test_route_class_wrapping_the_handler(fw: Framework) -> None:
     assert calls == ["/v1/items", "/v1/items"]
 
 
-def _paginate_like(fw: Framework, app: Any, dependency: Callable[..., Any]) -> None:
+def _paginate_like(fw: Framework, app: Any, dependency: Callable[..., Any]) -> None:  # app: or an APIRouter
     """What fastapi-pagination's add_pagination does to each route: a dependency appended to
     `route.dependencies` and to `route.dependant.dependencies`, `body_field` rebuilt, `route.app` replaced."""
     utils = importlib.import_module(f"{fw.name}.dependencies.utils")
@@ -422,3 +422,29 @@ def test_handler_leaves_the_parsed_json_body_on_the_request(fw: Framework) -> No
 
     assert fw.TestClient(app).post("/items", json={"name": "a", "extra": [1]}).status_code == 200
     assert seen == [{"name": "a", "extra": [1]}]
+
+
+def test_original_route_changed_after_include(fw: Framework) -> None:
+    """A library that updates a router's own routes after `include_router` (add_pagination(router)) reaches the
+    app before its first request; the inclusion's dependency still runs first."""
+    calls: list[str] = []
+
+    def inclusion_dep() -> None:
+        calls.append("inclusion")
+
+    def page_context() -> None:
+        calls.append("page")
+
+    router = fw.APIRouter()
+
+    @router.get("/items/{item_id}")
+    def read(item_id: int) -> dict[str, int]:
+        calls.append("endpoint")
+        return {"id": item_id}
+
+    app = fw.FastAPI()
+    app.include_router(router, prefix="/v1", dependencies=[fw.Depends(inclusion_dep)])
+    _paginate_like(fw, router, page_context)
+    client = fw.TestClient(app)
+    assert client.get("/v1/items/2").json() == {"id": 2}
+    assert calls == ["inclusion", "page", "endpoint"]
