@@ -237,6 +237,9 @@ class Vivace(_Declarations, Starlette):
             generate_unique_id_function=generate_unique_id_function, strict_content_type=strict_content_type,
             max_body_size=max_body_size, form_limits=form_limits,
         )
+        # NOTE: the app runs its lifespan through `router.lifespan_context`, as Starlette's app does, so an
+        # extension that wraps it (fastapi-pagination does, to finish its set-up at startup) is honoured
+        self.router.lifespan_context = self._own_lifespan
         self.max_body_size = self.router.max_body_size  # checked by the router
         self.exception_handlers: dict[Any, Callable[..., Any]] = dict(exception_handlers or {})
         defaults = problems if problem_details else fastapi_defaults
@@ -418,7 +421,7 @@ class Vivace(_Declarations, Starlette):
         started = False
         await receive()
         try:
-            async with self._lifespan_context() as state:
+            async with self.router.lifespan_context(self) as state:
                 if state is not None:
                     scope.setdefault("state", {}).update(state)
                 self.compile()
@@ -439,6 +442,10 @@ class Vivace(_Declarations, Starlette):
         for plan in self._plans.values():
             if any(step.app_scoped for step in plan.steps):
                 await warm_app_scoped(plan.steps, ctx)
+
+    def _own_lifespan(self, app: Any) -> AbstractAsyncContextManager[Mapping[str, Any] | None]:
+        """The app's whole lifespan (startup handlers, lifespans, app scope, drain) as `router.lifespan_context`."""
+        return self._lifespan_context()
 
     @asynccontextmanager
     async def _lifespan_context(self) -> AsyncIterator[Mapping[str, Any] | None]:

@@ -87,3 +87,31 @@ def test_state_from_nested_lifespans_prefers_the_outer_one(fw: Any) -> None:
 
     with fw.TestClient(app) as client:
         assert client.get("/state").json() == {"app": "yes", "outer": "yes", "inner": "yes", "shared": "outer"}
+
+
+@pytest.mark.parametrize("with_lifespan", [False, True])
+def test_wrapping_router_lifespan_context_after_creation_is_honoured(fw: Any, with_lifespan: bool) -> None:
+    """An extension that wraps `app.router.lifespan_context` after the app exists (as fastapi-pagination does) has
+    its wrapper run around the app's own start-up and shut-down, whose state still reaches requests."""
+    events: list[str] = []
+    app = fw.FastAPI(lifespan=_context_factory(events) if with_lifespan else None)
+    original = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def wrapped(application: Any) -> AsyncIterator[Any]:
+        events.append("wrapper start")
+        async with original(application) as state:
+            yield state
+        events.append("wrapper stop")
+
+    app.router.lifespan_context = wrapped
+
+    @app.get("/")
+    def read(request: fw.Request) -> Any:
+        return dict(request.state._state) if hasattr(request.state, "_state") else {}
+
+    with fw.TestClient(app) as client:
+        body = client.get("/").json()
+    assert body == ({"source": "context manager"} if with_lifespan else {})
+    inner = ["start", "stop"] if with_lifespan else []
+    assert events == ["wrapper start", *inner, "wrapper stop"]
