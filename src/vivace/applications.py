@@ -239,7 +239,7 @@ class Vivace(_Declarations, Starlette):
         )
         # NOTE: the app runs its lifespan through `router.lifespan_context`, as Starlette's app does, so an
         # extension that wraps it (fastapi-pagination does, to finish its set-up at startup) is honoured
-        self.router.lifespan_context = self._own_lifespan
+        self.router.lifespan_context = self._own_lifespan  # type: ignore[assignment]
         self.max_body_size = self.router.max_body_size  # checked by the router
         self.exception_handlers: dict[Any, Callable[..., Any]] = dict(exception_handlers or {})
         defaults = problems if problem_details else fastapi_defaults
