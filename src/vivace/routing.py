@@ -422,6 +422,17 @@ class APIRouter(_Declarations, RouterScope, routing.Router):
         if provider is not None and hasattr(provider, "_routes_changed"):
             provider._routes_changed()
 
+    # FastAPI 0.165's names for the same counter: extensions that replace `router.routes` wholesale (cadwyn) call
+    # `_mark_routes_changed()` so that whatever was built from the old list is rebuilt
+    _mark_routes_changed = _changed
+
+    @property
+    def _routes_version(self) -> int:
+        return self._version
+
+    def _get_routes_version(self) -> int:
+        return self._version
+
     def _added(self, route: BaseRoute) -> None:
         """A route was appended: copy it into every router this one is included into (they recurse upwards)."""
         self._changed()

@@ -218,6 +218,34 @@ def test_route_appended_to_router_routes_after_startup(fw: Framework) -> None:
     assert client.get("/late?q=x").status_code == 422
 
 
+def test_routes_replaced_wholesale_and_marked_changed(fw: Framework) -> None:
+    """A library that swaps `router.routes` for a new list and calls `_mark_routes_changed()` (as cadwyn does) is
+    served the new list, with the OpenAPI document rebuilt; the routes version counts the change."""
+    app = fw.FastAPI()
+
+    @app.get("/old")
+    def old() -> str:
+        return "old"
+
+    client = fw.TestClient(app)
+    assert client.get("/old").status_code == 200
+    assert "/old" in client.get("/openapi.json").json()["paths"]
+    before = app.router._get_routes_version()
+
+    def new(q: int) -> dict[str, int]:
+        return {"q": q}
+
+    app.router.routes = [route for route in app.router.routes if getattr(route, "path", "") != "/old"]
+    app.router.routes.append(_routing(fw).APIRoute("/new", new))
+    app.router._mark_routes_changed()
+    assert app.router._get_routes_version() > before
+    assert app.router._routes_version == app.router._get_routes_version()
+    assert client.get("/new?q=3").json() == {"q": 3}
+    assert client.get("/old").status_code == 404
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/new" in paths and "/old" not in paths
+
+
 def test_replaced_get_request_handler_serves_every_route(fw: Framework, monkeypatch: pytest.MonkeyPatch) -> None:
     """An instrumentation library's replacement of `routing.get_request_handler` (sentry-sdk's shape: it wraps
     `dependant.call` and the handler it gets back) is used for every route, and the routes answer as before."""
