@@ -61,6 +61,11 @@ class WatchedList(list[Any]):
         super().__init__(items)
         self._on_change = on_change
 
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        # NOTE: a copy (`copy.deepcopy` of a route or a router, as cadwyn makes them) is rebuilt with its items in
+        # place; the default rebuild appends them one by one, notifying an owner whose own state is not back yet
+        return (WatchedList, (list(self), self._on_change))
+
     def append(self, item: Any) -> None:
         super().append(item)
         self._on_change()

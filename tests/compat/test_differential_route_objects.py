@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
@@ -476,3 +477,26 @@ def test_original_route_changed_after_include(fw: Framework) -> None:
     client = fw.TestClient(app)
     assert client.get("/v1/items/2").json() == {"id": 2}
     assert calls == ["inclusion", "page", "endpoint"]
+
+
+def test_deep_copied_routers_and_routes_are_served(fw: Framework) -> None:
+    """`copy.deepcopy` of a router and of a route with dependencies (how cadwyn builds each API version) gives
+    copies that include and serve like the originals."""
+    router = fw.APIRouter()
+
+    def dep() -> int:
+        return 1
+
+    @router.get("/items/{item_id}", dependencies=[fw.Depends(dep)])
+    def read(item_id: int, q: str = "x") -> dict[str, Any]:
+        return {"item_id": item_id, "q": q}
+
+    copied_router = copy.deepcopy(router)
+    copied_route = copy.deepcopy(router.routes[0])
+    app = fw.FastAPI()
+    app.include_router(copied_router, prefix="/v2")
+    app.router.routes.append(copied_route)
+    client = fw.TestClient(app)
+    assert client.get("/v2/items/3?q=y").json() == {"item_id": 3, "q": "y"}
+    assert client.get("/items/4").json() == {"item_id": 4, "q": "x"}
+    assert client.get("/items/x").status_code == 422
