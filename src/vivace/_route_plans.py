@@ -19,6 +19,7 @@ Startup code only: the compiled router never reads these properties per request.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -65,6 +66,17 @@ class WatchedList(list[Any]):
         # NOTE: a copy (`copy.deepcopy` of a route or a router, as cadwyn makes them) is rebuilt with its items in
         # place; the default rebuild appends them one by one, notifying an owner whose own state is not back yet
         return (WatchedList, (list(self), self._on_change))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        items = copy.deepcopy(list(self), memo)
+        owner = getattr(self._on_change, "__self__", None)
+        owner_copy = memo.get(id(owner)) if owner is not None else None
+        if owner_copy is None:
+            # NOTE: copied on its own (cadwyn copies defaults and dependency lists), the list's value is its items:
+            # a plain list, without dragging a copy of the route (and its app) along
+            return items
+        # copied with its owner (a deep copy of the route or router): watched by the owner's copy
+        return WatchedList(items, getattr(owner_copy, self._on_change.__name__))
 
     def append(self, item: Any) -> None:
         super().append(item)
@@ -235,8 +247,8 @@ class PlannedRoute:
         provider = self.dependency_overrides_provider
         if provider is not None and hasattr(provider, "_routes_changed"):
             provider._routes_changed()
-        for copy in self._copies:
-            copy._follow_source()
+        for copied in self._copies:
+            copied._follow_source()
 
     def _follow_source(self) -> None:
         """This copy's dependencies (and, if a library changed it, dependant) again from its source's."""

@@ -493,6 +493,8 @@ def test_deep_copied_routers_and_routes_are_served(fw: Framework) -> None:
 
     copied_router = copy.deepcopy(router)
     copied_route = copy.deepcopy(router.routes[0])
+    alone = copy.deepcopy(router.routes[0].dependencies)  # a list copied on its own is a plain list of its items
+    assert type(alone) is list and [d.dependency for d in alone] == [dep]
     app = fw.FastAPI()
     app.include_router(copied_router, prefix="/v2")
     app.router.routes.append(copied_route)
@@ -500,3 +502,9 @@ def test_deep_copied_routers_and_routes_are_served(fw: Framework) -> None:
     assert client.get("/v2/items/3?q=y").json() == {"item_id": 3, "q": "y"}
     assert client.get("/items/4").json() == {"item_id": 4, "q": "x"}
     assert client.get("/items/x").status_code == 422
+
+    @copied_router.get("/late")
+    def late() -> str:
+        return "late"
+
+    assert client.get("/v2/late").json() == "late"  # the copy stays linked to the app it was included into
