@@ -17,7 +17,6 @@ import contextlib
 import http.client
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from beyond import CASES as WIRE_CASES
 from beyond import Case, http_scenario, redis_server
-from instructions import _TOTALS, _control, _send, _wait_listening
+from instructions import _TOTALS, _control, _send, _wait_listening, stop
 from servers import HOST, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -75,13 +74,7 @@ def measure(cases: list[Case], requests: int, warmup: int, redis_url: str | None
             found[case.name] = sum(_total_of(dump) for dump in dumps) / requests
             print(f"{case.name:<18} {found[case.name] / 1000:8,.1f}k instructions/request", file=sys.stderr, flush=True)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     return found
 
 

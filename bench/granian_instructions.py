@@ -12,13 +12,12 @@ requests, then instrumentation on for N keep-alive GET /hello requests, then the
 import argparse
 import contextlib
 import http.client
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from instructions import OUT_DIR, _control, _total, _wait_listening
+from instructions import OUT_DIR, _control, _total, _wait_listening, stop
 from servers import HOST, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -65,13 +64,7 @@ def count(framework: str, interface: str, requests: int, warmup: int) -> float:
             _control(proc.pid, "-i", "off")
         _control(proc.pid, "-d")
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     return _total(out) / requests
 
 

@@ -82,14 +82,19 @@ def count(framework: str, scenario: Scenario, requests: int, warmup: int) -> flo
             _control(proc.pid, "-i", "off")
         _control(proc.pid, "-d")
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     return _total(out) / requests
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server under callgrind the way a user would (SIGINT), waiting for its final dump; kill if it hangs."""
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _total(out: Path) -> int:

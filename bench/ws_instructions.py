@@ -12,13 +12,11 @@ are not.
 """
 
 import argparse
-import contextlib
 import shutil
-import signal
 import subprocess
 import sys
 
-from instructions import BENCH_DIR, OUT_DIR, _control, _total, _wait_listening
+from instructions import BENCH_DIR, OUT_DIR, _control, _total, _wait_listening, stop
 from scenarios import WS_MESSAGE
 from servers import HOST, free_port
 from websockets.sync.client import connect
@@ -53,13 +51,7 @@ def count(framework: str, messages: int, warmup: int) -> float:
             _control(proc.pid, "-i", "off")
         _control(proc.pid, "-d")
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     return _total(out) / messages
 
 
