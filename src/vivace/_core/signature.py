@@ -260,12 +260,13 @@ def get_typed_signature(call: Callable[..., Any]) -> inspect.Signature:
     except (NameError, TypeError):
         signature = inspect.signature(call)
     globalns = getattr(inspect.unwrap(target), "__globals__", {})
-    params_ = [p.replace(annotation=_resolve(p.annotation, globalns)) for p in signature.parameters.values()]
-    return_annotation = _resolve(signature.return_annotation, globalns)
+    params_ = [p.replace(annotation=resolve_annotation(p.annotation, globalns)) for p in signature.parameters.values()]
+    return_annotation = resolve_annotation(signature.return_annotation, globalns)
     return signature.replace(parameters=params_, return_annotation=return_annotation)
 
 
-def _resolve(annotation: Any, globalns: dict[str, Any]) -> Any:
+def resolve_annotation(annotation: Any, globalns: dict[str, Any]) -> Any:
+    """A string or forward-reference annotation resolved in `globalns` (left as is when the name is unknown)."""
     if isinstance(annotation, str):
         annotation = ForwardRef(annotation)
     if isinstance(annotation, ForwardRef):

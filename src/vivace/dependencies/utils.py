@@ -10,13 +10,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ForwardRef, Literal, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from vivace import params
 from vivace._compat.fields import create_body_model, get_cached_model_fields, is_scalar_field
 from vivace._compat.shared import lenient_issubclass
 from vivace._compat.v2 import FieldBehaviour, ModelField
-from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
+from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature, resolve_annotation
 from vivace.dependencies._fields import as_model_field, get_validation_alias, model_of
 from vivace.dependencies._forms import (
     _extract_form_body,
@@ -101,13 +101,7 @@ def get_parameterless_sub_dependant(*, depends: params.Depends, path: str) -> De
 
 def get_typed_annotation(annotation: Any, globalns: dict[str, Any]) -> Any:
     """A string or forward-reference annotation resolved in `globalns` (left as is when the name is unknown)."""
-    if isinstance(annotation, str):
-        annotation = ForwardRef(annotation)
-    if isinstance(annotation, ForwardRef):
-        try:
-            return eval(annotation.__forward_arg__, globalns)
-        except NameError:
-            return annotation
+    return resolve_annotation(annotation, globalns)
     return annotation
 
 
