@@ -109,6 +109,19 @@ def check_middleware(middleware: Sequence[Any] | None) -> list[Middleware]:
     return entries
 
 
+def registering(
+    add: Callable[[Any, Any], None], key: int | type[Exception]
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """The decorator form of `add(key, handler)` (`@app.exception_handler`, `@router.exception_handler`): it
+    registers the decorated function and returns it unchanged."""
+
+    def decorator(func: DecoratedCallable) -> DecoratedCallable:
+        add(key, func)
+        return func
+
+    return decorator
+
+
 class RouterScope:
     """`APIRouter`'s router-scoped settings and their registration methods (the application's, for a router)."""
 
@@ -138,12 +151,7 @@ class RouterScope:
         self, exc_class_or_status_code: int | type[Exception]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Register the decorated `(request, exc) -> Response` function for this router's routes."""
-
-        def decorator(func: DecoratedCallable) -> DecoratedCallable:
-            self.add_exception_handler(exc_class_or_status_code, func)
-            return func
-
-        return decorator
+        return registering(self.add_exception_handler, exc_class_or_status_code)
 
     def add_exception_handler(self, exc_class_or_status_code: int | type[Exception], handler: Handler) -> None:
         """Answer `exc_class_or_status_code` with `handler` on this router's routes (wherever they are included)."""

@@ -37,7 +37,13 @@ from vivace._core.runner import Runner
 from vivace._core.send import HeaderGuard
 from vivace._frontend import FrontendTable
 from vivace._route_options import RouteOptions
-from vivace._router_scope import ScopedRoutes, app_handler_table, problem_operations, server_error_handler
+from vivace._router_scope import (
+    ScopedRoutes,
+    app_handler_table,
+    problem_operations,
+    registering,
+    server_error_handler,
+)
 from vivace._rsgi.entry import rsgi_entry
 from vivace.datastructures import Default
 from vivace.exception_handlers import websocket_request_validation_exception_handler
@@ -547,11 +553,7 @@ class Vivace(_Declarations, Starlette):
     def exception_handler(
         self, exc_class_or_status_code: int | type[Exception]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        def decorator(func: DecoratedCallable) -> DecoratedCallable:
-            self.add_exception_handler(exc_class_or_status_code, func)
-            return func
-
-        return decorator
+        return registering(self.add_exception_handler, exc_class_or_status_code)
 
     def add_exception_handler(self, exc_class_or_status_code: int | type[Exception], handler: Any) -> None:
         self.exception_handlers[exc_class_or_status_code] = handler
