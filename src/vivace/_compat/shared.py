@@ -16,6 +16,8 @@ from typing import Annotated, Any, TypeGuard, TypeVar, Union, get_args, get_orig
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from vivace._core.signature import has_v1_model
+
 __all__ = [
     "annotation_is_pydantic_v1",
     "field_annotation_is_scalar",
@@ -135,16 +137,7 @@ def value_is_sequence(value: Any) -> bool:
 
 def annotation_is_pydantic_v1(annotation: Any) -> bool:
     """Whether a pydantic.v1 model appears in the annotation (vivace, like FastAPI 0.165, rejects them)."""
-    v1 = sys.modules.get("pydantic.v1")
-    if v1 is None:
-        return False
-    pending = [annotation]
-    while pending:
-        item = pending.pop()
-        if lenient_issubclass(item, v1.BaseModel):
-            return True
-        pending.extend(get_args(item))
-    return False
+    return has_v1_model(annotation)
 
 
 def is_pydantic_v1_model_instance(obj: Any) -> bool:
