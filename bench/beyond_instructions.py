@@ -17,7 +17,6 @@ import contextlib
 import http.client
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from beyond import CASES as WIRE_CASES
 from beyond import Case, http_scenario, redis_server
-from instructions import _TOTALS, _control, _send, _wait_listening, stop
+from instructions import _TOTALS, _control, _send, _wait_listening, launch, stop
 from servers import HOST, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -57,11 +56,8 @@ def measure(cases: list[Case], requests: int, warmup: int, redis_url: str | None
         sys.executable, "-m", "uvicorn", "beyond_app:app", "--app-dir", str(BENCH_DIR), "--host", HOST,
         "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
     env = {**os.environ, **({"BENCH_REDIS_URL": redis_url} if redis_url else {})}
-    proc = subprocess.Popen(
-        [*valgrind, *serve], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    proc = launch(serve, out, env)
     found: dict[str, float] = {}
     try:
         _wait_listening(port, proc, 300)

@@ -12,12 +12,11 @@ requests, then instrumentation on for N keep-alive GET /hello requests, then the
 import argparse
 import contextlib
 import http.client
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from instructions import OUT_DIR, _control, _total, _wait_listening, stop
+from instructions import OUT_DIR, _control, _total, _wait_listening, launch, stop
 from servers import HOST, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -45,10 +44,7 @@ def count(framework: str, interface: str, requests: int, warmup: int) -> float:
         old.unlink()
     port = free_port()
     child = [sys.executable, "-W", "ignore", __file__, "--serve", f"{framework}:{interface}", "--port", str(port)]
-    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
-    proc = subprocess.Popen(
-        [*valgrind, *child], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    proc = launch(child, out)
     try:
         _wait_listening(port, proc, 300)
         time.sleep(5)  # NOTE: granian listens before its worker finished the app's startup

@@ -64,13 +64,7 @@ def count(framework: str, scenario: Scenario, requests: int, warmup: int) -> flo
     out.unlink(missing_ok=True)
     port = free_port()
     serve = [sys.executable, str(BENCH_DIR / "serve.py"), "--framework", framework, "--app", scenario.app]
-    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
-    proc = subprocess.Popen(
-        [*valgrind, *serve, "--host", HOST, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = launch([*serve, "--host", HOST, "--port", str(port)], out)
     try:
         _wait_listening(port, proc, 300)
         with contextlib.closing(http.client.HTTPConnection(HOST, port, timeout=120)) as conn:
@@ -84,6 +78,14 @@ def count(framework: str, scenario: Scenario, requests: int, warmup: int) -> flo
     finally:
         stop(proc)
     return _total(out) / requests
+
+
+def launch(command: list[str], out: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start `command` under callgrind, counting nothing until `_control(pid, "-i", "on")`; dumps go to `out`."""
+    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+    return subprocess.Popen(
+        [*valgrind, *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

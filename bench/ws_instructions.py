@@ -13,10 +13,9 @@ are not.
 
 import argparse
 import shutil
-import subprocess
 import sys
 
-from instructions import BENCH_DIR, OUT_DIR, _control, _total, _wait_listening, stop
+from instructions import BENCH_DIR, OUT_DIR, _control, _total, _wait_listening, launch, stop
 from scenarios import WS_MESSAGE
 from servers import HOST, free_port
 from websockets.sync.client import connect
@@ -30,13 +29,7 @@ def count(framework: str, messages: int, warmup: int) -> float:
         old.unlink()
     port = free_port()
     serve = [sys.executable, str(BENCH_DIR / "serve.py"), "--framework", framework]
-    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
-    proc = subprocess.Popen(
-        [*valgrind, *serve, "--host", HOST, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = launch([*serve, "--host", HOST, "--port", str(port)], out)
     try:
         _wait_listening(port, proc, 300)
         with connect(f"ws://{HOST}:{port}/ws", open_timeout=120, close_timeout=120) as ws:
