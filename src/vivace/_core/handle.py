@@ -4,8 +4,9 @@
 
 `handle` runs one HTTP request against one compiled `RoutePlan`. Exceptions propagate to `app.py`, which hands
 them to the exception handlers, exactly as FastAPI's exception middleware would. Most routes are served by the
-same stages flattened into one coroutine (`runner.py`); this generic path serves forms, `yield` dependencies,
-streams and custom response classes, and is the reference the flat runners must agree with.
+same stages flattened into one coroutine (`runner.py`, `yield` dependencies nested by `nesting.py`); this generic
+path serves streamed responses and the `yield` arrangements the flat runners leave out (`runner._generic_reasons`
+lists them), and is the reference the flat runners must agree with.
 """
 
 from __future__ import annotations
