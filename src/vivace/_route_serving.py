@@ -11,8 +11,9 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from vivace._core.exports import ROUTER_KEY, with_exit_stacks
 from vivace._core.limits import LimitsLayer
-from vivace._core.plan import RoutePlan
+from vivace._core.plan import ArgSource, RoutePlan
 from vivace._core.route_handler import HandlerTarget
 from vivace._core.runner import Runner, http_runner, tracked, websocket_runner
 
@@ -36,6 +37,15 @@ class ServedAlone:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route: Any = self._route
+        compiled = scope.get(ROUTER_KEY)
+        if compiled is not None:
+            # NOTE: the app's router class routed the request itself (see RouterCallRouter): run the app's runner,
+            # compiled with its dependency overrides and router middleware
+            target = compiled.target_for(route, scope)
+            if target is not None:
+                scope["route"] = route
+                await target(scope, receive, send)
+                return
         plan: RoutePlan = getattr(route, "served_plan", None) or route.plan  # NOTE: a WebSocket route has none
         runner = self._runner
         if runner is None or plan is not self._plan:
@@ -58,6 +68,20 @@ def route_runner(route: Any, plan: RoutePlan) -> Runner:
     runner compiled from the plan."""
     if isinstance(route, WebSocketRoute):
         return websocket_runner(plan)
+    if route.has_custom_handler or _reaches_scope(plan):
+        return with_exit_stacks(_http_runner(route, plan))
+    return http_runner(plan)
+
+
+def _reaches_scope(plan: RoutePlan) -> bool:
+    """Whether the endpoint or a dependency takes the connection (and so may use the scope's exit stacks)."""
+    return any(source in _CONNECTIONS for step in plan.steps for _, source, _ in step.args)
+
+
+_CONNECTIONS = frozenset({ArgSource.request, ArgSource.websocket, ArgSource.http_connection})
+
+
+def _http_runner(route: Any, plan: RoutePlan) -> Runner:
     if route.has_custom_handler:
         user_app = route._user_app
         if user_app is not None:

@@ -1,6 +1,7 @@
 """Custom route classes: an `APIRoute` subclass overriding `get_route_handler()` wraps the request handling."""
 
 import gzip
+import inspect
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -137,7 +138,7 @@ def test_plain_routes_keep_the_compiled_fast_path() -> None:
     kinds = {route.path: type(route) for route in app.routes if isinstance(route, APIRoute)}
     assert kinds["/wrapped"] is TimedRoute and not APIRoute("/x", fast).has_custom_handler
     targets = [compiled.matcher.match_http({"type": "http", "path": p, "method": "GET"}) for p in ("/fast", "/wrapped")]
-    served_by = [getattr(getattr(found.target, "__wrapped__", None), "__self__", None) for found in targets if found]
+    served_by = [getattr(inspect.unwrap(found.target), "__self__", None) for found in targets if found]
     assert [isinstance(target, HandlerTarget) for target in served_by] == [False, True]
 
 

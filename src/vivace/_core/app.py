@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from starlette.exceptions import WebSocketException
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Router
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
 
@@ -29,13 +30,19 @@ from vivace._core.websocket import close_after_error
 
 __all__ = [
     "HANDLERS_KEY",
+    "INNER_STACK_KEY",
+    "MIDDLEWARE_STACK_KEY",
     "OUTER_500_KEY",
+    "ROUTER_KEY",
     "SERVER_ERROR_KEY",
     "TELEMETRY_KEY",
     "CompiledRouter",
     "ExceptionHandlers",
     "RouteSlot",
+    "RouterCallRouter",
     "guarded",
+    "overrides_call",
+    "with_exit_stacks",
 ]
 
 #: set in the scope just before the 500 for an unhandled exception is sent, so `@app.middleware("http")` can raise
@@ -54,6 +61,15 @@ TELEMETRY_KEY = "fastapi.telemetry"
 #: application's exception layer puts it in every scope; libraries read and extend it, and the router answers
 #: exceptions from it
 HANDLERS_KEY = "starlette.exception_handlers"
+
+#: FastAPI's exit stacks in the scope, for code that registers its own cleanup there: the outer one exits after
+#: the route's exception handlers answered (it sees only the exceptions none of them took), the inner one as the
+#: route's request-scoped dependencies exit (it sees every exception). See `with_exit_stacks`
+MIDDLEWARE_STACK_KEY = "fastapi_middleware_astack"
+INNER_STACK_KEY = "fastapi_inner_astack"
+
+#: the compiled router, in the scope of requests that a router class's own `__call__` routes (RouterCallRouter)
+ROUTER_KEY = "vivace.compiled_router"
 
 Handler = Callable[..., Any]
 
@@ -95,6 +111,13 @@ def find_handler(table: tuple[Mapping[Any, Handler], Mapping[int, Handler]], exc
 class CompiledRouter:
     """Routes + their runners + exception handlers: the innermost ASGI app."""
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> CompiledRouter:
+        # NOTE: chosen once per compilation: an app whose router class routes requests itself gets the subclass
+        # that hands them over, so other apps pay nothing for it per request
+        router = kwargs["router"] if "router" in kwargs else args[7] if len(args) > 7 else None
+        chosen = RouterCallRouter if cls is CompiledRouter and overrides_call(router) else cls
+        return super().__new__(chosen)
+
     def __init__(
         self,
         routes: list[BaseRoute],
@@ -110,6 +133,7 @@ class CompiledRouter:
         for route in routes:
             if id(route) not in targets:
                 targets[id(route)] = tracked(route.handle)
+        self.targets = targets
         self.matcher = Matcher(routes, targets)
         # NOTE: low-priority routes (`app.frontend()`), consulted only on the 404 path: after every route missed
         self.frontends = frontends
@@ -153,16 +177,21 @@ class CompiledRouter:
             else:
                 await found.target(scope, receive, send)
         except Exception as exc:
-            if RESPONSE_STARTED in scope:
+            if not await self._answered(exc, scope, receive, send):
                 raise
-            locate_error(exc, scope)
-            handler = self._handler(exc, scope)
-            if handler is not None:
-                await self._respond_with(handler, exc, scope, receive, send)
-                return
-            if self.server_errors is not None and OUTER_500_KEY not in scope:
-                await self._server_error(self.server_errors, exc, scope, receive, send)
-            raise
+
+    async def _answered(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer an HTTP request's exception with its handler (True), or with the 500 before it is raised again."""
+        if RESPONSE_STARTED in scope:
+            return False
+        locate_error(exc, scope)
+        handler = self._handler(exc, scope)
+        if handler is not None:
+            await self._respond_with(handler, exc, scope, receive, send)
+            return True
+        if self.server_errors is not None and OUTER_500_KEY not in scope:
+            await self._server_error(self.server_errors, exc, scope, receive, send)
+        return False
 
     def _handler(self, exc: Exception, scope: Scope) -> Handler | None:
         """The handler from the table in the scope (the app's exception layer, possibly extended by a library)."""
@@ -214,6 +243,9 @@ class CompiledRouter:
         target = found.target
         if observed is not None and TELEMETRY_KEY in scope:
             target = observed.get(id(found.route), target)
+        await self._run_websocket(target, scope, receive, send)
+
+    async def _run_websocket(self, target: Runner, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await target(scope, receive, send)
         except Exception as exc:
@@ -223,6 +255,84 @@ class CompiledRouter:
                 raise
             # NOTE: a handler's response (an HTTPException's 401, say) becomes the handshake's denial response
             await self._respond_with(handler, exc, scope, receive, send)
+
+    def target_for(self, route: object, scope: Scope) -> Runner | None:
+        """The compiled runner of one of this router's routes for this request (None for a route it does not
+        hold): a route's `app` runs it when the router class's own `__call__` handed the request over."""
+        observed = self.observed
+        if observed is not None and TELEMETRY_KEY in scope and id(route) in observed:
+            return observed[id(route)]
+        return self.targets.get(id(route))
+
+
+class RouterCallRouter(CompiledRouter):
+    """The compiled router of an app whose router class overrides `__call__`: requests go through that method.
+
+    NOTE: FastAPI's middleware stack ends in `app.router`, so a router subclass may route requests itself (cadwyn
+    picks the routes of the requested API version there, and records it in the scope). Its routes then run their
+    compiled runners (their `app` finds them through ROUTER_KEY), and exceptions are answered as for any route.
+    Only such apps pay for it: the class is chosen at compile time.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._through = tracked(self.router)  # type: ignore[arg-type]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[ROUTER_KEY] = self
+        if "router" not in scope:
+            scope["router"] = self.router
+        if scope["type"] != "http":
+            await self._run_websocket(self.router, scope, receive, send)  # type: ignore[arg-type]
+            return
+        try:
+            await self._through(scope, receive, send)
+        except Exception as exc:
+            if not await self._answered(exc, scope, receive, send):
+                raise
+
+
+def with_exit_stacks(run: Runner) -> Runner:
+    """`run` with FastAPI's exit stacks in the scope (MIDDLEWARE_STACK_KEY, INNER_STACK_KEY), exited in its order.
+
+    PERF: only for routes whose code can reach the scope (a `Request`, `WebSocket` or `HTTPConnection` parameter,
+    a route class's own handler): two stacks and their exits cost ~3 us a request; other routes pay nothing.
+    """
+
+    async def run_with_stacks(scope: Scope, receive: Receive, send: Send) -> None:
+        outer = scope[MIDDLEWARE_STACK_KEY] = AsyncExitStack()
+        try:
+            await _answering_handled(run, scope, receive, send)
+        except BaseException as exc:
+            if not await outer.__aexit__(type(exc), exc, exc.__traceback__):
+                raise
+            return  # NOTE: a callback swallowed it: nothing is answered, as in FastAPI
+        await outer.aclose()
+
+    run_with_stacks.__wrapped__ = run  # type: ignore[attr-defined]  # NOTE: what is run stays visible (tests, CLI)
+    return run_with_stacks
+
+
+async def _answering_handled(run: Runner, scope: Scope, receive: Receive, send: Send) -> None:
+    """`run` inside the inner stack; an exception one of the app's handlers takes is answered here (so the outer
+    stack exits cleanly, as FastAPI's route answers them inside it)."""
+    inner = scope[INNER_STACK_KEY] = AsyncExitStack()
+    try:
+        async with inner:
+            await run(scope, receive, send)
+    except Exception as exc:
+        table = scope.get(HANDLERS_KEY)
+        handler = None if table is None or RESPONSE_STARTED in scope else find_handler(table, exc)
+        if handler is None:
+            raise
+        locate_error(exc, scope)
+        await _respond_with(handler, exc, scope, receive, send)
+
+
+def overrides_call(router: object) -> bool:
+    """Whether `router`'s class defines a `__call__` of its own, over Starlette's `Router` (vivace's `APIRouter`
+    keeps Starlette's)."""
+    return isinstance(router, Router) and type(router).__call__ is not Router.__call__
 
 
 def guarded(run: Runner, handlers: ExceptionHandlers, server_error: Handler | None) -> Runner:

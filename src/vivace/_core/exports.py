@@ -11,21 +11,25 @@ so what `app.py` keeps to itself can change without touching them. A module of i
 from vivace._core.app import (
     HANDLERS_KEY,
     OUTER_500_KEY,
+    ROUTER_KEY,
     SERVER_ERROR_KEY,
     TELEMETRY_KEY,
     CompiledRouter,
     ExceptionHandlers,
     RouteSlot,
     guarded,
+    with_exit_stacks,
 )
 
 __all__ = [
     "HANDLERS_KEY",
     "OUTER_500_KEY",
+    "ROUTER_KEY",
     "SERVER_ERROR_KEY",
     "TELEMETRY_KEY",
     "CompiledRouter",
     "ExceptionHandlers",
     "RouteSlot",
     "guarded",
+    "with_exit_stacks",
 ]

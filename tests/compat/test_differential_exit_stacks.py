@@ -1,0 +1,75 @@
+"""FastAPI's exit stacks in the scope: code that takes the Request registers its own cleanup on them.
+
+`scope["fastapi_inner_astack"]` exits after the response and the background tasks, and sees every exception of the
+route; `scope["fastapi_middleware_astack"]` exits after it and sees only the exceptions no handler answered (cadwyn
+closes the uploads of its migrated forms on the outer one).
+"""
+
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+
+def build(fw: Any, log: list[Any]) -> Any:
+    app = fw.FastAPI()
+
+    @asynccontextmanager
+    async def watching(name: str) -> Any:
+        try:
+            yield
+        except BaseException as exc:
+            log.append((name, "saw", type(exc).__name__))
+            raise
+        log.append((name, "clean"))
+
+    @app.exception_handler(ValueError)
+    async def value_error(request: Any, exc: ValueError) -> Any:
+        log.append(("handler",))
+        return fw.PlainTextResponse("handled", status_code=500)
+
+    @app.get("/run/{kind}")
+    async def run(kind: str, request: fw.Request, tasks: fw.BackgroundTasks) -> str:  # type: ignore[name-defined]
+        await request.scope["fastapi_middleware_astack"].enter_async_context(watching("outer"))
+        await request.scope["fastapi_inner_astack"].enter_async_context(watching("inner"))
+        tasks.add_task(log.append, ("background",))
+        errors = {"http": fw.HTTPException(status_code=418), "value": ValueError(), "runtime": RuntimeError()}
+        if kind in errors:
+            raise errors[kind]
+        return kind
+
+    return app
+
+
+@pytest.mark.parametrize("kind", ["ok", "http", "value", "runtime"])
+def test_exit_stacks_in_scope_exit_like_fastapi(both: Any, kind: str) -> None:
+    """The stacks see the same exceptions and exit in the same order as FastAPI's, around the background tasks."""
+    seen = {}
+    for name, fw in both.items():
+        log: list[Any] = []
+        client = fw.TestClient(build(fw, log), raise_server_exceptions=False)
+        response = client.get(f"/run/{kind}")
+        seen[name] = (response.status_code, log)
+    assert seen["vivace"] == seen["fastapi"]
+
+
+def test_route_without_request_has_no_stacks_to_pay_for(both: Any) -> None:
+    """A route that cannot reach the scope runs without them (nothing could register on them)."""
+    app = both["vivace"].FastAPI()
+    scopes: list[Any] = []
+
+    class Spy:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            scopes.append(scope)
+            await self.inner(scope, receive, send)
+
+    @app.get("/hello")
+    async def hello() -> str:
+        return "hi"
+
+    app.add_middleware(Spy)
+    assert both["vivace"].TestClient(app).get("/hello").json() == "hi"
+    assert "fastapi_inner_astack" not in scopes[0]
