@@ -74,8 +74,9 @@ def route_runner(route: Any, plan: RoutePlan) -> Runner:
 
 
 def _reaches_scope(plan: RoutePlan) -> bool:
-    """Whether the endpoint or a dependency takes the connection (and so may use the scope's exit stacks)."""
-    return any(source in _CONNECTIONS for step in plan.steps for _, source, _ in step.args)
+    """Whether the endpoint or a dependency takes the connection (and so may use the scope's exit stacks); a native
+    step (a memory rate limit, see DepStep.native) reads the scope alone."""
+    return any(source in _CONNECTIONS for step in plan.steps if step.native is None for _, source, _ in step.args)
 
 
 _CONNECTIONS = frozenset({ArgSource.request, ArgSource.websocket, ArgSource.http_connection})

@@ -497,6 +497,8 @@ def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
     output = _output(route, context)
     if output.mode is not None:
         graph.steps[-1] = _start_generator(graph.steps[-1])
+    elif not isinstance(route, _WebSocketRouteView):
+        graph.steps[:-1] = [_with_native(step, route) for step in graph.steps[:-1]]
     steps = tuple(graph.steps)
     return RoutePlan(
         path=route.path,
@@ -599,6 +601,22 @@ def _start_generator(step: DepStep) -> DepStep:
         return generator_function(**kwargs)
 
     return dataclasses.replace(step, call=start, is_async=True, is_generator=False)
+
+
+#: the method a dependency's class defines to offer a check without a Context (see DepStep.native): called at startup
+#: as `method(dependency, route)`, it returns the check for that route, or None when the dependency needs its usual
+#: arguments after all
+NATIVE_STEP = "__vivace_native_step__"
+
+
+def _with_native(step: DepStep, route: Any) -> DepStep:
+    """`step` with the native check its callable offers for `route`, if any."""
+    # NOTE: looked up on the type, so that objects answering every attribute (mocks) offer nothing
+    factory = getattr(type(step.call), NATIVE_STEP, None)
+    if factory is None or step.is_generator or step.app_scoped or step.limiter is not None:
+        return step
+    native = factory(step.call, route)
+    return step if native is None else dataclasses.replace(step, native=native)
 
 
 def _json_response_class() -> Any:

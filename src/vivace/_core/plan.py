@@ -69,6 +69,10 @@ class DepStep:
     cache_key: Any = None  # the callable identity app-scoped values are stored under
     # a sync step memoised by functools.lru_cache: tells whether the next call is a hit, which may run on the loop
     on_loop: Callable[[], bool] | None = None
+    # a vivace dependency that can run without a Context (a memory rate limit): `native(scope)` checks the request
+    # and returns the raw headers it adds to the response (or raises, as `call` would). The flat runner of a route
+    # with no request inputs calls it instead of `call`; every other path calls `call` with `args` as usual.
+    native: Callable[[Any], tuple[tuple[bytes, bytes], ...]] | None = None
     # a `yield` dependency's context-manager factory, derived from `call` (see __post_init__)
     context: Callable[..., Any] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -85,6 +89,7 @@ class DepStep:
         kind += "async " if self.is_async else ""
         kind += "yield " if self.is_generator else ""
         kind += "cached " if self.on_loop is not None else ""
+        kind += "native " if self.native is not None else ""
         return f"DepStep({kind}{self.name}({args}))"
 
 

@@ -51,6 +51,11 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # a client can make the store hold per key.
 _MAX_KEY_LENGTH = 128
 _ANY_ROUTE = "*"
+_NANOSECONDS = 1000  # per microsecond: the memory backend's unit
+# How many admitted answers' header fields a limiter keeps formatted; more (a huge burst) start again.
+_MAX_FIELDS_MADE = 1024
+
+HeaderFields = tuple[tuple[bytes, bytes], ...]
 
 
 class RateLimit:
@@ -89,6 +94,7 @@ class RateLimit:
             raise TypeError(f"key is a function of the request or Depends(...), not {key!r}")
         # None: the peer address (also when a key dependency gives None); see `client_address`
         self._key_function = None if key is None or isinstance(key, Depends) else key
+        self._key_dependency = isinstance(key, Depends)
         self._prefix = f"{name}:{self.rate.limit}/{self.rate.period}/{self.rate.burst}:"
         self._route_prefixes: dict[int, str] = {}
         self._routes: list[Any] = []
@@ -106,6 +112,9 @@ class RateLimit:
         self._policy_field = (b"ratelimit-policy", self._policy.encode("ascii"))
         self._quoted = quoted
         self._state_format = quoted.encode("ascii") + b";r=%d;t=%d"
+        # the two header fields of an admitted answer, by `remaining * _stride + reset` (see `_fields`)
+        self._fields_made: dict[int, HeaderFields] = {}
+        self._stride = -(-self._capacity // MICROSECONDS) + 1  # more than any `t` of an admitted answer
 
     def _plan_signature(self, key: KeyFunction | Depends | None) -> tuple[RateLimitStore, inspect.Signature]:
         """The store to use directly (a placeholder when it is connected at startup) and the dependency's
@@ -167,10 +176,58 @@ class RateLimit:
             debt = counted
         if debt > capacity:
             raise self._refusal(debt)
-        # PERF: appended to the raw list rather than set through `response.headers` (about 1 µs less per header);
-        # `r` is the whole requests left, `t` the seconds until the budget is whole, rounded up
-        state = self._state_format % ((capacity - debt) // self._interval, -(-debt // MICROSECONDS))
-        response.raw_headers += (self._policy_field, (b"ratelimit", state))
+        # PERF: appended to the raw list rather than set through `response.headers` (about 1 µs less per header)
+        response.raw_headers += self._fields(debt)
+
+    def __vivace_native_step__(self, route: Any) -> Callable[[Scope], HeaderFields] | None:
+        """The check as `route`'s flat runner calls it, without a Context (see `vivace._core.plan.DepStep.native`):
+        for a memory backend and a key that is not a dependency; None otherwise (and for subclasses with a `__call__`
+        of their own), and the limiter runs as the dependency it is."""
+        memory = self.backend
+        if not isinstance(memory, MemoryRateLimitBackend) or self._key_dependency:
+            return None
+        if type(self).__call__ is not RateLimit.__call__:
+            return None
+        prefix = self._shared_prefix or self._prefix_of(route, route.path_format)
+        unknown = prefix + UNKNOWN_CLIENT
+        key_function = self._key_function
+        spend = memory.spender(self._interval, self._capacity)
+        whole = self._interval * _NANOSECONDS  # the debt of a key whose budget was whole
+        capacity = self._capacity * _NANOSECONDS
+        whole_fields = self._fields(self._interval)
+        fields = self._fields
+        refusal = self._refusal
+
+        def check_memory_limit(scope: Scope) -> HeaderFields:
+            if key_function is None:
+                client = scope.get("client")
+                key = prefix + client[0] if client else unknown
+            else:
+                key = prefix + _bounded(key_function(Request(scope)))
+            debt = spend(key)
+            # PERF: a client whose budget was whole (most requests, under a limit rarely reached) gets ready fields
+            if debt == whole:
+                return whole_fields
+            if debt > capacity:
+                raise refusal(-(-debt // _NANOSECONDS))
+            return fields(-(-debt // _NANOSECONDS))
+
+        return check_memory_limit
+
+    def _fields(self, debt: int) -> HeaderFields:
+        """`RateLimit-Policy` and `RateLimit` of an answer admitted with `debt`: `r` is the whole requests left, `t`
+        the seconds until the budget is whole, rounded up."""
+        remaining = (self._capacity - debt) // self._interval
+        reset = -(-debt // MICROSECONDS)
+        made = self._fields_made
+        # PERF: the few (r, t) pairs a limiter answers with are formatted once each
+        key = remaining * self._stride + reset
+        found = made.get(key)
+        if found is None:
+            if len(made) >= _MAX_FIELDS_MADE:
+                made.clear()
+            found = made[key] = (self._policy_field, (b"ratelimit", self._state_format % (remaining, reset)))
+        return found
 
     async def _count(self, key: str, store: RateLimitStore | None) -> int | None:
         """Ask the store; None when it is unavailable and this limiter fails open."""
@@ -188,12 +245,16 @@ class RateLimit:
         route = scope.get("route")
         prefix = self._route_prefixes.get(id(route))
         if prefix is None:
-            path = getattr(route, "path_format", None) or scope["path"]
-            methods = ",".join(sorted(getattr(route, "methods", None) or ()))
-            prefix = self._route_prefixes[id(route)] = f"{self._prefix}{methods} {path}:"
+            prefix = self._route_prefixes[id(route)] = self._prefix_of(route, scope["path"])
             # NOTE: routes are not hashable; holding each one keeps its id from being reused by another object
             self._routes.append(route)
         return prefix
+
+    def _prefix_of(self, route: Any, path: str) -> str:
+        """The key prefix of `route` (`path` when it has no path template)."""
+        path = getattr(route, "path_format", None) or path
+        methods = ",".join(sorted(getattr(route, "methods", None) or ()))
+        return f"{self._prefix}{methods} {path}:"
 
     def _refusal(self, debt: int) -> HTTPException:
         wait = -(-(debt - self._capacity) // MICROSECONDS)

@@ -7,6 +7,10 @@ can be forgotten without changing any answer: that is how expired keys are prune
 
 Every check runs on the event loop without awaiting, so the read-modify-write cannot interleave with another
 request's: the count is exact for one process (one event loop).
+
+The table counts in nanoseconds of the monotonic clock (rates are whole microseconds, see `_rate.py`, so every
+answer is the one the microsecond arithmetic of the Redis script gives, up to the clock's finer resolution).
+PERF: `monotonic_ns()` taken as it is costs ~400 instructions less than converted to microseconds per request.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from vivace.ratelimit._rate import MICROSECONDS
 __all__ = ["DEFAULT_MAX_KEYS", "MemoryRateLimitBackend"]
 
 DEFAULT_MAX_KEYS = 100_000
+_NANOSECONDS_PER_MICROSECOND = 1000
 # How many of the least recently used keys a new key looks at for expiry: enough to keep the table at the
 # number of live keys when traffic moves on, small enough to keep each request O(1).
 _PRUNE_PER_NEW_KEY = 2
@@ -41,6 +46,7 @@ class MemoryRateLimitBackend:
         self.clock = clock
         # key -> TAT in microseconds; the order is least recently used first
         self._tats: OrderedDict[str, int] = OrderedDict()
+        self._spenders: dict[tuple[int, int], Callable[[str], int]] = {}  # for `check`, by (interval, capacity)
 
     def __len__(self) -> int:
         """How many keys are tracked now."""
@@ -53,24 +59,45 @@ class MemoryRateLimitBackend:
         return self.check(key, interval, capacity)
 
     def check(self, key: str, interval: int, capacity: int) -> int:
-        """`hit` without a coroutine: what `RateLimit` calls on this backend."""
-        clock = self.clock
-        # PERF: monotonic_ns() // 1000 costs about half of int(monotonic() * 1e6) with its attribute lookup
-        now = monotonic_ns() // 1000 if clock is None else int(clock() * MICROSECONDS)
+        """`hit` without a coroutine: what `RateLimit` calls on this backend (in microseconds, as `hit`)."""
+        spend = self._spenders.get((interval, capacity))
+        if spend is None:
+            spend = self._spenders[interval, capacity] = self.spender(interval, capacity)
+        debt = spend(key)
+        # NOTE: rounded up, so a debt within the capacity in nanoseconds is within it in microseconds, and beyond
+        return -(-debt // _NANOSECONDS_PER_MICROSECOND)
+
+    def spender(self, interval: int, capacity: int) -> Callable[[str], int]:
+        """`check` for one limiter's `interval` and `capacity` (microseconds), as a function of the key alone that
+        returns the debt in nanoseconds: what a `RateLimit` calls per request, built once at startup.
+
+        The debt is exactly `interval` (in nanoseconds) when the key's budget was whole: the usual answer, which the
+        limiter has ready.
+        """
+        interval *= _NANOSECONDS_PER_MICROSECOND
+        capacity *= _NANOSECONDS_PER_MICROSECOND
         tats = self._tats
-        tat = tats.get(key)
-        if tat is None:
-            self._make_room(now)
-            tat = now
-        else:
-            tats.move_to_end(key)
-            if tat < now:
-                tat = now
-        debt = tat + interval - now
-        if debt <= capacity:
-            tats[key] = tat + interval
-        # NOTE: else refused: only a known key can be (a new one owes a single interval), and its TAT stays
-        return debt
+        # PERF: the table's methods bound once; the table object lives as long as the backend
+        known, to_end = tats.get, tats.move_to_end
+
+        def spend(key: str) -> int:
+            clock = self.clock
+            now = monotonic_ns() if clock is None else int(clock() * MICROSECONDS) * _NANOSECONDS_PER_MICROSECOND
+            tat = known(key)
+            if tat is None:
+                self._make_room(now)
+            else:
+                to_end(key)
+                if tat > now:
+                    debt = tat + interval - now
+                    if debt <= capacity:
+                        tats[key] = tat + interval
+                    # NOTE: else refused, and the TAT stays: only a known key can be (a new one owes one interval)
+                    return debt
+            tats[key] = now + interval
+            return interval
+
+        return spend
 
     def _make_room(self, now: int) -> None:
         """Before a new key: forget the oldest keys whose budget is whole again, then evict down to the bound."""
