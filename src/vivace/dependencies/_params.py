@@ -1,4 +1,4 @@
-"""`request_params_to_args` and `request_body_to_args`: validate request values field by field.
+"""`request_params_to_args`: validate path, query, header and cookie values field by field.
 
 vivace's pipeline validates a whole location in one Pydantic call; these functions exist for extensions that
 solve a dependant themselves, and validate one field at a time with the field's own adapter, reporting
@@ -11,19 +11,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from starlette.datastructures import FormData, UploadFile
 
-from vivace import params
 from vivace._compat.fields import get_missing_field_error
 from vivace._compat.shared import (
     field_annotation_is_sequence,
-    is_bytes_or_nonable_bytes_annotation,
-    is_bytes_sequence_annotation,
 )
 from vivace._compat.v2 import FieldBehaviour
 from vivace.dependencies._fields import location_of, lookup_name, model_of, reads_many
 
-__all__ = ["request_body_to_args", "request_params_to_args"]
+__all__ = ["request_params_to_args"]
 
 Errors = list[dict[str, Any]]
 _MISSING = object()
@@ -102,74 +98,6 @@ def request_params_to_args(fields: Sequence[FieldBehaviour], received_params: An
                     values[field.name] = value
                 continue
             value, found = field.validate(raw, values, loc=(location, key))
-        if found:
-            errors.extend(found)
-        else:
-            values[field.name] = value
-    return values, errors
-
-
-async def _form_value(field: FieldBehaviour, form: FormData, key: str) -> Any:
-    """A form field's value: every value for a sequence, file contents for `bytes`; "" counts as missing."""
-    many = reads_many(field)
-    raw: Any = [v for v in form.getlist(key) if v != ""] if many else form.get(key)
-    if raw in (None, "", []):
-        return _MISSING
-    if is_bytes_sequence_annotation(field.type_):
-        return [await item.read() if isinstance(item, UploadFile) else item for item in raw]
-    if isinstance(raw, UploadFile) and is_bytes_or_nonable_bytes_annotation(field.type_):
-        return await raw.read()
-    return raw
-
-
-def _form_model_data(model: type[BaseModel], form: FormData) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
-        key = info.alias or name
-        values = [v for v in form.getlist(key) if v != ""]
-        if values:
-            data[key] = values if _is_sequence_info(info) else values[-1]
-    return data
-
-
-async def request_body_to_args(
-    body_fields: Sequence[FieldBehaviour], received_body: Any, embed_body_fields: bool
-) -> tuple[dict[str, Any], Errors]:
-    """Validate body fields from a parsed body (JSON value or `FormData`).
-
-    One field, not embedded: the whole body is its value (a failed field maps to None). Otherwise each field is
-    read from the body object by alias; a body that is not an object or a form leaves every field missing.
-    """
-    assert body_fields, "request_body_to_args() should be called with fields"
-    values: dict[str, Any] = {}
-    errors: Errors = []
-    if len(body_fields) == 1 and not embed_body_fields:
-        field = body_fields[0]
-        body = received_body
-        model = model_of(field)
-        if isinstance(body, FormData) and model is not None and isinstance(field.field_info, params.Form):
-            body = _form_model_data(model, body)
-        value, found = field.validate(body, values, loc=("body",))
-        values[field.name] = value
-        errors.extend(found)
-        return values, errors
-    readable = isinstance(received_body, FormData | Mapping)
-    for field in body_fields:
-        key = lookup_name(field)
-        loc = ("body", key)
-        if not readable:
-            errors.append(get_missing_field_error(loc))
-            continue
-        if isinstance(received_body, FormData):
-            raw = await _form_value(field, received_body, key)
-        else:
-            raw = received_body.get(key, _MISSING)
-        if raw is _MISSING:
-            present, value = _default_of(field, loc, errors)
-            if present:
-                values[field.name] = value
-            continue
-        value, found = field.validate(raw, values, loc=loc)
         if found:
             errors.extend(found)
         else:

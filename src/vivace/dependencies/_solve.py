@@ -23,7 +23,8 @@ from starlette.websockets import WebSocket
 from vivace._core.signature import analyse
 from vivace.background import BackgroundTasks
 from vivace.concurrency import contextmanager_in_threadpool, run_in_threadpool
-from vivace.dependencies._params import request_body_to_args, request_params_to_args
+from vivace.dependencies._body import request_body_to_args
+from vivace.dependencies._params import request_params_to_args
 from vivace.dependencies.models import (
     Dependant,
     _is_async_gen_callable,

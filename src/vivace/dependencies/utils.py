@@ -17,6 +17,7 @@ from vivace._compat.fields import create_body_model, get_cached_model_fields, is
 from vivace._compat.shared import lenient_issubclass
 from vivace._compat.v2 import FieldBehaviour, ModelField
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature, resolve_annotation
+from vivace.dependencies._body import request_body_to_args
 from vivace.dependencies._fields import as_model_field, get_validation_alias, model_of
 from vivace.dependencies._forms import (
     _extract_form_body,
@@ -28,7 +29,7 @@ from vivace.dependencies._forms import (
     _is_form_model_supplied,
     _normalize_form_model,
 )
-from vivace.dependencies._params import request_body_to_args, request_params_to_args
+from vivace.dependencies._params import request_params_to_args
 from vivace.dependencies._solve import SolvedDependency, solve_dependencies
 from vivace.dependencies.models import _is_async_gen_callable, _is_coroutine_callable, _is_gen_callable
 from vivace.utils import get_path_param_names

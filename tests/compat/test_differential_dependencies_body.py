@@ -1,0 +1,100 @@
+"""`request_body_to_args` reads each kind of body field from each kind of parsed body as FastAPI 0.165 does:
+which field takes the whole body, which are looked up by key (aliases, `AliasChoices` in order), how form models
+and unions of form models read a form or a dict, and what an absent, raw or unreadable body gives."""
+
+import asyncio
+import importlib
+import io
+from typing import Annotated, Any
+
+import pytest
+from pydantic import AliasChoices, BaseModel
+from pydantic_core import PydanticUndefined
+from starlette.datastructures import FormData, UploadFile
+
+FRAMEWORKS = ("vivace", "fastapi")
+
+
+class Text(BaseModel):
+    text: str | None = None
+
+
+class First(BaseModel):
+    a: int
+
+
+class Second(BaseModel):
+    b: list[int] = []
+
+
+def _endpoints(fa: Any) -> dict[str, Any]:  # noqa: C901 - one stand-in endpoint per field kind, no branches
+    def form_model(text: Annotated[Text, fa.Form()]) -> None: ...
+    def form_model_alias(text: Annotated[Text, fa.Form(alias="tx")]) -> None: ...
+    def form_model_choices(text: Annotated[Text, fa.Form(validation_alias=AliasChoices("t1", "t2"))]) -> None: ...
+    def form_model_required(r: Annotated[First, fa.Form()]) -> None: ...
+    def form_model_optional(r: Annotated[First | None, fa.Form()] = None) -> None: ...
+    def form_union(u: Annotated[First | Second, fa.Form()]) -> None: ...
+    def form_union_optional(u: Annotated[First | Second | None, fa.Form()] = None) -> None: ...
+    def form_field(v: str = fa.Form()) -> None: ...
+    def form_field_default(v: str = fa.Form("d")) -> None: ...
+    def form_field_choices(v: str = fa.Form(validation_alias=AliasChoices("a1", "a2"))) -> None: ...
+    def form_field_validation_alias(v: str = fa.Form(validation_alias="vv")) -> None: ...
+    def form_list(u: list[int] = fa.Form([])) -> None: ...
+    def body_choices(v: str = fa.Body(validation_alias=AliasChoices("a1", "a2"))) -> None: ...
+    def body_embedded(v: str = fa.Body(embed=True, validation_alias=AliasChoices("a1", "a2"))) -> None: ...
+    def body_two(name: str | None = fa.Body(None), age: int | None = fa.Body(None)) -> None: ...
+    def body_required(name: str = fa.Body(), age: int | None = fa.Body(None)) -> None: ...
+    def body_default_validated(name: int = fa.Body("x", validate_default=True)) -> None: ...
+    def body_model(r: First) -> None: ...
+    def file_optional(f: bytes | None = fa.File(None)) -> None: ...
+
+    return {name: value for name, value in locals().items() if name != "fa"}
+
+
+_BODIES: dict[str, Any] = {
+    "none": None,
+    "undefined": PydanticUndefined,
+    "raw bytes": b"raw",
+    "list": [1],
+    "string": "x",
+    "empty dict": {},
+    "nested under names": {"text": {"text": "q"}, "tx": {"text": "t"}, "r": {"a": 1}, "u": {"b": 2}},
+    "flat keys": {"text": "q", "a": 1, "b": 2, "v": "s", "name": "n"},
+    "alias choices": {"t2": {"text": "q"}, "a2": "z", "a1": "y", "vv": "z", "v": "w"},
+    "lists for a union": {"u": {"a": ["1", "2"], "b": "3"}},
+    "bad member values": {"r": {"a": "x"}, "u": None},
+    "empty strings": {"v": "", "a1": "", "name": ""},
+    "form": lambda: FormData([("text", "q"), ("a", "1"), ("b", "2"), ("b", "3"), ("v", "s"), ("vv", "zz")]),
+    "form of other keys": lambda: FormData([("x", "1")]),
+    "form of empty values": lambda: FormData([("v", ""), ("a", ""), ("text", "")]),
+    "form with one list key": lambda: FormData([("b", "2")]),
+    "form with a file": lambda: FormData([("f", UploadFile(io.BytesIO(b"abc"), filename="f.txt"))]),
+}
+
+
+def _plain(value: Any) -> Any:
+    """The result with uploads replaced by their names (two runs build two upload objects)."""
+    if isinstance(value, UploadFile):
+        return f"<upload {value.filename}>"
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(item) for item in value)
+    return value
+
+
+def _solve_body(name: str, endpoint: str, body: Any, embed: bool) -> Any:
+    fa = importlib.import_module(name)
+    utils = importlib.import_module(f"{name}.dependencies.utils")
+    node = utils.get_dependant(path="/", call=_endpoints(fa)[endpoint])
+    received = body() if callable(body) else body
+    return _plain(asyncio.run(utils.request_body_to_args(node.body_params, received, embed)))
+
+
+@pytest.mark.parametrize("embed", [False, True], ids=["not embedded", "embedded"])
+@pytest.mark.parametrize("body", list(_BODIES))
+@pytest.mark.parametrize("endpoint", list(_endpoints(importlib.import_module("fastapi"))))
+def test_request_body_to_args_reads_each_field_kind_from_each_body_kind(endpoint: str, body: str, embed: bool) -> None:
+    """Same values and errors as FastAPI for every field kind, body kind and embedding."""
+    results = {name: _solve_body(name, endpoint, _BODIES[body], embed) for name in FRAMEWORKS}
+    assert results["vivace"] == results["fastapi"]
