@@ -4,7 +4,8 @@ A 422 entry echoes the value it rejects. FastAPI lists every error with its whol
 thousand bad items answers about thirty times its size, and building the list costs seconds of CPU. vivace keeps
 FastAPI's exact entries below two bounds, per request location (path, query, headers, cookies, body):
 
-- at most `MAX_ERRORS` entries; past them, one last entry of type `too_many_errors` says how many were left out;
+- at most `MAX_ERRORS` entries; past them, one last entry of type `too_many_errors` says how many were left out
+  (or, for a large body whose validation stopped at the cap (see `bounded.py`), that the rest was not checked);
 - at most `ECHO_BUDGET` characters of echoed input: an input that does not fit in what is left is replaced,
   a string by its first `KEPT_PREFIX` characters followed by `TRUNCATED`, anything else by `NOT_ECHOED`.
 """
@@ -24,6 +25,7 @@ __all__ = [
     "MAX_ERRORS",
     "NOT_ECHOED",
     "TRUNCATED",
+    "UNCHECKED",
     "error_details",
     "json_decode_error",
     "missing_error",
@@ -41,21 +43,27 @@ KEPT_PREFIX = 100
 TRUNCATED = "…[truncated]"
 #: what replaces a container (or other value) too large to echo
 NOT_ECHOED = "[input too large to echo]"
+#: the error type of a part of a large body left unvalidated once the cap was reached: never listed
+UNCHECKED = "vivace_unchecked"
 
 
 class _Clipped(list[ErrorDetails]):
-    """The first MAX_ERRORS errors of a ValidationError, and how many more it had."""
+    """The first MAX_ERRORS errors of a ValidationError, and how many more it had (or that more went unchecked)."""
 
     omitted = 0
+    stopped = False
 
 
-def error_details(exc: ValidationError) -> list[ErrorDetails]:
+def error_details(exc: ValidationError, *, stopped: bool = False) -> list[ErrorDetails]:
     """`exc.errors(include_url=False)`, but at most MAX_ERRORS of them (with the count of the rest).
 
     PERF: `errors()` builds one dict per error, ~8 µs each (70 s for the 4 million errors a 16 MiB body of bad
     list items gives); past the bound the first entries are read from Pydantic's own JSON rendering (~1 µs per
     error) instead. Entries read that way carry JSON-compatible inputs, which is all a 422 echoes anyway.
+    `stopped`: validation stopped at the cap, leaving parts of the input unchecked (and UNCHECKED entries).
     """
+    if stopped:
+        return _stopped(exc)
     count = exc.error_count()
     if count <= MAX_ERRORS:
         return exc.errors(include_url=False)
@@ -65,6 +73,12 @@ def error_details(exc: ValidationError) -> list[ErrorDetails]:
         first = exc.errors(include_url=False)[:MAX_ERRORS]
     clipped = _Clipped(first)
     clipped.omitted = count - len(clipped)
+    return clipped
+
+
+def _stopped(exc: ValidationError) -> _Clipped:
+    clipped = _Clipped(error for error in exc.errors(include_url=False) if error["type"] != UNCHECKED)
+    clipped.stopped = True
     return clipped
 
 
@@ -107,18 +121,17 @@ def reshape(
             entry["input"] = None
         shaped.append(entry)
     omitted = getattr(errors, "omitted", 0) + (len(errors) - len(shaped) if isinstance(errors, list) else 0)
-    if omitted:
-        shaped.append(_too_many(prefix, omitted))
+    if omitted or getattr(errors, "stopped", False):
+        shaped.append(_too_many(prefix, omitted if not getattr(errors, "stopped", False) else None))
     return shaped
 
 
-def _too_many(prefix: tuple[str | int, ...], omitted: int) -> dict[str, Any]:
-    return {
-        "type": "too_many_errors",
-        "loc": prefix,
-        "msg": f"{omitted} more errors not listed (at most {MAX_ERRORS} are)",
-        "input": None,
-    }
+def _too_many(prefix: tuple[str | int, ...], omitted: int | None) -> dict[str, Any]:
+    counted = "more errors not listed" if omitted is None else f"{omitted} more errors not listed"
+    msg = f"{counted} (at most {MAX_ERRORS} are)"
+    if omitted is None:
+        msg += ": validation stopped there, the rest of the input was not checked"
+    return {"type": "too_many_errors", "loc": prefix, "msg": msg, "input": None}
 
 
 #: inputs a few characters long in JSON, echoed without being measured

@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from vivace._core.bounded import LARGE_BODY, BoundedValidator
 from vivace._core.errors import error_details, json_decode_error, missing_error, reshape, unpaired_surrogate
 from vivace._core.plan import Extractor
 from vivace._core.shapes import SharedBuilds, shape_key
@@ -382,8 +383,8 @@ class _SingleBody:
     def unwrap(self, value: Any) -> dict[str, Any]:
         return {self.keys[0]: value}
 
-    def errors(self, exc: ValidationError, payload: Any) -> list[dict[str, Any]]:
-        return reshape(error_details(exc), ("body",), top_missing_input_none=False)
+    def errors(self, details: list[ErrorDetails], payload: Any) -> list[dict[str, Any]]:
+        return reshape(details, ("body",), top_missing_input_none=False)
 
     def empty(self) -> Result:
         if self._info.is_required():
@@ -408,11 +409,11 @@ class _EmbeddedBody:
         self.keys = tuple(s.key for s in specs)
         self._lookups = tuple(s.lookup for s in specs)
 
-    def errors(self, exc: ValidationError, payload: Any) -> list[dict[str, Any]]:
+    def errors(self, details: list[ErrorDetails], payload: Any) -> list[dict[str, Any]]:
         if not isinstance(payload, dict):
             # NOTE: FastAPI looks each embedded field up in the body; a non-object body misses all of them
             return [missing_error(("body", lookup)) for lookup in self._lookups]
-        return reshape(error_details(exc), ("body",))
+        return reshape(details, ("body",))
 
     def unwrap(self, value: Any) -> dict[str, Any]:
         return value.__dict__  # type: ignore[no-any-return]
@@ -444,9 +445,11 @@ def json_body_validator(spec: FieldSpec | None, embedded: Sequence[FieldSpec]) -
 
     `validate((raw, is_json))` receives the body bytes and whether the content type declared JSON; JSON bodies are
     validated straight from bytes (`validate_json`), falling back to `json` only to report FastAPI's decode error.
+    A JSON body over LARGE_BODY bytes is decoded first, then validated with its errors bounded (`bounded.py`).
     """
     shape = _SingleBody(spec) if spec is not None else _EmbeddedBody(embedded)
     adapter, unwrap = shape.adapter, shape.unwrap
+    bounded = BoundedValidator(adapter.core_schema)
     # NOTE: strict fields accept JSON-only forms in JSON mode (a UUID, date or enum as a string) that FastAPI's
     # json.loads + Python-mode validation rejects; such bodies skip the fast path so their answers match.
     from_bytes = not uses_strict_mode(adapter.core_schema)
@@ -460,6 +463,8 @@ def json_body_validator(spec: FieldSpec | None, embedded: Sequence[FieldSpec]) -
             return shape.empty()  # NOTE: a non-JSON body has no fields to look up; defaults or "missing" apply
         if is_json and (surrogate_error := unpaired_surrogate(body)) is not None:
             return {}, [surrogate_error]
+        if is_json and len(body) > LARGE_BODY:
+            return _large(body, bounded, shape)
         if is_json and not from_bytes:
             payload, decode_error = _json_or_error(body)
             if decode_error is not None:
@@ -476,9 +481,24 @@ def json_body_validator(spec: FieldSpec | None, embedded: Sequence[FieldSpec]) -
         try:
             return unwrap(adapter.validate_python(payload, from_attributes=True)), []
         except ValidationError as exc:
-            return {}, shape.errors(exc, payload)
+            return {}, shape.errors(error_details(exc), payload)
 
     return Extractor("body", shape.keys, validate)
+
+
+def _large(body: bytes, bounded: BoundedValidator, shape: _SingleBody | _EmbeddedBody) -> Result:
+    """A large JSON body: decoded, then validated in Python mode (as FastAPI does) with its errors bounded.
+
+    NOTE: not `validate_json` first: its failure builds every error, and its parsed tree alone costs ~16 bytes
+    per byte of a body of small numbers (`json` builds ~5).
+    """
+    payload, decode_error = _json_or_error(body)
+    if decode_error is not None:
+        return {}, [decode_error]
+    value, exc, stopped = bounded.validate(payload)
+    if exc is None:
+        return shape.unwrap(value), []
+    return {}, shape.errors(error_details(exc, stopped=stopped), payload)
 
 
 def merged(extractors: Sequence[Extractor]) -> Extractor:

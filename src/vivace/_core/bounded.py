@@ -1,0 +1,242 @@
+"""Large JSON bodies validated with memory bounded by the error cap, not by the number of errors.
+
+Pydantic builds every error of a validation before it returns: a 16 MiB body of four million bad list items
+made about 2 GB of error objects (a few hundred bytes each) that `errors.py` then cut to MAX_ERRORS entries. A
+body over LARGE_BODY bytes is therefore validated by a second validator of the same core schema in which every
+list, set, dict and tuple is guarded:
+
+- a guard counts, in a budget shared by the whole validation, the errors of what it validated;
+- a list, set or dict of more than CHUNK items is validated CHUNK items at a time, and once the budget is over
+  MAX_ERRORS the items left are not validated: the errors found so far are raised (their positions shifted to
+  the whole container's), and the answer says that validation stopped;
+- a container reached after that is not validated either: it fails with an UNCHECKED entry, dropped from the
+  answer, so that nothing unvalidated can ever reach the endpoint.
+
+Below the cap the guards change nothing: a container whose errors fit is validated again as a whole, natively,
+so the 422 lists Pydantic's exact errors; over it, the listed errors are the first ones full validation would
+list. A node that may throw errors away (a union's failed branches, a wrap validator, a custom error replacing
+the inner ones, `on_error="default"`) is left as it is, natively validated: only the errors it raises are counted,
+by the guard around it. Containers inside such a node are therefore not bounded (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, get_args
+
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError, SchemaValidator, core_schema
+
+from vivace._core.errors import MAX_ERRORS, UNCHECKED
+
+__all__ = ["CHUNK", "LARGE_BODY", "BoundedValidator", "Outcome"]
+
+#: bodies up to this many bytes keep the one-call validation (about 100,000 errors at most for usual models)
+LARGE_BODY = 64 * 1024
+#: items of a large container validated per call
+CHUNK = 256
+
+Outcome = tuple[Any, ValidationError | None, bool]  # value, error, whether validation stopped early
+Handler = Callable[[Any], Any]
+Guard = Callable[[Any, Handler], Any]
+
+_CONTAINERS = frozenset(("list", "set", "frozenset", "dict", "tuple"))
+_CHUNKED = frozenset(("list", "set", "frozenset", "dict"))
+_SWALLOWING = frozenset(("union", "tagged-union", "lax-or-strict", "function-wrap", "custom-error"))
+# keys whose values are not validation schemas
+_NOT_SCHEMAS = frozenset(("serialization", "metadata", "default"))
+_BUILTIN_TYPES = frozenset(get_args(core_schema.ErrorType))
+
+
+class _Budget:
+    """One validation's errors counted so far, how many isolating nodes it is inside, whether it stopped early."""
+
+    __slots__ = ("count", "isolated", "stopped")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.isolated = 0
+        self.stopped = False
+
+
+_BUDGET: ContextVar[_Budget] = ContextVar("vivace_error_budget")
+
+
+class BoundedValidator:
+    """The guarded twin of a validator's core schema, built the first time a large body needs it."""
+
+    __slots__ = ("_schema", "_validator")
+
+    def __init__(self, schema: core_schema.CoreSchema) -> None:
+        self._schema = schema
+        self._validator: SchemaValidator | None = None
+
+    def validate(self, payload: Any) -> Outcome:
+        """Validate a decoded JSON body: (value, None, False), or (None, the bounded error, stopped early)."""
+        if self._validator is None:
+            schema = guarded(self._schema)
+            with _schemas_read(schema):
+                self._validator = SchemaValidator(schema)
+        budget = _Budget()
+        token = _BUDGET.set(budget)
+        try:
+            return self._validator.validate_python(payload, from_attributes=True), None, False
+        except ValidationError as exc:
+            return None, exc, budget.stopped
+        finally:
+            _BUDGET.reset(token)
+
+
+def guarded(node: Any) -> Any:
+    """A copy of a core schema (or of part of one) with its containers and error-swallowing nodes guarded."""
+    if isinstance(node, list):
+        return [guarded(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("type")
+    if kind in _SWALLOWING:
+        return _wrapped(_isolating_guard, node)  # NOTE: not copied: a union labels its errors by its choices' types
+    copied = {key: value if key in _NOT_SCHEMAS else guarded(value) for key, value in node.items()}
+    if kind == "default" and node.get("on_error", "raise") != "raise":
+        # NOTE: `omit` must reach the container from the `default` node itself: what it holds is isolated instead
+        copied["schema"] = _wrapped(_isolating_guard, node["schema"])
+    elif kind in _CONTAINERS:
+        chunked = kind in _CHUNKED and "min_length" not in node and "max_length" not in node
+        return _wrapped(_chunked_guard(kind == "list") if chunked else _whole_guard, copied)
+    return copied
+
+
+def _wrapped(guard: Guard, schema: Any) -> Any:
+    return core_schema.no_info_wrap_validator_function(guard, schema)
+
+
+@contextmanager
+def _schemas_read(schema: Any) -> Iterator[None]:
+    """While building a validator of `schema`, its models are built from their (guarded) schemas.
+
+    NOTE: pydantic-core builds a `model` node of a complete model class from the class's own, prebuilt validator
+    (`__pydantic_complete__` in the class's `__dict__`), which would drop the guards inside it.
+    """
+    complete = [cls for cls in _model_classes(schema, set()) if cls.__dict__.get("__pydantic_complete__") is True]
+    for cls in complete:
+        setattr(cls, "__pydantic_complete__", False)  # noqa: B010 (any model class)
+    try:
+        yield
+    finally:
+        for cls in complete:
+            setattr(cls, "__pydantic_complete__", True)  # noqa: B010 (any model class)
+
+
+def _model_classes(node: Any, found: set[type]) -> set[type]:
+    if isinstance(node, list):
+        for item in node:
+            _model_classes(item, found)
+    elif isinstance(node, dict):
+        if node.get("type") == "model":
+            found.add(node["cls"])
+        for key, value in node.items():
+            if key not in _NOT_SCHEMAS:
+                _model_classes(value, found)
+    return found
+
+
+def _unchecked(budget: _Budget) -> PydanticCustomError:
+    budget.stopped = True
+    return PydanticCustomError(UNCHECKED, "not validated: too many errors before it")
+
+
+def _whole_guard(value: Any, handler: Handler) -> Any:
+    budget = _BUDGET.get()
+    if budget.isolated:
+        return handler(value)
+    if budget.count > MAX_ERRORS:
+        raise _unchecked(budget)
+    return _whole(value, handler, budget)
+
+
+def _isolating_guard(value: Any, handler: Handler) -> Any:
+    """A node that may throw errors away: validated natively, its guarded definitions (if any) passing through.
+
+    Its errors are not counted here, since its parent may throw them away too; the nearest guard above counts them.
+    """
+    budget = _BUDGET.get()
+    if not budget.isolated and budget.count > MAX_ERRORS:
+        raise _unchecked(budget)
+    before = budget.count
+    budget.isolated += 1
+    try:
+        return handler(value)
+    finally:
+        budget.isolated -= 1
+        budget.count = before
+
+
+def _chunked_guard(is_list: bool) -> Guard:
+    def guard(value: Any, handler: Handler) -> Any:
+        budget = _BUDGET.get()
+        if budget.isolated:
+            return handler(value)
+        if budget.count > MAX_ERRORS:
+            raise _unchecked(budget)
+        if len(value) > CHUNK and value.__class__ in (list, dict):
+            return _in_chunks(value, handler, budget, is_list)
+        return _whole(value, handler, budget)
+
+    return guard
+
+
+def _whole(value: Any, handler: Handler, budget: _Budget) -> Any:
+    """The node validated in one call; the budget counts the errors it raised, and no others."""
+    before = budget.count
+    try:
+        result = handler(value)
+    except ValidationError as exc:
+        budget.count = before + exc.error_count()
+        raise
+    budget.count = before  # NOTE: errors counted inside, then thrown away by a wrap validator, are not errors
+    return result
+
+
+def _in_chunks(value: list[Any] | dict[Any, Any], handler: Handler, budget: _Budget, is_list: bool) -> Any:
+    """A large container, CHUNK items at a time until the errors are over the cap; then those errors."""
+    before = budget.count
+    is_array = isinstance(value, list)
+    items: list[Any] = value if isinstance(value, list) else list(value.items())
+    found: list[InitErrorDetails] = []
+    parts: list[Any] = []
+    for start in range(0, len(items), CHUNK):
+        if budget.count > MAX_ERRORS:
+            budget.stopped = True
+            break
+        part = items[start : start + CHUNK]
+        at_start = budget.count
+        try:
+            parts.append(handler(part if is_array else dict(part)))
+        except ValidationError as exc:
+            budget.count = at_start + exc.error_count()
+            found.extend(_shifted(exc, start if is_array else 0))
+    if budget.count > MAX_ERRORS:
+        raise ValidationError.from_exception_data("bounded", found)
+    budget.count = before
+    if not found and is_list:
+        return [item for part in parts for item in part]  # PERF: a valid list is not validated twice
+    return _whole(value, handler, budget)  # few errors (or a set, a dict): Pydantic's own, exact answer
+
+
+def _shifted(exc: ValidationError, offset: int) -> list[InitErrorDetails]:
+    """A chunk's errors, positioned in the whole container, in the form Pydantic raises them again."""
+    rebuilt: list[InitErrorDetails] = []
+    for error in exc.errors(include_url=False):
+        loc = error["loc"]
+        if offset and loc and isinstance(loc[0], int):
+            loc = (loc[0] + offset, *loc[1:])
+        kind = error["type"]
+        entry = InitErrorDetails(type=kind, loc=loc, input=error["input"])
+        if kind not in _BUILTIN_TYPES:  # NOTE: an application's own error type keeps its message as written
+            entry["type"] = PydanticCustomError(kind, error["msg"], error.get("ctx"))
+        elif "ctx" in error:
+            entry["ctx"] = error["ctx"]
+        rebuilt.append(entry)
+    return rebuilt
