@@ -1,4 +1,4 @@
-"""Form bodies parsed as they stream in, every limit checked on the way (python-multipart does the tokenising).
+"""Form bodies parsed as they stream in, every limit checked on the way (multipart.py tokenises multipart bodies).
 
 Nothing waits for the whole body: each chunk goes to the parser as it arrives, text fields are bounded one by one
 and in total, and file bytes go to a `SpooledTemporaryFile` that moves to disk past `SPOOL_SIZE`. When anything
@@ -12,12 +12,11 @@ import codecs
 from collections.abc import Awaitable, Callable
 from io import BytesIO
 from tempfile import SpooledTemporaryFile
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote_plus
 
-from python_multipart import MultipartParser, QuerystringParser
-from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartState, parse_options_header
+from python_multipart import QuerystringParser
+from python_multipart.multipart import parse_options_header
 from starlette import formparsers
 from starlette.datastructures import FormData, Headers
 from starlette.datastructures import UploadFile as StarletteUploadFile
@@ -26,19 +25,15 @@ from starlette.types import Message, Receive, Scope
 
 from vivace._core import limits
 from vivace._core.limits import FormLimits
+from vivace._core.multipart import MultipartError, MultipartParser
 from vivace.datastructures import UploadFile
 from vivace.exceptions import HTTPException
-
-if TYPE_CHECKING:
-    from python_multipart.multipart import MultipartCallbacks
 
 __all__ = ["parse_form"]
 
 FormItems = list[tuple[str, str | StarletteUploadFile]]
 
 
-#: where a multipart parse may stop: nothing received at all (an empty form), or past the closing boundary
-_COMPLETE = frozenset({MultipartState.START, MultipartState.END})
 #: vivace's own 400 (FastAPI hands the parts before the cut to the endpoint)
 UNFINISHED_MULTIPART = "Multipart body ended before its closing boundary."
 
@@ -153,7 +148,7 @@ def _hand_over(spool: Any, data: bytes) -> bool:
 
 
 class _MultipartReader:
-    """One multipart body: python-multipart calls the `_on_*` methods; file writes are awaited between chunks."""
+    """One multipart body: the tokenizer calls the `_on_*` methods; file writes are awaited between chunks."""
 
     def __init__(self, options: dict[bytes, bytes], form_limits: FormLimits) -> None:
         self._boundary = options.get(b"boundary")
@@ -162,8 +157,6 @@ class _MultipartReader:
         self._items: FormItems = []
         self._files: list[UploadFile] = []
         self._part = _Part()
-        self._header_name = bytearray()
-        self._header_value = bytearray()
         self._fields = 0
         self._text_bytes = 0
         self._file_bytes = 0
@@ -176,37 +169,25 @@ class _MultipartReader:
     async def read(self, scope: Scope, receive: Receive) -> FormData:
         if self._boundary is None:
             raise _bad_form("Missing boundary in multipart.")
-        parser = MultipartParser(self._boundary, self._callbacks())
+        parser = MultipartParser(self._boundary, self._on_headers, self._on_part_data, self._on_part_end)
 
         async def consume(chunk: bytes) -> None:
             # NOTE: file parts keep views of the chunk until it is written, so it must not change under them
-            parser.write(chunk if type(chunk) is bytes else bytes(chunk))
+            parser.feed(chunk if type(chunk) is bytes else bytes(chunk))
             await self._flush()
 
         try:
             await _stream(scope, receive, self._limits.max_body, self._limits.body_error, consume)
-            parser.finalize()
-            if parser.state not in _COMPLETE:  # NOTE: a cut-off body must not pass for a shorter complete form
+            if not parser.complete:  # NOTE: a cut-off body must not pass for a shorter complete form
                 raise _bad_form(UNFINISHED_MULTIPART)
             await self._flush()
         except BaseException as exc:
             for upload in self._files:
                 upload.file.close()
-            if isinstance(exc, FormParserError):
+            if isinstance(exc, MultipartError):
                 raise _bad_form("Invalid multipart data.") from exc
             raise
         return FormData(self._items)
-
-    def _callbacks(self) -> MultipartCallbacks:
-        return {
-            "on_part_begin": self._on_part_begin,
-            "on_part_data": self._on_part_data,
-            "on_part_end": self._on_part_end,
-            "on_header_field": self._on_header_field,
-            "on_header_value": self._on_header_value,
-            "on_header_end": self._on_header_end,
-            "on_headers_finished": self._on_headers_finished,
-        }
 
     async def _flush(self) -> None:
         for part in self._finished:
@@ -217,22 +198,9 @@ class _MultipartReader:
         if part.file is not None and part.pending and (part.file.size or 0) + part.pending > limits.SPOOL_SIZE:
             await part.write_pending()
 
-    def _on_part_begin(self) -> None:
-        self._part = _Part()
-
-    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._header_name += data[start:end]
-
-    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._header_value += data[start:end]
-
-    def _on_header_end(self) -> None:
-        self._part.headers.append((bytes(self._header_name.lower()), bytes(self._header_value)))
-        self._header_name = bytearray()
-        self._header_value = bytearray()
-
-    def _on_headers_finished(self) -> None:
-        part = self._part
+    def _on_headers(self, headers: list[tuple[bytes, bytes]]) -> None:
+        self._part = part = _Part()
+        part.headers = headers
         disposition = next((value for name, value in part.headers if name == b"content-disposition"), b"")
         _, options = parse_options_header(disposition)
         if b"name" not in options:
@@ -255,16 +223,16 @@ class _MultipartReader:
         part.file = UploadFile(file=upload_file, size=0, filename=filename, headers=Headers(raw=part.headers))
         self._files.append(part.file)
 
-    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+    def _on_part_data(self, data: bytes | memoryview) -> None:
         part = self._part
-        size = end - start
+        size = len(data)
         if part.file is not None:
             self._file_bytes += size
             max_file_size = self._limits.max_file_size
             if max_file_size is not None and self._file_bytes > max_file_size:
                 raise limits.file_too_large(part.name, max_file_size)
             # PERF: a view, not a copy: the bytes are copied once, into the spool
-            part.chunks.append(data if start == 0 and end == len(data) else memoryview(data)[start:end])
+            part.chunks.append(data)
             part.pending += size
             return
         if len(part.data) + size > self._limits.max_part_size:
@@ -272,7 +240,7 @@ class _MultipartReader:
         self._text_bytes += size
         if self._text_bytes > self._limits.max_memory:
             raise self._memory_error()
-        part.data += data[start:end]
+        part.data += data
 
     def _memory_error(self) -> HTTPException:
         if self._limits.explicit_body:
