@@ -8,11 +8,37 @@
   prefix added a path parameter, limits differ) it is compiled on first need, at the latest when the
   application starts. A router's routes are thus compiled once, not once per router they pass through.
 * A plan remembers what it was compiled from: the route's `dependant` (the object, its `call` and its list of
-  sub-dependencies) and the route's `dependencies`. Extension libraries change those after declaration
-  (fastapi-pagination appends a dependency to both, sentry-sdk wraps `dependant.call`); the next `route.plan`
-  sees it and compiles again. Changing only `route.dependencies` analyses the endpoint again; changing the
-  `dependant` (replacing it or its list of dependencies) uses it as given. Every change through these attributes
-  tells the application, which recompiles its router before the next request (`_routes_changed`).
+  sub-dependencies) and the route's `dependencies`, compared by identity. Extension libraries change those after
+  declaration (fastapi-pagination appends a dependency to both lists, sentry-sdk wraps `dependant.call`); the
+  next `route.plan` sees it and compiles again. Changing only `route.dependencies` analyses the endpoint again;
+  changing the `dependant` (replacing it or its list of dependencies) uses it as given. A copy made by
+  `include_router` catches up with such a change to the route it was copied from when its `plan` or `dependant`
+  is next read (FastAPI keeps included routes by reference).
+
+When the application sees a change. `route.dependencies` and `dependant.dependencies` are plain lists, as in
+FastAPI (cadwyn, for one, versions them only if they are), so appending to them tells nobody. The application
+compiles its router from the routes' current plans on the first request and at startup (after the lifespan's
+startup code); it remembers what each route's plan came from (`routes_key`: the routes, then each one's dependant,
+call, sub-dependencies and dependencies, and its source's, all compared by identity) and compares it again at
+these sync points, compiling again before the next request if anything differs:
+
+* at once: assigning `route.dependant` or `route.dependencies` (also on the route an `include_router` copy was
+  made from), setting `route.app`, `router._mark_routes_changed()`, `include_router`, `add_api_route` and the
+  other registration methods, assigning `app.dependency_overrides` or changing it;
+* by the comparison (a walk over the routes, nothing per request): `app.openapi()` (so also each request for
+  the OpenAPI document) and `app.build_middleware_stack()` (`add_exception_handler` calls it once serving);
+* the lifespan's startup, and the first request: they compile whatever the routes are then.
+
+An in-place change (`append`, `insert`, `[i] = x`, `clear()`, a wrapped `dependant.call`, a route appended to
+`app.router.routes`) made before the app's first request, or during its lifespan's startup, is always served.
+Made after that, it is served from the next sync point on; until then the app keeps serving the plans it
+compiled. (FastAPI reads `route.dependant` on every request, so it sees an in-place change to a `dependant` or to
+`router.routes` at once; it never sees one to a declared route's `route.dependencies`.)
+
+`copy.deepcopy` of a route gives a route of its own, as in FastAPI: its attributes copied, its plan kept while
+nothing changes, the routers it was declared in shared rather than copied (they lead to the application and to
+what its middleware holds, ContextVars included); it follows no `include_router` source. A copied router is
+included nowhere.
 
 Startup code only: the compiled router never reads these properties per request.
 """
@@ -24,17 +50,33 @@ import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, SupportsIndex
+from typing import Any
 
 from vivace._core.compile import _output, check_response_models, compile_route
 from vivace._core.plan import RoutePlan
 from vivace._core.signature import Dependant, analyse_dependency
+from vivace._route_serving import ServedAlone
 
-__all__ = ["PlannedRoute", "WatchedList", "copy_source", "copying"]
+__all__ = ["PlannedRoute", "copy_source", "copying", "routes_key", "same_objects"]
 
 # NOTE: set while `include_router` builds the copy of a route: the copy's constructor reads it (its signature is
-# FastAPI's, so the source cannot be passed as an argument)
+# FastAPI's, so the source cannot be passed as an argument). Held here, never by a route: a route's deep copy
+# must not meet it (ContextVars cannot be copied)
 _COPY_SOURCE: ContextVar[Any] = ContextVar("vivace_copy_source", default=None)
+
+#: ends one list in a key (`_inputs_key`), so that an object moved from one list to the next is a change
+_END = object()
+
+#: a route's attributes that link it to its surroundings: the routers (and inclusions) it was declared in and
+#: copied through. A deep copy shares them (see `PlannedRoute.__deepcopy__`)
+_LINKS = frozenset({"_vivace_router_layers"})
+
+#: what a deep copy rebuilds rather than copies: the link to the route `include_router` copied it from, compiled
+#: plans and the state built from them
+_REBUILT = frozenset(
+    {"_source", "_source_seen", "_own_dependencies", "_copies", "_compiled", "_analysed", "_served_plan",
+     "_made_by_factory"}
+)
 
 
 @contextmanager
@@ -52,69 +94,46 @@ def copy_source() -> Any:
     return _COPY_SOURCE.get()
 
 
-class WatchedList(list[Any]):
-    """A list that calls `on_change` after every change: `route.dependencies` and a route's analysed
-    `dependant.dependencies`, which libraries append to after declaration."""
+def same_objects(left: Sequence[Any], right: Sequence[Any]) -> bool:
+    """The same objects in the same order."""
+    if len(left) != len(right):
+        return False
+    return all(a is b for a, b in zip(left, right, strict=True)) if left else True
 
-    __slots__ = ("_on_change",)
 
-    def __init__(self, items: Any, on_change: Callable[[], None]) -> None:
-        super().__init__(items)
-        self._on_change = on_change
+_same = same_objects
 
-    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
-        # NOTE: a copy (`copy.deepcopy` of a route or a router, as cadwyn makes them) is rebuilt with its items in
-        # place; the default rebuild appends them one by one, notifying an owner whose own state is not back yet
-        return (WatchedList, (list(self), self._on_change))
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
-        items = copy.deepcopy(list(self), memo)
-        owner = getattr(self._on_change, "__self__", None)
-        owner_copy = memo.get(id(owner)) if owner is not None else None
-        if owner_copy is None:
-            # NOTE: copied on its own (cadwyn copies defaults and dependency lists), the list's value is its items:
-            # a plain list, without dragging a copy of the route (and its app) along
-            return items
-        # copied with its owner (a deep copy of the route or router): watched by the owner's copy
-        return WatchedList(items, getattr(owner_copy, self._on_change.__name__))
+def routes_key(routes: Sequence[Any]) -> tuple[Any, ...]:
+    """`routes` and what each route's plan comes from, to compare with `same_objects` (module docstring)."""
+    key: list[Any] = []
+    for route in routes:
+        key.append(route)
+        if isinstance(route, PlannedRoute):
+            key += _inputs_key(route)
+    return tuple(key)
 
-    def append(self, item: Any) -> None:
-        super().append(item)
-        self._on_change()
 
-    def extend(self, items: Any) -> None:
-        super().extend(items)
-        self._on_change()
+def _inputs_key(route: Any) -> list[Any]:
+    """The route's dependant, its call and sub-dependencies, the route's dependencies; then its source's."""
+    key: list[Any] = []
+    while route is not None:
+        dependant = route._dependant
+        if dependant is not None:
+            key += (dependant, dependant.call, *dependant.dependencies, _END)
+        key += (*route.dependencies, _END)
+        route = route._source
+    return key
 
-    def insert(self, index: SupportsIndex, item: Any) -> None:
-        super().insert(index, item)
-        self._on_change()
 
-    def remove(self, item: Any) -> None:
-        super().remove(item)
-        self._on_change()
+def _mapped(value: Any, memo: dict[int, Any]) -> Any:
+    """`value`'s copy when the deep copy in progress copied it, else `value` itself."""
+    return memo.get(id(value), value)
 
-    def pop(self, index: SupportsIndex = -1) -> Any:
-        item = super().pop(index)
-        self._on_change()
-        return item
 
-    def clear(self) -> None:
-        super().clear()
-        self._on_change()
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        super().__setitem__(index, value)
-        self._on_change()
-
-    def __delitem__(self, index: Any) -> None:
-        super().__delitem__(index)
-        self._on_change()
-
-    def __iadd__(self, items: Any) -> WatchedList:  # type: ignore[override,misc]
-        super().__iadd__(items)
-        self._on_change()
-        return self
+def _relinked(link: Any, memo: dict[int, Any]) -> Any:
+    """A link (`_LINKS`: one object, or a tuple of them) as a deep copy keeps it: `_mapped`, never copied."""
+    return tuple(_mapped(item, memo) for item in link) if isinstance(link, tuple) else _mapped(link, memo)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -127,21 +146,15 @@ class _Inputs:
     dependencies: tuple[Any, ...]
 
     @classmethod
-    def of(cls, dependant: Dependant, dependencies: list[Any]) -> _Inputs:
+    def of(cls, dependant: Dependant, dependencies: Sequence[Any]) -> _Inputs:
         return cls(dependant, dependant.call, tuple(dependant.dependencies), tuple(dependencies))
 
-    def same(self, other: _Inputs) -> bool:
-        return (
-            self.dependant is other.dependant and self.call is other.call
-            and _same(self.subs, other.subs) and _same(self.dependencies, other.dependencies)
+    def mapped(self, memo: dict[int, Any]) -> _Inputs:
+        """The same inputs in a deep copy: each object this copy copied replaced by its copy."""
+        return _Inputs(
+            _mapped(self.dependant, memo), _mapped(self.call, memo),
+            tuple(_mapped(sub, memo) for sub in self.subs), tuple(_mapped(dep, memo) for dep in self.dependencies),
         )
-
-
-def _same(left: Sequence[Any], right: Sequence[Any]) -> bool:
-    """The same objects in the same order."""
-    if len(left) != len(right):
-        return False
-    return all(a is b for a, b in zip(left, right, strict=True)) if left else True
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -152,6 +165,12 @@ class _Compiled:
     inputs: _Inputs | None = None
     source_plan: RoutePlan | None = None
     dependencies: tuple[Any, ...] = ()
+
+    def mapped(self, memo: dict[int, Any]) -> _Compiled | None:
+        """The same plan in a deep copy of its route (plans are immutable: shared), what it came from mapped; None
+        for a plan borrowed from the route's source (a deep copy has no source)."""
+        inputs = self.inputs
+        return None if inputs is None else _Compiled(self.plan, inputs=inputs.mapped(memo))
 
 
 class PlannedRoute:
@@ -165,7 +184,8 @@ class PlannedRoute:
     _analysed: _Inputs | None  # the dependant as analysed, to tell a library's change from a re-analysis
     _compiled: _Compiled | None
     _source: Any  # the route this one was copied from by include_router, if any
-    _copies: list[Any]  # the copies include_router made of this route
+    _source_seen: list[Any]  # the source's `_inputs_key` this copy last followed
+    _copies: list[Any]  # the copies include_router made of this route: told when it is replaced
     _own_dependencies: list[Any]  # a copy's dependencies from its inclusion, before its source's
     path_format: str
     dependencies: list[Any]
@@ -177,14 +197,15 @@ class PlannedRoute:
         self._dependant = None
         self._analysed = None
         self._compiled = None
-        self._copies: list[Any] = []
+        self._copies = []
         source = self._source = _COPY_SOURCE.get()
-        self.__dict__["dependencies"] = WatchedList(dependencies, self._route_changed)
         if source is None:
+            self._source_seen = []
             _ = self.plan  # NOTE: at declaration, so a route that cannot work fails where it is written
             return
         # NOTE: the dependencies the inclusion put before the source's: a change to the source keeps them
         self._own_dependencies = dependencies[: len(dependencies) - len(source.dependencies)]
+        self._source_seen = _inputs_key(source)
         source._copies.append(self)
 
     # -- the attributes libraries read and change ---------------------------------------------------------
@@ -197,6 +218,8 @@ class PlannedRoute:
         then reads `dependant` to append the same dependency to it. The analysis is redone when the plan is
         compiled (`_current_dependant`), if no library changed the dependant itself.
         """
+        if self._source is not None:
+            self._follow_source()
         dependant = self._dependant
         return dependant if dependant is not None else self._analyse_now()
 
@@ -214,17 +237,12 @@ class PlannedRoute:
         return dependant
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "dependencies" and "dependencies" in self.__dict__:
-            # NOTE: a new list replaces the watched one: watch it too, and recompile
-            value = WatchedList(value, self._route_changed)
-            super().__setattr__(name, value)
-            self._route_changed()
-            return
         super().__setattr__(name, value)
+        if name == "dependencies" and "_compiled" in self.__dict__:
+            self._route_changed()  # NOTE: a new list, not the constructor's first: the app recompiles
 
     def _analyse_now(self) -> Dependant:
         dependant: Dependant = self.analyse()  # type: ignore[attr-defined]
-        dependant.dependencies = WatchedList(dependant.dependencies, self._route_changed)
         self._dependant = dependant
         self._analysed = _Inputs.of(dependant, self.dependencies)
         return dependant
@@ -242,20 +260,27 @@ class PlannedRoute:
         )
 
     def _route_changed(self) -> None:
-        """A library changed what the plan comes from: the application recompiles before the next request, and
-        the copies `include_router` made of this route follow (FastAPI keeps included routes by reference)."""
+        """A library replaced what the plan comes from: the application recompiles before the next request, and so
+        do the applications the copies `include_router` made of this route are in (they follow it when compiled)."""
         provider = self.dependency_overrides_provider
         if provider is not None and hasattr(provider, "_routes_changed"):
             provider._routes_changed()
         for copied in self._copies:
-            copied._follow_source()
+            copied._route_changed()
 
     def _follow_source(self) -> None:
-        """This copy's dependencies (and, if a library changed it, dependant) again from its source's."""
+        """This copy's dependencies (and, if a library changed it, dependant) again from its source's, when the
+        source changed since this copy last looked."""
         source = self._source
+        if source._source is not None:
+            source._follow_source()
+        seen = _inputs_key(source)
+        if _same(seen, self._source_seen):
+            return
+        self._source_seen = seen
         dependencies = [*self._own_dependencies, *source.dependencies]
         if not _same(dependencies, self.dependencies):
-            self.dependencies = dependencies  # NOTE: through __setattr__: watched, and the app told
+            self.dependencies = dependencies  # NOTE: through __setattr__: the app is told
         if source._untouched():
             return
         own = [
@@ -265,11 +290,48 @@ class PlannedRoute:
         given = source.dependant
         self.dependant = dataclasses.replace(given, path=self.path_format, dependencies=[*own, *given.dependencies])
 
+    # -- copies -----------------------------------------------------------------------------------------------
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """A deep copy, as `copy.deepcopy` makes of FastAPI's routes (cadwyn copies routes and routers).
+
+        Its own attributes are deep copies. The routers it was declared in are shared (copied only when they are
+        part of the same deep copy): they lead to the application and whatever its middleware holds. It is a route
+        of its own, as FastAPI's copy is: it no longer follows the route `include_router` copied it from (cadwyn
+        changes its copies' dependencies, then the routes they came from). Its plan is kept (plans are immutable)
+        for as long as what it came from, mapped to the copies, does not change; a plan borrowed from the source
+        (`_rebased`) and the served state are rebuilt on first need.
+        """
+        cls = type(self)
+        twin = cls.__new__(cls)
+        memo[id(self)] = twin
+        state = twin.__dict__
+        for name, value in self.__dict__.items():
+            if name in _LINKS:
+                state[name] = _relinked(value, memo)
+            elif isinstance(value, ServedAlone):
+                state[name] = ServedAlone(twin)  # NOTE: the route as an app of its own, bound to the copy
+            elif name not in _REBUILT:
+                state[name] = copy.deepcopy(value, memo)
+        # NOTE: after every other attribute, so that the dependant and dependencies have their copies in `memo`
+        compiled, analysed = self._compiled, self._analysed
+        state["_compiled"] = None if compiled is None else compiled.mapped(memo)
+        state["_analysed"] = None if analysed is None else analysed.mapped(memo)
+        state["_source"] = None
+        state["_source_seen"] = []
+        state["_copies"] = []
+        for name in ("_served_plan", "_made_by_factory"):
+            if name in self.__dict__:
+                state[name] = None
+        return twin
+
     # -- the plan ---------------------------------------------------------------------------------------------
 
     @property
     def plan(self) -> RoutePlan:
         """The route's plan without dependency overrides: compiled once, again after a change (module docstring)."""
+        if self._source is not None:
+            self._follow_source()
         compiled = self._compiled
         if compiled is not None and self._fresh(compiled):
             return compiled.plan
@@ -376,4 +438,3 @@ def _split(route: Any, dependant: Dependant) -> Any:
     if leading >= len(route.dependencies):
         return route
     return _SplitView(route, leading)
-

@@ -37,6 +37,7 @@ from vivace._core.runner import Runner
 from vivace._core.send import HeaderGuard
 from vivace._frontend import FrontendTable
 from vivace._route_options import RouteOptions
+from vivace._route_plans import routes_key, same_objects
 from vivace._router_scope import (
     ScopedRoutes,
     app_handler_table,
@@ -232,6 +233,7 @@ class Vivace(_Declarations, Starlette):
         self.webhooks = webhooks or APIRouter()
         self._dirty = True
         self._compiled: CompiledRouter | None = None
+        self._compiled_from: tuple[Any, ...] = ()  # routes_key() of what _compiled was compiled from
         self._plans: dict[int, Any] = {}
         self.app_scope = AppScope()
         self._dependency_overrides = _Overrides(self._routes_changed)
@@ -276,6 +278,12 @@ class Vivace(_Declarations, Starlette):
     def _routes_changed(self) -> None:
         self._dirty = True
 
+    def _check_routes(self) -> None:
+        """A sync point (vivace/_route_plans.py): recompile before the next request if a library changed a route,
+        its dependencies or `router.routes` in place since the router was compiled. Startup code only."""
+        if self._compiled is not None and not same_objects(routes_key(self.router.routes), self._compiled_from):
+            self._dirty = True
+
     def setup(self) -> None:
         """Register /openapi.json and the docs pages (served from assets shipped in the wheel)."""
         install_docs(self)
@@ -283,6 +291,7 @@ class Vivace(_Declarations, Starlette):
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI document, built on first use and cached until routes are added (as FastAPI does, a document
         assigned to `openapi_schema` before the first call is replaced by the generated one)."""
+        self._check_routes()
         routes_version = self.router._version
         if not self.openapi_schema or self._openapi_routes_version != routes_version:
             self._openapi_routes_version = routes_version
@@ -329,6 +338,7 @@ class Vivace(_Declarations, Starlette):
             observed, self.router,
         )
         self._dirty = False
+        self._compiled_from = routes_key(self.router.routes)
         return self._compiled
 
     def _server_error_layer(self, app: ASGIApp | None = None) -> ServerErrorMiddleware:
@@ -343,6 +353,7 @@ class Vivace(_Declarations, Starlette):
         The compiled router answers an unhandled exception with the 500 itself, so that response passes through
         every user middleware; the outer ServerErrorMiddleware only answers errors raised by middleware.
         """
+        self._check_routes()
         table = app_handler_table(self.exception_handlers)
         error_handler = server_error_handler(self.exception_handlers, self.problem_details)
         stack, self._fast = build_stack(

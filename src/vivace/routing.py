@@ -47,7 +47,7 @@ from vivace._route_handlers import (
     serialize_response,
 )
 from vivace._route_options import RouteOptions
-from vivace._route_plans import PlannedRoute, WatchedList, copy_source, copying
+from vivace._route_plans import PlannedRoute, copy_source, copying
 from vivace._route_private import (
     _EffectiveRouteContext,
     _get_scope_effective_route_context,
@@ -390,8 +390,9 @@ class APIRouter(_Declarations, RouterScope, routing.Router):
             routes=routes, redirect_slashes=redirect_slashes, default=default, lifespan=_as_context_factory(lifespan)
         )
         self._init_scope(exception_handlers, middleware, problem_details)
-        # NOTE: a route a library appends to `router.routes` itself is served too: the application recompiles
-        self.routes: list[BaseRoute] = WatchedList(self.routes, self._changed)
+        # NOTE: a plain list, as in FastAPI: a route a library appends to it itself is served from the application's
+        # next sync point on (see vivace/_route_plans.py)
+        self.routes: list[BaseRoute] = list(self.routes)
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
         self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
         check_prefix(prefix)
@@ -415,6 +416,12 @@ class APIRouter(_Declarations, RouterScope, routing.Router):
         # NOTE: the routers (or app routers) this one was included into, with the options of each inclusion:
         # a route added here later is copied into each of them, as FastAPI keeps included routers live
         self._included_into: list[tuple[APIRouter, Inclusion]] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy (`copy.copy`, `copy.deepcopy`: cadwyn copies routers) starts from: a router included nowhere
+        yet. NOTE: the routers this one was included into are left out: they lead to the application and whatever
+        its middleware holds (a ContextVar cannot be copied)."""
+        return {**self.__dict__, "_included_into": []}
 
     def _changed(self) -> None:
         self._version += 1
