@@ -3,6 +3,7 @@ which field takes the whole body, which are looked up by key (aliases, `AliasCho
 and unions of form models read a form or a dict, and what an absent, raw or unreadable body gives."""
 
 import asyncio
+import copy
 import importlib
 import io
 from typing import Annotated, Any
@@ -97,4 +98,24 @@ def _solve_body(name: str, endpoint: str, body: Any, embed: bool) -> Any:
 def test_request_body_to_args_reads_each_field_kind_from_each_body_kind(endpoint: str, body: str, embed: bool) -> None:
     """Same values and errors as FastAPI for every field kind, body kind and embedding."""
     results = {name: _solve_body(name, endpoint, _BODIES[body], embed) for name in FRAMEWORKS}
+    assert results["vivace"] == results["fastapi"]
+
+
+@pytest.mark.parametrize("endpoint", ["form_model", "form_model_choices", "form_field", "body_embedded"])
+def test_request_body_to_args_looks_a_field_up_under_the_alias_of_its_copied_field_info(endpoint: str) -> None:
+    """A copy of a field whose copied `FieldInfo` got another alias is looked up under that alias (versioning
+    extensions move a form model's body under a key of their own this way)."""
+
+    def build(name: str) -> Any:
+        fa = importlib.import_module(name)
+        utils = importlib.import_module(f"{name}.dependencies.utils")
+        field = utils.get_dependant(path="/", call=_endpoints(fa)[endpoint]).body_params[0]
+        info = copy.copy(field.field_info)
+        info.alias, info.validation_alias = "\x00own key", None
+        moved = copy.copy(field)
+        moved.field_info = info
+        body = {"\x00own key": {"text": "moved"}, "text": {"text": "kept"}, "v": "kept", "a1": "kept"}
+        return asyncio.run(utils.request_body_to_args([moved], body, False))
+
+    results = {name: build(name) for name in FRAMEWORKS}
     assert results["vivace"] == results["fastapi"]

@@ -92,11 +92,18 @@ def _form_as_dict(form: FormData) -> dict[str, Any]:
 
 def _names(field: FieldBehaviour) -> list[str]:
     """The keys the field is looked up under, in order: each `AliasChoices` string, else its one name
-    (a string validation alias before the alias)."""
-    alias = field.field_info.validation_alias
-    if isinstance(alias, AliasChoices):
-        return _choices(field.field_info, field.name) or [field.name]
-    return [alias] if isinstance(alias, str) else [lookup_name(field)]
+    (a string validation alias before the alias).
+
+    NOTE: read from `field_info`, not from the analysis: extensions copy a field with another alias set on a
+    copy of its `FieldInfo` to have it looked up under another key.
+    """
+    info = field.field_info
+    if isinstance(info.validation_alias, AliasChoices):
+        return _choices(info, field.name) or [field.name]
+    for alias in (info.validation_alias, info.alias):
+        if isinstance(alias, str):
+            return [alias]
+    return [lookup_name(field)]
 
 
 async def _keyed_value(
