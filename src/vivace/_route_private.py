@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, WebSocketRoute
 
 from vivace.datastructures import Default
 from vivace.responses import JSONResponse
@@ -96,9 +96,25 @@ class _IncludedRouter(BaseRoute):
 
 
 def _iter_routes_with_context(routes: Sequence[BaseRoute]) -> Iterator[tuple[BaseRoute, _EffectiveRouteContext | None]]:
-    """Each route with the merged settings of its inclusions: in vivace, already the route's own (`None`)."""
+    """Each route with the merged settings of its inclusions: in vivace, already the route's own (`None`).
+
+    NOTE: except a WebSocket route an inclusion copied: as in FastAPI, it comes as the route that was declared, with
+    the served copy as the context's `starlette_route` (cadwyn reads the marks it set on the declared route).
+    """
     for route in routes:
-        yield route, None
+        declared = _declared(route) if isinstance(route, WebSocketRoute) else route
+        if declared is route:
+            yield route, None
+        else:
+            yield declared, _EffectiveRouteContext(original_route=declared, starlette_route=route)
+
+
+def _declared(route: BaseRoute) -> BaseRoute:
+    """The route as it was declared, before any inclusion copied it (each copy knows the route it was made from)."""
+    source = getattr(route, "_source", None)
+    while source is not None:
+        route, source = source, getattr(source, "_source", None)
+    return route
 
 
 def _get_scope_effective_route_context(scope: MutableMapping[str, Any]) -> Any:

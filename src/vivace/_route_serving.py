@@ -11,6 +11,7 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from vivace._core.compile import compile_route
 from vivace._core.exports import ROUTER_KEY, with_exit_stacks
 from vivace._core.limits import LimitsLayer
 from vivace._core.plan import ArgSource, RoutePlan
@@ -28,10 +29,11 @@ class ServedAlone:
     first use, and again after the application recompiled the route (with dependency overrides).
     """
 
-    __slots__ = ("_plan", "_route", "_runner")
+    __slots__ = ("_overridden", "_plan", "_route", "_runner")
 
     def __init__(self, route: Any) -> None:
         self._route = route
+        self._overridden: tuple[Any, RoutePlan] | None = None
         self._plan: RoutePlan | None = None
         self._runner: Runner | None = None
 
@@ -46,13 +48,27 @@ class ServedAlone:
                 scope["route"] = route
                 await target(scope, receive, send)
                 return
-        plan: RoutePlan = getattr(route, "served_plan", None) or route.plan  # NOTE: a WebSocket route has none
+        plan = self._plan_of(route)
         runner = self._runner
         if runner is None or plan is not self._plan:
             runner = self._runner = self._build(route, plan)
             self._plan = plan
         scope["route"] = route
         await runner(scope, receive, send)
+
+    def _plan_of(self, route: Any) -> RoutePlan:
+        """The route's plan; compiled again with the dependency overrides of its `dependency_overrides_provider`
+        while it has some (FastAPI reads them on every request), once per change of them."""
+        plan: RoutePlan = getattr(route, "served_plan", None) or route.plan  # NOTE: a WebSocket route has none
+        provider = getattr(route, "dependency_overrides_provider", None)
+        overrides = getattr(provider, "dependency_overrides", None)
+        if not overrides:
+            return plan
+        key = (plan, tuple(overrides.items()))
+        done = self._overridden
+        if done is None or done[0] != key:
+            done = self._overridden = (key, compile_route(route, route.analyse(dict(overrides))))
+        return done[1]
 
     @staticmethod
     def _build(route: Any, plan: RoutePlan) -> Runner:

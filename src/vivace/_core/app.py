@@ -6,9 +6,11 @@ overrides change); per request it only matches and dispatches.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack
+from contextvars import Context, copy_context
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -285,11 +287,27 @@ class RouterCallRouter(CompiledRouter):
         if scope["type"] != "http":
             await self._run_websocket(self.router, scope, receive, send)  # type: ignore[arg-type]
             return
+        entry = copy_context()
         try:
             await self._through(scope, receive, send)
         except Exception as exc:
-            if not await self._answered(exc, scope, receive, send):
+            answering = self._answered(exc, scope, receive, send)
+            if RESPONSE_STARTED not in scope and self._handler(exc, scope) is None:
+                # NOTE: the 500 handler runs in the context the request came in with, as under FastAPI's outermost
+                # ServerErrorMiddleware: it does not see what the router class (cadwyn's version fallback) or the
+                # endpoint set in context variables
+                answering = _in_context(entry, answering)
+            if not await answering:
                 raise
+
+
+async def _in_context(context: Context, awaiting: Coroutine[Any, Any, bool]) -> bool:
+    """`await awaiting`, in `context` (a task of its own on asyncio; as it is on other event loops)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # NOTE: not asyncio (trio)
+        return await awaiting
+    return await loop.create_task(awaiting, context=context)
 
 
 def with_exit_stacks(run: Runner) -> Runner:
