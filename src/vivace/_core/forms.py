@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 
@@ -20,6 +21,7 @@ from vivace._core.errors import error_details, missing_error, reshape
 from vivace._core.limits import FORM_LIMITS_KEY, FormLimits
 from vivace._core.plan import RoutePlan
 from vivace._core.resolve import Context
+from vivace._core.threads import anyio_may_cancel
 from vivace.exceptions import HTTPException
 
 __all__ = ["FieldRead", "FormGroup", "FormPlan", "close_form", "normalize_branch", "validate_form"]
@@ -123,7 +125,14 @@ async def validate_form(plan: RoutePlan, ctx: Context) -> Result:
 async def close_form(ctx: Context) -> None:
     """Close the uploaded files once the response (and its background tasks) is done, as FastAPI does."""
     form = ctx.request._form
-    if form is not None:
+    if form is None:
+        return
+    if not anyio_may_cancel():
+        await form.close()
+        return
+    # NOTE: shielded: a middleware that cancels the request (a BaseHTTPMiddleware whose client went away) would
+    # otherwise interrupt the close of a file rolled over to disk, leaving it open (FastAPI's stack is shielded too)
+    with anyio.CancelScope(shield=True):
         await form.close()
 
 
