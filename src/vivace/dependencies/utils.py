@@ -169,14 +169,15 @@ def _get_flat_body_params(dependant: Dependant) -> list[Any]:
 
 
 def _should_embed_body_fields(fields: list[Any]) -> bool:
-    """Whether the body is an object keyed by parameter: several fields, `embed=True`, or one plain form field."""
+    """Whether the body is an object keyed by parameter: several fields, `embed=True`, or one form field that is
+    not a form model."""
     if not fields:
         return False
     if len({field.name for field in fields}) > 1:
         return True
     info = fields[0].field_info
     if isinstance(info, params.Form):
-        return model_of(fields[0]) is None
+        return not _get_form_models(fields[0])  # a form model (or a union of them) is the whole form
     return bool(getattr(info, "embed", False))
 
 
