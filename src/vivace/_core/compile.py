@@ -34,7 +34,7 @@ from vivace.encoders import jsonable_encoder
 from vivace.exceptions import DependencyScopeError, FastAPIError
 from vivace.params import Body, File, Form
 from vivace.responses import JSONResponse
-from vivace.security.oauth2 import SecurityScopes
+from vivace.security._scopes import SecurityScopes
 from vivace.sse import EventSourceResponse
 from vivace.utils import is_body_allowed_for_status_code
 

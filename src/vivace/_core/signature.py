@@ -33,7 +33,7 @@ from vivace import params
 from vivace._compat.dependant_names import DependantNames
 from vivace._compat.v2 import FieldBehaviour
 from vivace.exceptions import FastAPIError, PydanticV1NotSupportedError
-from vivace.security.oauth2 import SecurityScopes
+from vivace.security._scopes import SecurityScopes
 
 __all__ = [
     "DeclarationError",

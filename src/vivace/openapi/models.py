@@ -37,6 +37,28 @@ from pydantic import (
 from pydantic import EmailStr as _PydanticEmailStr
 from typing_extensions import TypedDict
 
+# NOTE: the security scheme objects live in their own module, so that importing a security scheme class
+# (`OAuth2PasswordBearer`...) declares a dozen models instead of this module's forty; they are this module's too.
+from vivace.openapi._security_models import (
+    _LAZY,
+    APIKey,
+    APIKeyIn,
+    BaseModelWithConfig,
+    HTTPBase,
+    HTTPBearer,
+    OAuth2,
+    OAuthFlow,
+    OAuthFlowAuthorizationCode,
+    OAuthFlowClientCredentials,
+    OAuthFlowImplicit,
+    OAuthFlowPassword,
+    OAuthFlows,
+    OpenIdConnect,
+    SecurityBase,
+    SecurityScheme,
+    SecuritySchemeType,
+)
+
 __all__ = [
     "XML",
     "APIKey",
@@ -132,18 +154,6 @@ _Requirements: TypeAlias = list[dict[str, list[str]]] | None
 
 # NOTE: model classes carry comments, not docstrings: Pydantic would put a docstring into the model's JSON
 # Schema as `description`, and that schema must stay identical to FastAPI's.
-
-
-# PERF: every model is built on first use (`defer_build`), not at import: building the validators and
-# serializers of all of them (and importing email-validator for `Contact.email`) cost 774M instructions, a
-# third of `import vivace` under callgrind; declaring them costs 223M. A security scheme then builds only its
-# own model (+42M for OAuth2), and the whole document model is built by the first `app.openapi()`.
-_LAZY = ConfigDict(defer_build=True)
-
-
-# Base of the objects that keep unknown keys (specification extensions such as `x-logo`).
-class BaseModelWithConfig(BaseModel):
-    model_config = ConfigDict(extra="allow", **_LAZY)
 
 
 # A pointer to an object defined elsewhere (`{"$ref": "#/components/..."}`); extensions are dropped.
@@ -470,92 +480,6 @@ class PathItem(BaseModelWithConfig):
 # A callback: the requests the API may send, as path items keyed by a runtime expression (used above by
 # `Operation`; its annotations are resolved once `PathItem` exists).
 _Callback: TypeAlias = dict[str, PathItem]
-
-
-# --- Security schemes --------------------------------------------------------------------------------
-
-
-class SecuritySchemeType(Enum):
-    apiKey = "apiKey"
-    http = "http"
-    oauth2 = "oauth2"
-    openIdConnect = "openIdConnect"
-
-
-class SecurityBase(BaseModelWithConfig):
-    type_: SecuritySchemeType = Field(alias="type")
-    description: _Text = None
-
-
-class APIKeyIn(Enum):
-    query = "query"
-    header = "header"
-    cookie = "cookie"
-
-
-# Each kind of scheme below fixes `type` by default. A redeclared field keeps the place it has in
-# `SecurityBase` (first, so `type` leads the dump), which is why it is declared after what the kind adds.
-
-
-class APIKey(SecurityBase):
-    in_: APIKeyIn = Field(alias="in")
-    name: str
-    type_: SecuritySchemeType = Field(default=SecuritySchemeType.apiKey, alias="type")
-
-
-class HTTPBase(SecurityBase):
-    # An HTTP authentication scheme as registered with IANA: `basic`, `bearer`, `digest`...
-    scheme: str
-    type_: SecuritySchemeType = Field(default=SecuritySchemeType.http, alias="type")
-
-
-class HTTPBearer(HTTPBase):
-    scheme: Literal["bearer"] = "bearer"
-    bearerFormat: _Text = None
-
-
-# One OAuth 2 flow; the subclasses add the endpoints that flow uses.
-class OAuthFlow(BaseModelWithConfig):
-    refreshUrl: _UrlText | None = None
-    scopes: dict[str, str] = {}  # Pydantic copies a mutable default for each instance
-
-
-class OAuthFlowImplicit(OAuthFlow):
-    authorizationUrl: _UrlText
-
-
-class OAuthFlowPassword(OAuthFlow):
-    tokenUrl: _UrlText
-
-
-class OAuthFlowClientCredentials(OAuthFlow):
-    tokenUrl: _UrlText
-
-
-class OAuthFlowAuthorizationCode(OAuthFlow):
-    authorizationUrl: _UrlText
-    tokenUrl: _UrlText
-
-
-class OAuthFlows(BaseModelWithConfig):
-    implicit: OAuthFlowImplicit | None = None
-    password: OAuthFlowPassword | None = None
-    clientCredentials: OAuthFlowClientCredentials | None = None
-    authorizationCode: OAuthFlowAuthorizationCode | None = None
-
-
-class OAuth2(SecurityBase):
-    flows: OAuthFlows
-    type_: SecuritySchemeType = Field(default=SecuritySchemeType.oauth2, alias="type")
-
-
-class OpenIdConnect(SecurityBase):
-    openIdConnectUrl: _UrlText
-    type_: SecuritySchemeType = Field(default=SecuritySchemeType.openIdConnect, alias="type")
-
-
-# NOTE: the member order decides which model wins when a dict fits several; it is FastAPI's order.
-SecurityScheme = APIKey | HTTPBase | OAuth2 | OpenIdConnect | HTTPBearer
 
 
 # --- The document ------------------------------------------------------------------------------------

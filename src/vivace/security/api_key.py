@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from starlette.requests import HTTPConnection
 
-from vivace.openapi.models import APIKey, APIKeyIn
+from vivace.openapi._security_models import APIKey, APIKeyIn
 from vivace.security.base import SecurityBase
 
 __all__ = ["APIKeyBase", "APIKeyCookie", "APIKeyHeader", "APIKeyQuery"]

@@ -6,7 +6,7 @@ from typing import ClassVar, TypeVar
 from starlette.status import HTTP_401_UNAUTHORIZED
 
 from vivace.exceptions import HTTPException
-from vivace.openapi.models import SecurityBase as SecurityBaseModel
+from vivace.openapi._security_models import SecurityBase as SecurityBaseModel
 
 __all__ = ["SecurityBase"]
 

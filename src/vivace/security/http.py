@@ -6,8 +6,8 @@ from typing import ClassVar
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
-from vivace.openapi.models import HTTPBase as HTTPBaseModel
-from vivace.openapi.models import HTTPBearer as HTTPBearerModel
+from vivace.openapi._security_models import HTTPBase as HTTPBaseModel
+from vivace.openapi._security_models import HTTPBearer as HTTPBearerModel
 from vivace.security.base import SecurityBase
 from vivace.security.utils import get_authorization_scheme_param
 

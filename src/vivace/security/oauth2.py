@@ -8,9 +8,10 @@ from typing import Annotated, Any
 
 from starlette.requests import HTTPConnection
 
-from vivace.openapi.models import OAuth2 as OAuth2Model
-from vivace.openapi.models import OAuthFlows as OAuthFlowsModel
+from vivace.openapi._security_models import OAuth2 as OAuth2Model
+from vivace.openapi._security_models import OAuthFlows as OAuthFlowsModel
 from vivace.param_functions import Form
+from vivace.security._scopes import SecurityScopes
 from vivace.security.base import SecurityBase
 from vivace.security.utils import get_authorization_scheme_param
 
@@ -142,15 +143,3 @@ class OAuth2AuthorizationCodeBearer(OAuth2):
 
     async def __call__(self, request: HTTPConnection) -> str | None:
         return self._bearer_token(request)
-
-
-class SecurityScopes:
-    """Injected into a dependency to tell it which OAuth2 scopes the dependants above it require.
-
-    `scopes` lists them all (from every `Security(..., scopes=[...])` on the way down); `scope_str` joins
-    them with spaces, ready for a `WWW-Authenticate: Bearer scope="..."` challenge.
-    """
-
-    def __init__(self, scopes: list[str] | None = None) -> None:
-        self.scopes: list[str] = scopes or []
-        self.scope_str: str = " ".join(self.scopes)

@@ -2,7 +2,7 @@
 
 from starlette.requests import HTTPConnection
 
-from vivace.openapi.models import OpenIdConnect as OpenIdConnectModel
+from vivace.openapi._security_models import OpenIdConnect as OpenIdConnectModel
 from vivace.security.base import SecurityBase
 
 __all__ = ["OpenIdConnect"]
