@@ -31,13 +31,35 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from anyio import WouldBlock
 
-try:  # NOTE: what makes a thread an anyio worker thread; absent in other anyio versions -> plain anyio path
-    from anyio._backends._asyncio import AsyncIOBackend, _task_states
-    from anyio._core._eventloop import claim_worker_thread, set_current_async_library, threadlocals
-except ImportError:  # pragma: no cover - depends on the installed anyio
-    _SUPPORTED = False
-else:
-    _SUPPORTED = True
+#: anyio's asyncio backend (`_task_states`, `AsyncIOBackend`) and event-loop internals (`claim_worker_thread`...):
+#: what makes a thread an anyio worker thread. Loaded by `_supported()` on first use: absent in other anyio
+#: versions -> the plain anyio path.
+_backend: Any = None
+_eventloop: Any = None
+_SUPPORTED: bool | None = None  # None: not looked up yet
+
+
+def _supported() -> bool:
+    """Whether anyio's internals are the ones this module drives (looked up once).
+
+    PERF: imported on the first job rather than with vivace: anyio's asyncio backend pulls in its socket,
+    stream and TLS modules, which an application serving only `async def` routes never needs.
+    """
+    global _backend, _eventloop, _SUPPORTED
+    if _SUPPORTED is None:
+        try:
+            import anyio._backends._asyncio as backend  # noqa: PLC0415 - on first use (see PERF)
+            import anyio._core._eventloop as eventloop  # noqa: PLC0415
+
+            for name in ("claim_worker_thread", "set_current_async_library", "threadlocals"):
+                getattr(eventloop, name)
+            backend.AsyncIOBackend, backend._task_states  # noqa: B018 - an AttributeError means another anyio
+        except (ImportError, AttributeError):  # pragma: no cover - depends on the installed anyio
+            _SUPPORTED = False
+        else:
+            _backend, _eventloop, _SUPPORTED = backend, eventloop, True
+    return _SUPPORTED
+
 
 __all__ = ["anyio_may_cancel", "cache_hit_probe", "call_sync", "run_sync"]
 
@@ -49,7 +71,7 @@ _POLL_SECONDS = 1.0  # how often an idle worker checks whether its event loop ha
 
 async def run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
     """`await run_sync(func, *args, **kwargs)`: `func(*args, **kwargs)` in a worker thread."""
-    if _SUPPORTED:
+    if _SUPPORTED or (_SUPPORTED is None and _supported()):
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -102,7 +124,7 @@ def anyio_may_cancel() -> bool:
     task, as uvicorn and granian create them); a scope entered later is nested inside the code that entered it.
     Anything this module cannot inspect (trio, another anyio) answers True.
     """
-    if not _SUPPORTED:
+    if not (_SUPPORTED or (_SUPPORTED is None and _supported())):
         return True
     try:
         task = asyncio.current_task()
@@ -110,7 +132,7 @@ def anyio_may_cancel() -> bool:
         return True
     if task is None:
         return True
-    state = _task_states.get(task)
+    state = _backend._task_states.get(task)
     return state is not None and state.cancel_scope is not None
 
 
@@ -150,7 +172,7 @@ class _Job:
         self.finished = False
         self.waiter: asyncio.Future[None] | None = None
         task = asyncio.current_task()
-        state = _task_states.get(task) if task is not None else None
+        state = _backend._task_states.get(task) if task is not None else None
         # NOTE: the caller's anyio cancel scope, which anyio's worker threads run under too (see module docstring)
         self.cancel_scope: Any = state.cancel_scope if state is not None else None
 
@@ -228,7 +250,7 @@ class _Worker(threading.Thread):
 
     def run(self) -> None:
         loop = self.pool.loop
-        with claim_worker_thread(AsyncIOBackend, loop):
+        with _eventloop.claim_worker_thread(_backend.AsyncIOBackend, loop):
             idle_since = time.monotonic()
             while True:
                 try:
@@ -248,14 +270,15 @@ class _Worker(threading.Thread):
         result: Any = None
         error: BaseException | None = None
         if not job.future.cancelled():
-            job.context.run(set_current_async_library, None)  # NOTE: sniffio must not report asyncio in here
-            threadlocals.current_cancel_scope = job.cancel_scope
+            # NOTE: sniffio must not report asyncio in here
+            job.context.run(_eventloop.set_current_async_library, None)
+            _eventloop.threadlocals.current_cancel_scope = job.cancel_scope
             try:
                 result = job.context.run(job.func, *job.args, **job.kwargs)
             except BaseException as exc:
                 error = exc
             finally:
-                del threadlocals.current_cancel_scope
+                del _eventloop.threadlocals.current_cancel_scope
         self._report(self.pool.finish, self, job, result, error)
 
     def _report(self, callback: Any, *args: Any) -> bool:
