@@ -12,7 +12,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from vivace._core.compile import compile_route
-from vivace._core.exports import ROUTER_KEY, with_exit_stacks
+from vivace._core.exports import ROUTER_KEY, with_exit_stacks, with_websocket_exit_stacks
 from vivace._core.limits import LimitsLayer
 from vivace._core.plan import ArgSource, RoutePlan
 from vivace._core.route_handler import HandlerTarget
@@ -83,7 +83,7 @@ def route_runner(route: Any, plan: RoutePlan) -> Runner:
     """What answers `route`'s requests with `plan`: its WebSocket session, its class's own route handler, or the
     runner compiled from the plan."""
     if isinstance(route, WebSocketRoute):
-        return websocket_runner(plan)
+        return with_websocket_exit_stacks(websocket_runner(plan)) if _reaches_scope(plan) else websocket_runner(plan)
     if route.has_custom_handler or _reaches_scope(plan):
         return with_exit_stacks(_http_runner(route, plan))
     return http_runner(plan)

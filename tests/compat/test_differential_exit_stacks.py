@@ -1,8 +1,8 @@
 """FastAPI's exit stacks in the scope: code that takes the Request registers its own cleanup on them.
 
-`scope["fastapi_inner_astack"]` exits after the response and the background tasks, and sees every exception of the
-route; `scope["fastapi_middleware_astack"]` exits after it and sees only the exceptions no handler answered (cadwyn
-closes the uploads of its migrated forms on the outer one).
+`scope["fastapi_function_astack"]` exits before the response starts, `scope["fastapi_inner_astack"]` after the
+response and the background tasks; both see every exception of the route. `scope["fastapi_middleware_astack"]`
+exits last and sees only the exceptions no handler answered (cadwyn closes the uploads of its migrated forms there).
 """
 
 from contextlib import asynccontextmanager
@@ -32,6 +32,7 @@ def build(fw: Any, log: list[Any]) -> Any:
     async def run(kind: str, request: fw.Request, tasks: fw.BackgroundTasks) -> str:  # type: ignore[name-defined]
         await request.scope["fastapi_middleware_astack"].enter_async_context(watching("outer"))
         await request.scope["fastapi_inner_astack"].enter_async_context(watching("inner"))
+        await request.scope["fastapi_function_astack"].enter_async_context(watching("function"))
         tasks.add_task(log.append, ("background",))
         errors = {"http": fw.HTTPException(status_code=418), "value": ValueError(), "runtime": RuntimeError()}
         if kind in errors:
@@ -73,3 +74,21 @@ def test_route_without_request_has_no_stacks_to_pay_for(both: Any) -> None:
     app.add_middleware(Spy)
     assert both["vivace"].TestClient(app).get("/hello").json() == "hi"
     assert "fastapi_inner_astack" not in scopes[0]
+
+
+def websocket_stacks(fw: Any) -> list[str]:
+    app = fw.FastAPI()
+
+    @app.websocket("/ws")
+    async def socket(websocket: fw.package.WebSocket) -> None:  # type: ignore[name-defined]
+        await websocket.accept()
+        await websocket.send_json(sorted(key for key in websocket.scope if str(key).endswith("_astack")))
+        await websocket.close()
+
+    with fw.TestClient(app).websocket_connect("/ws") as ws:
+        return ws.receive_json()  # type: ignore[no-any-return]
+
+
+def test_websocket_scope_has_the_three_stacks(both: Any) -> None:
+    """A WebSocket endpoint finds the same stacks in its scope."""
+    assert websocket_stacks(both["vivace"]) == websocket_stacks(both["fastapi"])

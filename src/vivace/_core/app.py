@@ -22,7 +22,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
 
 from vivace._core.handle import locate_error
@@ -31,6 +31,7 @@ from vivace._core.runner import RESPONSE_STARTED, Runner, tracked
 from vivace._core.websocket import close_after_error
 
 __all__ = [
+    "FUNCTION_STACK_KEY",
     "HANDLERS_KEY",
     "INNER_STACK_KEY",
     "MIDDLEWARE_STACK_KEY",
@@ -45,6 +46,7 @@ __all__ = [
     "guarded",
     "overrides_call",
     "with_exit_stacks",
+    "with_websocket_exit_stacks",
 ]
 
 #: set in the scope just before the 500 for an unhandled exception is sent, so `@app.middleware("http")` can raise
@@ -69,6 +71,8 @@ HANDLERS_KEY = "starlette.exception_handlers"
 #: route's request-scoped dependencies exit (it sees every exception). See `with_exit_stacks`
 MIDDLEWARE_STACK_KEY = "fastapi_middleware_astack"
 INNER_STACK_KEY = "fastapi_inner_astack"
+#: the innermost one exits before the response starts, after the endpoint and its function-scoped dependencies
+FUNCTION_STACK_KEY = "fastapi_function_astack"
 
 #: the compiled router, in the scope of requests that a router class's own `__call__` routes (RouterCallRouter)
 ROUTER_KEY = "vivace.compiled_router"
@@ -311,7 +315,8 @@ async def _in_context(context: Context, awaiting: Coroutine[Any, Any, bool]) -> 
 
 
 def with_exit_stacks(run: Runner) -> Runner:
-    """`run` with FastAPI's exit stacks in the scope (MIDDLEWARE_STACK_KEY, INNER_STACK_KEY), exited in its order.
+    """`run` with FastAPI's exit stacks in the scope (MIDDLEWARE_STACK_KEY, INNER_STACK_KEY, FUNCTION_STACK_KEY),
+    exited in its order.
 
     PERF: only for routes whose code can reach the scope (a `Request`, `WebSocket` or `HTTPConnection` parameter,
     a route class's own handler): two stacks and their exits cost ~3 us a request; other routes pay nothing.
@@ -337,7 +342,7 @@ async def _answering_handled(run: Runner, scope: Scope, receive: Receive, send: 
     inner = scope[INNER_STACK_KEY] = AsyncExitStack()
     try:
         async with inner:
-            await run(scope, receive, send)
+            await _in_function_stack(run, scope, receive, send)
     except Exception as exc:
         table = scope.get(HANDLERS_KEY)
         handler = None if table is None or RESPONSE_STARTED in scope else find_handler(table, exc)
@@ -345,6 +350,45 @@ async def _answering_handled(run: Runner, scope: Scope, receive: Receive, send: 
             raise
         locate_error(exc, scope)
         await _respond_with(handler, exc, scope, receive, send)
+
+
+async def _in_function_stack(run: Runner, scope: Scope, receive: Receive, send: Send) -> None:
+    """`run` with the function stack in the scope, exited as the response starts (after the endpoint and its
+    function-scoped dependencies, as in FastAPI), or with the route's exception."""
+    function = scope[FUNCTION_STACK_KEY] = AsyncExitStack()
+    open_ = True
+
+    async def send_after_exit(message: Message) -> None:
+        nonlocal open_
+        if open_ and message["type"] == "http.response.start":
+            open_ = False
+            await function.aclose()
+        await send(message)
+
+    try:
+        await run(scope, receive, send_after_exit)
+    except BaseException as exc:
+        if not open_:
+            raise
+        open_ = False
+        if not await function.__aexit__(type(exc), exc, exc.__traceback__):
+            raise
+        return
+    if open_:
+        await function.aclose()
+
+
+def with_websocket_exit_stacks(run: Runner) -> Runner:
+    """`run` with FastAPI's three exit stacks in a WebSocket's scope, exited when the session ends (the function
+    stack first), each seeing the session's exception."""
+
+    async def run_with_stacks(scope: Scope, receive: Receive, send: Send) -> None:
+        async with AsyncExitStack() as outer, AsyncExitStack() as inner, AsyncExitStack() as function:
+            scope[MIDDLEWARE_STACK_KEY], scope[INNER_STACK_KEY], scope[FUNCTION_STACK_KEY] = outer, inner, function
+            await run(scope, receive, send)
+
+    run_with_stacks.__wrapped__ = run  # type: ignore[attr-defined]
+    return run_with_stacks
 
 
 def overrides_call(router: object) -> bool:

@@ -19,6 +19,7 @@ from vivace._core.app import (
     RouteSlot,
     guarded,
     with_exit_stacks,
+    with_websocket_exit_stacks,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "RouteSlot",
     "guarded",
     "with_exit_stacks",
+    "with_websocket_exit_stacks",
 ]
