@@ -45,12 +45,10 @@ from vivace._router_scope import (
     registering,
     server_error_handler,
 )
-from vivace._rsgi.entry import rsgi_entry
 from vivace.datastructures import Default
 from vivace.exception_handlers import websocket_request_validation_exception_handler
 from vivace.exceptions import FastAPIDeprecationWarning, RequestValidationError, WebSocketRequestValidationError
 from vivace.middleware._stack import FastEntry, build_stack, traced_by_instrumentation
-from vivace.middleware.http import HTTPMiddleware
 from vivace.openapi._setup import install_docs
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
@@ -490,16 +488,23 @@ class Vivace(_Declarations, Starlette):
         return found + list(getattr(self.router, "_included_lifespans", []))
 
     # -- granian's RSGI interface: vivace._rsgi serves the same compiled plans without an ASGI server --------
+    # PERF: vivace._rsgi is imported when granian first asks for it, not with every application
 
     @property
     def __rsgi__(self) -> Callable[[Any, Any], Awaitable[None]]:
         # PERF: a property: granian looks `__rsgi__` up once per worker and then calls the entry directly
+        from vivace._rsgi.entry import rsgi_entry  # noqa: PLC0415
+
         return rsgi_entry(self).__rsgi__
 
     def __rsgi_init__(self, loop: Any) -> None:
+        from vivace._rsgi.entry import rsgi_entry  # noqa: PLC0415
+
         rsgi_entry(self).__rsgi_init__(loop)
 
     def __rsgi_del__(self, loop: Any) -> None:
+        from vivace._rsgi.entry import rsgi_entry  # noqa: PLC0415
+
         rsgi_entry(self).__rsgi_del__(loop)
 
     # -- FastAPI's decorators and registration methods, delegated to the router ---------------------------
@@ -576,6 +581,8 @@ class Vivace(_Declarations, Starlette):
         assert middleware_type == "http", 'Currently only middleware("http") is supported.'
 
         def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            from vivace.middleware.http import HTTPMiddleware  # noqa: PLC0415 - PERF: loaded by its first use
+
             self.add_middleware(HTTPMiddleware, dispatch=func)
             return func
 
