@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from python_multipart import QuerystringParser
-from python_multipart.multipart import parse_options_header
 from starlette import formparsers
 from starlette.datastructures import FormData, Headers
 from starlette.datastructures import UploadFile as StarletteUploadFile
@@ -25,7 +24,7 @@ from starlette.types import Message, Receive, Scope
 
 from vivace._core import limits
 from vivace._core.limits import FormLimits
-from vivace._core.multipart import MultipartError, MultipartParser
+from vivace._core.multipart import MultipartError, MultipartParser, options_header
 from vivace.datastructures import UploadFile
 from vivace.exceptions import HTTPException
 
@@ -62,7 +61,7 @@ async def parse_form(scope: Scope, receive: Receive, form_limits: FormLimits) ->
     raw_type = _content_type(scope)
     if raw_type == b"application/x-www-form-urlencoded":  # PERF: the common case needs no options parsed
         return await _UrlencodedReader(form_limits).read(scope, receive)
-    content_type, options = parse_options_header(raw_type)
+    content_type, options = options_header(raw_type)
     if content_type == b"multipart/form-data":
         return await _MultipartReader(options, form_limits).read(scope, receive)
     if content_type == b"application/x-www-form-urlencoded":
@@ -202,7 +201,7 @@ class _MultipartReader:
         self._part = part = _Part()
         part.headers = headers
         disposition = next((value for name, value in part.headers if name == b"content-disposition"), b"")
-        _, options = parse_options_header(disposition)
+        _, options = options_header(disposition)
         if b"name" not in options:
             raise _bad_form('The Content-Disposition header field "name" must be provided.')
         part.name = _decode(options[b"name"], self._charset)
