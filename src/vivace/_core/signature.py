@@ -31,6 +31,7 @@ from typing_extensions import TypeAliasType
 
 from vivace import params
 from vivace._compat.dependant_names import DependantNames
+from vivace._compat.form_unions import tag_form_union
 from vivace._compat.v2 import FieldBehaviour
 from vivace.exceptions import FastAPIError, PydanticV1NotSupportedError
 from vivace.security._scopes import SecurityScopes
@@ -403,7 +404,8 @@ def _make_field(name: str, decl: _Declaration, default: Any, is_path: bool) -> P
     _check_type(name, info, decl.type_, is_path)
     # NOTE: the declaration is this parameter's own copy; it names its type as FastAPI's does, for extensions that
     # read `route.dependant.*_params[i].field_info.annotation` (vivace validates from `ParamField.annotation`)
-    info.annotation = decl.type_
+    # a union of form models is declared with each member tagged and normalised, as FastAPI declares it
+    info.annotation = tag_form_union(decl.type_) if isinstance(info, params.Form) else decl.type_
     if isinstance(info, params.Header) and not info.alias and info.convert_underscores:
         alias = name.replace("_", "-")
     else:

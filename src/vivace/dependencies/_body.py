@@ -23,12 +23,12 @@ from pydantic_core import PydanticUndefined
 from starlette.datastructures import FormData, UploadFile
 
 from vivace._compat.fields import get_cached_model_fields, get_missing_field_error
+from vivace._compat.form_unions import accepted_names
 from vivace._compat.shared import _strip, is_bytes_or_nonable_bytes_annotation, is_bytes_sequence_annotation
 from vivace._compat.v2 import FieldBehaviour
 from vivace._core.errors import reshape
 from vivace.dependencies._fields import lookup_name, reads_many
 from vivace.dependencies._forms import (
-    _choices,
     _extract_form_body,
     _get_form_models,
     _is_form_model_supplied,
@@ -99,7 +99,7 @@ def _names(field: FieldBehaviour) -> list[str]:
     """
     info = field.field_info
     if isinstance(info.validation_alias, AliasChoices):
-        return _choices(info, field.name) or [field.name]
+        return accepted_names(info, field.name) or [field.name]
     for alias in (info.validation_alias, info.alias):
         if isinstance(alias, str):
             return [alias]

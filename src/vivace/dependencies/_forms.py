@@ -12,14 +12,14 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel
-from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from starlette.datastructures import FormData, UploadFile
 
 from vivace import params
+from vivace._compat.form_unions import accepted_names
+from vivace._compat.form_unions import normalize_form_model as _normalize_form_model
 from vivace._compat.shared import (
     _members,
-    field_annotation_is_sequence,
     is_bytes_or_nonable_bytes_annotation,
     is_bytes_sequence_annotation,
     lenient_issubclass,
@@ -56,22 +56,13 @@ def _get_form_model(field: FieldBehaviour) -> type[BaseModel] | None:
     return models[0] if len(models) == 1 and len(_members(field.type_)) == 1 else None
 
 
-def _choices(info: FieldInfo, name: str) -> list[str]:
-    alias = info.validation_alias
-    if isinstance(alias, AliasChoices):
-        return [choice for choice in alias.choices if isinstance(choice, str)]
-    if isinstance(alias, str):
-        return [alias]
-    return [info.alias or name]
-
-
 def _get_param_aliases(field: FieldBehaviour, *, convert_underscores: bool = False) -> list[tuple[str, str]]:
     """(name validated under, name read from the request) for each name the field accepts.
 
     With `convert_underscores` (headers), a name taken from the Python name is read with hyphens.
     """
     choices = isinstance(field.field_info.validation_alias, AliasChoices)
-    names = _choices(field.field_info, field.name) if choices else [get_validation_alias(field)]
+    names = accepted_names(field.field_info, field.name) if choices else [get_validation_alias(field)]
     return [
         (name, name.replace("_", "-") if convert_underscores and name == field.name else name) for name in names
     ]
@@ -135,23 +126,5 @@ async def _extract_form_body(
 def _is_form_model_supplied(model: type[BaseModel], received_body: FormData) -> bool:
     """Whether the form carries any of the model's field names (an empty value counts)."""
     return any(
-        name in received_body for field, info in model.model_fields.items() for name in _choices(info, field)
+        name in received_body for field, info in model.model_fields.items() for name in accepted_names(info, field)
     )
-
-
-def _normalize_form_model(value: Any, *, model: type[BaseModel]) -> Any:
-    """A dict body shaped for `model`: one value where a field takes one (the last), lists where it takes many."""
-    if type(value) is not dict:
-        return value
-    shaped = dict(value)
-    for field, info in model.model_fields.items():
-        for name in _choices(info, field):
-            if name not in shaped:
-                continue
-            item = shaped[name]
-            many = field_annotation_is_sequence(info.annotation)
-            if many and not isinstance(item, list):
-                shaped[name] = [item]
-            elif not many and isinstance(item, list) and item:
-                shaped[name] = item[-1]
-    return shaped
