@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
@@ -139,3 +141,99 @@ def test_a_module_over_700_lines_fails(check: Check) -> None:
     assert code == 1
     assert "pkg.long has 701 lines" in out
     assert "pkg.limit" not in out
+
+
+# -- deferred modules: what `import vivace` must not run --------------------------------------------------------
+
+
+def test_a_deferred_module_reached_by_eager_imports_fails_with_its_chain(tool: ModuleType, tmp_path: Path) -> None:
+    """pkg -> pkg.a -> pkg.heavy at module level: the deferred `heavy` is reported with the chain of imports."""
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "__init__.py").write_text("from pkg import a\n")
+    (root / "a.py").write_text("import os\n\nfrom pkg.heavy import H\n")
+    (root / "heavy.py").write_text("H = 1\n")
+    problems = tool.deferred_problems(tool.build_graph(root), ("heavy",))
+    assert len(problems) == 1
+    assert "pkg.heavy is deferred, but `import pkg` runs it" in problems[0]
+    assert "pkg -> pkg.a" in problems[0] and "pkg.a -> pkg.heavy" in problems[0] and "a.py:3" in problems[0]
+
+
+def test_function_level_and_type_checking_imports_of_a_deferred_module_pass(tool: ModuleType, tmp_path: Path) -> None:
+    """An import inside a function, or under `if TYPE_CHECKING:`, runs later (or never): no finding."""
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "__init__.py").write_text(
+        textwrap.dedent("""\
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from pkg.heavy import H
+            else:
+                from pkg import light
+            def later():
+                from pkg.heavy import H
+                return H
+            """)
+    )
+    (root / "light.py").write_text("class C:\n    def method(self):\n        import pkg.heavy\n")
+    (root / "heavy.py").write_text("H = 1\n")
+    assert tool.deferred_problems(tool.build_graph(root), ("heavy",)) == []
+
+
+def test_a_deferred_package_covers_its_submodules_and_parents_run(tool: ModuleType, tmp_path: Path) -> None:
+    """Importing `pkg.sub.x` runs `pkg/sub/__init__.py`: a deferred `sub.y` imported there is reported."""
+    root = tmp_path / "pkg"
+    (root / "sub").mkdir(parents=True)
+    (root / "__init__.py").write_text("from pkg.sub.x import X\n")
+    (root / "sub" / "__init__.py").write_text("from pkg.sub import y\n")
+    (root / "sub" / "x.py").write_text("X = 1\n")
+    (root / "sub" / "y.py").write_text("Y = 1\n")
+    problems = tool.deferred_problems(tool.build_graph(root), ("sub.y",))
+    assert [problem.splitlines()[0] for problem in problems] == ["pkg.sub.y is deferred, but `import pkg` runs it:"]
+
+
+def test_vivace_runs_none_of_its_deferred_modules(tool: ModuleType) -> None:
+    """The real package, read statically: no deferred module is reachable through eager imports."""
+    assert tool.deferred_problems(tool.build_graph(tool.ROOT)) == []
+
+
+#: third-party modules `import vivace` must not import either (each belongs to a feature used later, if at all)
+DEFERRED_THIRD_PARTY = ("anyio._backends._asyncio", "email_validator", "granian", "httpx", "jinja2", "redis", "uvicorn")
+
+
+def test_import_vivace_imports_no_deferred_module(tool: ModuleType) -> None:
+    """In a fresh interpreter, `import vivace` leaves every deferred module (vivace's and third-party) unloaded."""
+    code = "import json, sys, vivace; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    loaded = set(json.loads(done.stdout))
+    deferred = [f"vivace.{name}" for name in tool.DEFERRED] + list(DEFERRED_THIRD_PARTY)
+    found = sorted(m for m in loaded if any(m == name or m.startswith(name + ".") for name in deferred))
+    assert found == []
+    assert "vivace.applications" in loaded  # the probe really imported vivace
+
+
+def test_a_security_scheme_imports_its_models_but_not_the_document_models() -> None:
+    """`from vivace.security import OAuth2PasswordBearer` loads oauth2 and the scheme models, not the other schemes
+    or the forty document models; the lazily loaded names are the submodules' own objects."""
+    code = textwrap.dedent("""\
+        import json, sys
+        from vivace.security import OAuth2PasswordBearer
+        print(json.dumps(sorted(sys.modules)))
+        """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    loaded = set(json.loads(done.stdout))
+    assert {"vivace.security.oauth2", "vivace.openapi._security_models"} <= loaded
+    assert not loaded & {"vivace.openapi.models", "vivace.security.api_key", "vivace.security.http"}
+
+
+def test_lazy_security_names_are_the_submodules_objects() -> None:
+    """Every name of `vivace.security.__all__` resolves (to its submodule's object), shows in dir(); others fail."""
+    import vivace.security as security
+    from vivace.security import http, oauth2
+
+    assert all(getattr(security, name) is not None for name in security.__all__)
+    assert security.HTTPBearer is http.HTTPBearer and security.OAuth2PasswordBearer is oauth2.OAuth2PasswordBearer
+    assert security.SecurityScopes is oauth2.SecurityScopes
+    assert set(security.__all__) <= set(dir(security))
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        security.Nope  # noqa: B018

@@ -23,7 +23,13 @@ What fails:
   the line of each import on the way;
 * a module outside `_core/` that imports `vivace._core.app` (the ASGI entry behind the middleware stack): the
   names other layers need from it live in `_core/exports.py`, see ARCHITECTURE.md;
-* a module over 700 lines (the house style splits a module there).
+* a module over 700 lines (the house style splits a module there);
+* a deferred module (`DEFERRED`: the OpenAPI models, the security schemes, the RSGI entry, the CLI...) that
+  `import vivace` would run: reachable from the package through eager imports only. An import is eager when it
+  runs with its module: at module level or in a class body, not inside a function and not under
+  `if TYPE_CHECKING:`; importing `vivace.a.b` also runs the package `vivace.a`. Such a module must be loaded
+  on first use (a function-level import, a PEP 562 `__getattr__`), so startup pays nothing for it. The finding
+  prints the chain of imports that pulls it in.
 """
 
 from __future__ import annotations
@@ -39,6 +45,31 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / "vivace"
 MAX_LINES = 700
 #: (the private package, the module inside it that nothing outside that package may import)
 SEALED = ("_core", "_core.app")
+#: modules `import vivace` must not run (each is loaded where it is first used); a package covers its submodules
+DEFERRED = (
+    "_cli",
+    "_rsgi",
+    "asyncapi",
+    "cache",
+    "channels",
+    "cli",
+    "compat",
+    "dependencies",
+    "middleware.http",
+    "openapi._security_models",
+    "openapi.models",
+    "openapi.utils",
+    "ratelimit",
+    "security.api_key",
+    "security.base",
+    "security.http",
+    "security.oauth2",
+    "security.open_id_connect_url",
+    "tasks",
+    "templating",
+    "testclient",
+    "versioning",
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +79,7 @@ class Edge:
     source: str
     target: str
     line: int
+    eager: bool = True  # runs with the module (module level or class body, not under TYPE_CHECKING)
 
 
 @dataclass
@@ -110,13 +142,33 @@ def build_graph(root: Path) -> Graph:
     for module, path in files.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         edges = graph.edges.setdefault(module, [])
+        eager = {id(node) for node in eager_imports(tree)}
         for node in ast.walk(tree):
             if not isinstance(node, ast.Import | ast.ImportFrom):
                 continue
             for target in dict.fromkeys(imported_modules(node, module, files)):  # once per statement
                 if target in files and target != module:
-                    edges.append(Edge(module, target, node.lineno))
+                    edges.append(Edge(module, target, node.lineno, id(node) in eager))
     return graph
+
+
+def eager_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The import statements that run when the module is imported: not in a function, not under TYPE_CHECKING."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            yield from (found for child in node.orelse for found in eager_imports(ast.Module([child], [])))
+        else:
+            yield from eager_imports(node)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 # -- circles --------------------------------------------------------------------------------------------------
@@ -213,6 +265,51 @@ def sealed_problems(graph: Graph) -> list[str]:
     ]
 
 
+def deferred_problems(graph: Graph, deferred: Sequence[str] = DEFERRED) -> list[str]:
+    """Each deferred module that `import <package>` runs, with the chain of eager imports that reaches it."""
+    came_by = _eager_reach(graph)
+    prefixes = tuple(f"{graph.package}.{name}" for name in deferred)
+    problems = []
+    for module in sorted(came_by):
+        if not any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes):
+            continue
+        chain: list[str] = []
+        step = came_by[module]
+        while step is not None:
+            chain.insert(0, f"    {step.source} -> {step.target}  ({_where(graph, step)})")
+            step = came_by[step.source]
+        problems.append(f"{module} is deferred, but `import {graph.package}` runs it:\n" + "\n".join(chain))
+    return problems
+
+
+def _eager_reach(graph: Graph) -> dict[str, Edge | None]:
+    """Every module `import <package>` runs, with the eager import that first reaches it (None: the package)."""
+    came_by: dict[str, Edge | None] = {graph.package: None}
+    frontier = [graph.package]
+    while frontier:
+        following: list[str] = []
+        for module in frontier:
+            for edge in _eager_edges(graph, module):
+                if edge.target not in came_by:
+                    came_by[edge.target] = edge
+                    following.append(edge.target)
+        frontier = following
+    return came_by
+
+
+def _eager_edges(graph: Graph, module: str) -> Iterator[Edge]:
+    """A module's eager imports, each preceded by the packages Python runs on the way to its target."""
+    for edge in graph.edges.get(module, []):
+        if not edge.eager:
+            continue
+        parts = edge.target.split(".")
+        for depth in range(2, len(parts)):
+            package = ".".join(parts[:depth])
+            if package in graph.files and package != module:
+                yield Edge(module, package, edge.line)
+        yield edge
+
+
 def length_problems(graph: Graph) -> list[str]:
     problems = []
     for module, path in sorted(graph.files.items()):
@@ -236,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=ROOT, help="the package directory (default: src/vivace)")
     args = parser.parse_args(argv)
     graph = build_graph(args.root)
-    problems = [*circle_problems(graph), *sealed_problems(graph), *length_problems(graph)]
+    problems = [*circle_problems(graph), *sealed_problems(graph), *deferred_problems(graph), *length_problems(graph)]
     for problem in problems:
         print(problem)
     count = sum(len(edges) for edges in graph.edges.values())
