@@ -17,6 +17,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import AliasChoices, BaseModel, BeforeValidator, Tag
 from pydantic.fields import FieldInfo
 
+from vivace._compat.sequences import field_annotation_is_sequence
+
 __all__ = ["accepted_names", "normalize_form_model", "tag_form_union"]
 
 
@@ -32,9 +34,6 @@ def accepted_names(info: FieldInfo, name: str) -> list[str]:
 
 def normalize_form_model(value: Any, *, model: type[BaseModel]) -> Any:
     """A dict body shaped for `model`: one value where a field takes one (the last), lists where it takes many."""
-    # NOTE: imported here: `_compat.shared` imports `_core.signature`, which imports this module
-    from vivace._compat.shared import field_annotation_is_sequence  # noqa: PLC0415
-
     if type(value) is not dict:
         return value
     shaped = dict(value)

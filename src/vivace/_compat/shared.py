@@ -7,15 +7,20 @@ where a parameter is read from, phrased as FastAPI's helper names.
 from __future__ import annotations
 
 import sys
-from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import is_dataclass
-from types import UnionType
-from typing import Annotated, Any, TypeGuard, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from vivace._compat.sequences import (
+    _UNIONS,
+    _strip,
+    field_annotation_is_sequence,
+    lenient_issubclass,
+    sequence_types,
+)
 from vivace._core.signature import has_v1_model
 
 __all__ = [
@@ -35,18 +40,6 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-#: the containers read from repeated query keys, headers or form fields
-sequence_types: tuple[type[Any], ...] = (Sequence, list, tuple, set, frozenset, deque)
-_UNIONS = (Union, UnionType)
-
-
-def lenient_issubclass(cls: Any, class_or_tuple: type[_T] | tuple[type[_T], ...] | None) -> TypeGuard[type[_T]]:
-    """`issubclass` that answers False (instead of raising) when `cls` is not a class (`list[int]`, `None`)."""
-    if class_or_tuple is None or not isinstance(cls, type) or get_origin(cls) is not None:
-        return False
-    return issubclass(cls, class_or_tuple)
-
-
 def _members(annotation: Any) -> tuple[Any, ...]:
     """The non-None members of a union, or the annotation itself."""
     while get_origin(annotation) is Annotated:
@@ -54,21 +47,6 @@ def _members(annotation: Any) -> tuple[Any, ...]:
     if get_origin(annotation) in _UNIONS:
         return tuple(arg for arg in get_args(annotation) if arg is not type(None))
     return (annotation,)
-
-
-def _strip(annotation: Any) -> Any:
-    while get_origin(annotation) is Annotated:
-        annotation = get_args(annotation)[0]
-    return annotation
-
-
-def field_annotation_is_sequence(annotation: object) -> bool:
-    """A list, tuple, set, deque or Sequence (alone or in a union); `str` and `bytes` are not sequences here."""
-    annotation = _strip(annotation)
-    if get_origin(annotation) in _UNIONS:
-        return any(field_annotation_is_sequence(arg) for arg in get_args(annotation))
-    target = get_origin(annotation) or annotation
-    return lenient_issubclass(target, sequence_types) and not lenient_issubclass(target, (str, bytes))
 
 
 def _is_complex(annotation: Any) -> bool:

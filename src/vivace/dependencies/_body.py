@@ -24,7 +24,8 @@ from starlette.datastructures import FormData, UploadFile
 
 from vivace._compat.fields import get_cached_model_fields, get_missing_field_error
 from vivace._compat.form_unions import accepted_names
-from vivace._compat.shared import _strip, is_bytes_or_nonable_bytes_annotation, is_bytes_sequence_annotation
+from vivace._compat.sequences import _strip
+from vivace._compat.shared import is_bytes_or_nonable_bytes_annotation, is_bytes_sequence_annotation
 from vivace._compat.v2 import FieldBehaviour
 from vivace._core.errors import reshape
 from vivace.dependencies._fields import lookup_name, reads_many
