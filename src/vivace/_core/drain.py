@@ -14,8 +14,11 @@ draining begins each is told how long it has left, in its own event loop:
 - a WebSocket is closed with 1001 (going away) at once; a session still running after the grace is cancelled;
 - a new request to a watched application is answered 503 with `Connection: close`.
 
-Draining begins with `begin()` (from any thread), or on SIGTERM/SIGINT under uvicorn: `watch(app)`, entered by
-the application's lifespan, chains uvicorn's signal handler so the drain runs first, then hands the signal on.
+Draining begins with `begin()` (from any thread), or on SIGTERM/SIGINT under uvicorn and granian: `watch(app)`,
+entered by the application's lifespan, chains the server's signal handler. uvicorn's gets the signal once the
+drain's immediate steps are done; granian's (its worker's event loop reacts to the signal itself) starts its own
+shutdown at the same time as the drain: it stops accepting connections and waits for those in flight, which the
+drain ends, before `__rsgi_del__` or the ASGI lifespan shutdown runs.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import os
 import signal
+import sys
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
@@ -32,12 +37,23 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["DEFAULT_GRACE", "DRAIN", "Drain", "OnDrain", "grace_before", "watch"]
+__all__ = [
+    "DEFAULT_GRACE",
+    "DRAIN",
+    "GRANIAN_DEADLINE_ENV",
+    "Drain",
+    "OnDrain",
+    "grace_before",
+    "granian_deadline",
+    "watch",
+]
 
 #: seconds a stream may run after draining began, when the server gives no deadline of its own
 DEFAULT_GRACE = 30.0
 #: seconds the signal waits for the immediate steps (WebSocket close frames) before uvicorn's shutdown starts
 _IMMEDIATE_STEPS = 2.0
+#: granian's setting (its `--workers-kill-timeout` as an environment variable): the deadline of a worker's shutdown
+GRANIAN_DEADLINE_ENV = "GRANIAN_WORKERS_KILL_TIMEOUT"
 
 OnDrain = Callable[[float], Awaitable[None]]
 
@@ -159,10 +175,10 @@ def _uvicorn_server(handler: object) -> Any:
 
 @contextlib.contextmanager
 def watch(app: Any) -> Iterator[None]:
-    """For the application's lifespan: refuse new requests once draining begins, and under uvicorn (main thread)
-    begin draining on its shutdown signals before handing them to it."""
+    """For the application's lifespan: refuse new requests once draining begins, and under uvicorn or granian (main
+    thread) begin draining on their shutdown signals."""
     DRAIN._apps.add(app)
-    chained = _chain_uvicorn_signals() if threading.current_thread() is threading.main_thread() else None
+    chained = _chain_server_signals() if threading.current_thread() is threading.main_thread() else None
     try:
         yield
     finally:
@@ -171,6 +187,13 @@ def watch(app: Any) -> Iterator[None]:
             for signum, (ours, theirs) in chained.items():
                 if signal.getsignal(signum) is ours:
                     signal.signal(signum, theirs)
+
+
+def _chain_server_signals() -> dict[int, tuple[Any, Any]] | None:
+    chained = _chain_uvicorn_signals()
+    if chained is None and _in_granian_worker():
+        chained = _chain_granian_signals()
+    return chained
 
 
 def _chain_uvicorn_signals() -> dict[int, tuple[Any, Any]] | None:
@@ -208,3 +231,48 @@ def _chain_uvicorn_signals() -> dict[int, tuple[Any, Any]] | None:
             signal.signal(signum, on_signal)
             chained[signum] = (on_signal, current[signum])
     return chained
+
+
+# -- granian's signals ----------------------------------------------------------------------------------------
+
+
+def _in_granian_worker() -> bool:
+    """Whether this process is one of granian's workers (which handle SIGTERM/SIGINT in their event loop)."""
+    if "granian" not in sys.modules:
+        return False  # PERF: multiprocessing is not imported for other servers
+    import multiprocessing  # noqa: PLC0415 - only in a process that imported granian
+
+    return multiprocessing.current_process().name == "granian-worker"
+
+
+def granian_deadline() -> float | None:
+    """granian's `--workers-kill-timeout` when it is given as its environment variable, else None (no deadline)."""
+    try:
+        return float(os.environ[GRANIAN_DEADLINE_ENV])
+    except (KeyError, ValueError):
+        return None
+
+
+def _chain_granian_signals() -> dict[int, tuple[Any, Any]] | None:
+    """Begin draining on granian's shutdown signals, alongside granian's own handling of them.
+
+    NOTE: a granian worker's loop is woken by the signal (the wakeup file descriptor) and runs granian's handler
+    whatever Python-level handler is installed; that Python-level handler (the loop's) is what is chained here, so
+    both run. granian then waits for the connections in flight, which the drain ends.
+    """
+    loop = asyncio.get_running_loop()
+    grace = grace_before(granian_deadline())
+    chained: dict[int, tuple[Any, Any]] = {}
+    for signum in _SIGNALS:
+        theirs = signal.getsignal(signum)
+        if not callable(theirs) or theirs is signal.default_int_handler:
+            continue  # NOTE: no loop handler: granian did not take this signal over
+
+        def on_signal(number: int, frame: FrameType | None, theirs: Callable[..., Any] = theirs) -> None:
+            if not DRAIN.started:
+                loop.call_soon_threadsafe(DRAIN.begin, grace)
+            theirs(number, frame)
+
+        signal.signal(signum, on_signal)
+        chained[signum] = (on_signal, theirs)
+    return chained or None
