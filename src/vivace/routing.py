@@ -390,8 +390,7 @@ class APIRouter(_Declarations, RouterScope, routing.Router):
             routes=routes, redirect_slashes=redirect_slashes, default=default, lifespan=_as_context_factory(lifespan)
         )
         self._init_scope(exception_handlers, middleware, problem_details)
-        # NOTE: a plain list, as in FastAPI: a route a library appends to it itself is served from the application's
-        # next sync point on (see vivace/_route_plans.py)
+        # NOTE: a plain list, as in FastAPI: a route appended to it is served from the app's next sync point on
         self.routes: list[BaseRoute] = list(self.routes)
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
         self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
@@ -418,9 +417,7 @@ class APIRouter(_Declarations, RouterScope, routing.Router):
         self._included_into: list[tuple[APIRouter, Inclusion]] = []
 
     def __getstate__(self) -> dict[str, Any]:
-        """What a copy (`copy.copy`, `copy.deepcopy`: cadwyn copies routers) starts from: a router included nowhere
-        yet. NOTE: the routers this one was included into are left out: they lead to the application and whatever
-        its middleware holds (a ContextVar cannot be copied)."""
+        """A copy (cadwyn deep-copies routers) is included nowhere: the routers this one is in lead to the app."""
         return {**self.__dict__, "_included_into": []}
 
     def _changed(self) -> None:
