@@ -17,6 +17,7 @@ tab follows it; everything after the closing `--` is ignored. Anything else rais
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from python_multipart.multipart import parse_options_header
@@ -30,6 +31,8 @@ MAX_HEADER_LINE = 4224
 Headers = list[tuple[bytes, bytes]]
 
 _TOKEN = b"!#$%&'*+-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ^_`abcdefghijklmnopqrstuvwxyz|~"
+#: one header line: a token name, a colon, the spaces skipped, a value without CR
+_HEADER_LINE = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+): *([^\r]*)")
 _CR, _LF, _DASH, _SPACE, _TAB = 13, 10, 45, 32, 9
 
 # states
@@ -107,19 +110,7 @@ class MultipartParser:
         """Go through `data` from `pos`, state after state, until it is used up or a state waits for more."""
         end = len(data)
         while 0 <= pos < end:
-            state = self._state
-            if state == _DATA:
-                pos = self._data(data, pos)
-            elif state == _HEADERS:
-                pos = self._header_lines(data, pos)
-            elif state == _AFTER_DELIMITER:
-                pos = self._after_delimiter(data, pos)
-            elif state == _END:
-                return  # NOTE: the epilogue is ignored
-            elif state == _BOUNDARY:
-                pos = self._boundary(data, pos)
-            else:
-                pos = self._preamble(data, pos)
+            pos = _STEPS[self._state](self, data, pos)
         if pos < 0 and self._state != _DATA:
             self._pending = data[-pos - 1 :]
 
@@ -161,6 +152,10 @@ class MultipartParser:
 
     def _header_lines(self, data: bytes, pos: int) -> int:
         headers = self._headers
+        if not headers and data[pos : pos + 1] != b"\r":
+            end = data.find(b"\r\n\r\n", pos)
+            if end >= 0:  # PERF: the whole block is here (nearly always): one regex match a line
+                return self._header_block(data[pos:end], end + 4)
         while True:
             eol = data.find(b"\r", pos)
             line = data[pos:] if eol < 0 else data[pos:eol]
@@ -177,6 +172,18 @@ class MultipartParser:
             name, _, value = line.partition(b":")
             headers.append((name.lower(), value.lstrip(b" ")))
             pos = eol + 2
+
+    def _header_block(self, block: bytes, after: int) -> int:
+        """A part's complete header block (without its blank line): the same rules as line by line."""
+        headers = self._headers
+        for line in block.split(b"\r\n"):
+            match = _HEADER_LINE.fullmatch(line)
+            if match is None or len(line) > MAX_HEADER_LINE or len(headers) == MAX_HEADERS:
+                raise MultipartError("a malformed header line, or too many")
+            headers.append((match[1].lower(), match[2]))
+        self._state = _DATA
+        self._on_headers(headers)
+        return after
 
     def _data(self, data: bytes, pos: int) -> int:
         """Hand out part bytes up to the next delimiter; at the end of `data`, hold back a possible delimiter start."""
@@ -239,6 +246,21 @@ class MultipartParser:
         self._on_data(self._delimiter + extra)
         self._state = _DATA
         return pos
+
+    def _epilogue(self, data: bytes, pos: int) -> int:
+        return len(data)  # NOTE: whatever follows the closing delimiter is ignored
+
+
+# PERF: the state's step, by state number: one index instead of a chain of comparisons per step
+_STEPS: tuple[Callable[[MultipartParser, bytes, int], int], ...] = (
+    MultipartParser._preamble,  # _START
+    MultipartParser._preamble,  # _PREAMBLE
+    MultipartParser._boundary,
+    MultipartParser._header_lines,
+    MultipartParser._data,
+    MultipartParser._after_delimiter,
+    MultipartParser._epilogue,  # _END
+)
 
 
 def _check_header_line(line: bytes, count: int, *, complete: bool) -> None:
