@@ -119,3 +119,30 @@ def test_request_body_to_args_looks_a_field_up_under_the_alias_of_its_copied_fie
 
     results = {name: build(name) for name in FRAMEWORKS}
     assert results["vivace"] == results["fastapi"]
+
+
+def test_a_model_body_validates_after_its_core_schema_is_replaced() -> None:
+    """A body field of a plain model validates with the model's own validator, so replacing the model's
+    `__pydantic_core_schema__` after the route is analysed changes nothing (FastAPI builds its adapter eagerly)."""
+
+    def build(name: str) -> Any:
+        fa = importlib.import_module(name)
+        utils = importlib.import_module(f"{name}.dependencies.utils")
+
+        class Late(BaseModel):
+            value: int
+
+        def endpoint(body: Late, n: int = fa.Body(1)) -> None: ...
+
+        fields = utils.get_dependant(path="/", call=endpoint).body_params
+        Late.__pydantic_core_schema__ = None  # type: ignore[assignment]
+        solved = [asyncio.run(utils.request_body_to_args(fields, {"body": {"value": raw}}, True)) for raw in ("1", "x")]
+        return [({key: _dumped(value) for key, value in values.items()}, errors) for values, errors in solved]
+
+    results = {name: build(name) for name in FRAMEWORKS}
+    assert results["vivace"] == results["fastapi"]
+    assert results["vivace"][0][0]["body"] == {"value": 1}
+
+
+def _dumped(value: Any) -> Any:
+    return value.model_dump() if isinstance(value, BaseModel) else value

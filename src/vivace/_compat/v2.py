@@ -9,9 +9,9 @@ analysing a route costs nothing for fields no extension touches.
 from __future__ import annotations
 
 from abc import ABCMeta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -21,6 +21,12 @@ __all__ = ["FieldBehaviour", "IncEx", "ModelField"]
 
 IncEx = set[int] | set[str] | dict[int, Any] | dict[str, Any]
 Mode = Literal["validation", "serialization"]
+
+
+class _ModelValidator(Protocol):
+    """A model's `__pydantic_validator__`, as far as fields use it."""
+
+    def validate_python(self, input: Any, /, *, from_attributes: bool | None = None) -> Any: ...
 
 
 class FieldBehaviour:
@@ -48,6 +54,19 @@ class FieldBehaviour:
             self.__dict__["_adapter"] = adapter
         return adapter
 
+    def _validator(self) -> TypeAdapter[Any] | _ModelValidator:
+        """The model's own validator for a field that is just a model, else the field's adapter.
+
+        NOTE: the adapter is built on first use, after extensions may have swapped a model's
+        `__pydantic_core_schema__` (cadwyn does, to test robustness); the model's validator was built with the
+        class, as FastAPI's eager adapter is, so a plain model field validates the same either way.
+        """
+        validated = self._validated_type()
+        plain = not self.field_info.metadata and self.config is None
+        if plain and isinstance(validated, type) and issubclass(validated, BaseModel):
+            return validated.__pydantic_validator__
+        return self._type_adapter
+
     @property
     def type_(self) -> Any:
         return self._validated_type()
@@ -71,7 +90,7 @@ class FieldBehaviour:
     ) -> tuple[Any, list[dict[str, Any]]]:
         """`(validated value, [])`, or `(None, errors)` with each error's `loc` prefixed by `loc`."""
         try:
-            return self._type_adapter.validate_python(value, from_attributes=True), []
+            return self._validator().validate_python(value, from_attributes=True), []
         except ValidationError as exc:
             return None, reshape(exc.errors(include_url=False), loc, top_missing_input_none=False)
 
