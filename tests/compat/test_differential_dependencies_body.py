@@ -146,3 +146,32 @@ def test_a_model_body_validates_after_its_core_schema_is_replaced() -> None:
 
 def _dumped(value: Any) -> Any:
     return value.model_dump() if isinstance(value, BaseModel) else value
+
+
+def test_bytes_fields_sharing_an_upload_each_read_it_from_where_it_stands() -> None:
+    """Several `bytes` fields reading one upload (by request_body_to_args and _extract_form_body) each get its
+    contents from the stream's position, which is left where it was."""
+
+    def build(name: str) -> Any:
+        fa = importlib.import_module(name)
+        utils = importlib.import_module(f"{name}.dependencies.utils")
+
+        def endpoint(
+            a: bytes = fa.File(), b: bytes = fa.File(alias="a"), c: list[bytes] = fa.File(alias="a")
+        ) -> None: ...
+
+        fields = utils.get_dependant(path="/", call=endpoint).body_params
+        upload = UploadFile(io.BytesIO(b"legacy"), filename="f.txt")
+        form = FormData([("a", upload)])
+
+        async def go() -> Any:
+            first = await utils.request_body_to_args(fields, form, True)
+            await upload.seek(3)
+            second = await utils.request_body_to_args(fields, form, True)
+            extracted = [(key, value) async for key, value, _ in utils._extract_form_body(fields, form)]
+            return first, second, extracted, upload.file.tell()
+
+        return asyncio.run(go())
+
+    results = {name: build(name) for name in FRAMEWORKS}
+    assert results["vivace"] == results["fastapi"]

@@ -34,6 +34,7 @@ from vivace.dependencies._forms import (
     _get_form_models,
     _is_form_model_supplied,
     _normalize_form_model,
+    read_upload,
 )
 
 __all__ = ["request_body_to_args"]
@@ -149,9 +150,9 @@ async def _form_value(field: FieldBehaviour, form: FormData, key: str) -> Any:
     if raw in (None, "", []):
         return _MISSING
     if is_bytes_sequence_annotation(field.type_):
-        return [await item.read() if isinstance(item, UploadFile) else item for item in raw]
+        return [await read_upload(item) if isinstance(item, UploadFile) else item for item in raw]
     if isinstance(raw, UploadFile) and is_bytes_or_nonable_bytes_annotation(field.type_):
-        return await raw.read()
+        return await read_upload(raw)
     return raw
 
 

@@ -107,11 +107,22 @@ def _extract_form_items(body_fields: Sequence[FieldBehaviour], received_body: Fo
             yield key, values[0] if len(values) == 1 else values, None
 
 
+async def read_upload(upload: UploadFile) -> bytes:
+    """The upload's contents from where its stream stands, which is left where it was.
+
+    NOTE: several fields (and the endpoint after the extension) may read the same upload; each gets the same bytes.
+    """
+    position = upload.file.tell()
+    contents = await upload.read()
+    await upload.seek(position)
+    return contents
+
+
 async def _read_bytes(field: FieldBehaviour, value: Any) -> Any:
     if is_bytes_sequence_annotation(field.type_) and isinstance(value, list):
-        return [await item.read() if isinstance(item, UploadFile) else item for item in value]
+        return [await read_upload(item) if isinstance(item, UploadFile) else item for item in value]
     if isinstance(value, UploadFile) and is_bytes_or_nonable_bytes_annotation(field.type_):
-        return await value.read()
+        return await read_upload(value)
     return value
 
 
