@@ -141,6 +141,8 @@ def _unusable(spec: FieldSpec) -> NoReturn:
 def location_validator(location: str, specs: Sequence[FieldSpec], *, error_location: str | None = None) -> Extractor:
     """Validate every plain parameter of one location at once."""
     model = _location_model(f"{location.title()}Params", specs)
+    if not model.__pydantic_complete__:
+        return _with_unresolved_types(location, specs, error_location)
     lookups = tuple((spec.lookup, spec.is_sequence) for spec in specs)
     prefix = (error_location or location,)
     if any(spec.choices for spec in specs):
@@ -164,6 +166,32 @@ def location_validator(location: str, specs: Sequence[FieldSpec], *, error_locat
         except ValidationError as exc:
             errors = _name_defaults(error_details(exc), default_names)
         return valid_part(data, errors), reshape(errors, prefix)
+
+    return Extractor(location, tuple(spec.key for spec in specs), validate)
+
+
+def _with_unresolved_types(location: str, specs: Sequence[FieldSpec], error_location: str | None) -> Extractor:
+    """A location where some parameters name a type that cannot be resolved (imported only under TYPE_CHECKING).
+
+    NOTE: FastAPI validates each parameter on its own, and only when it is sent, so such a parameter is harmless
+    until a request carries it (then Pydantic's "not fully defined" error propagates); the others validate as usual.
+    """
+    name = f"{location.title()}Params"
+    unresolved = [spec for spec in specs if not _location_model(name, [spec]).__pydantic_complete__]
+    resolved = [spec for spec in specs if spec not in unresolved]
+    inner = location_validator(location, resolved, error_location=error_location) if resolved else None
+    prefix = error_location or location
+
+    def validate(source: Source) -> Result:
+        values, errors = inner.validate(source) if inner is not None else ({}, [])
+        for spec in unresolved:
+            if source.get(spec.lookup) is not None:
+                _location_model(name, [spec]).model_validate({})  # raises: the type is not defined
+            if spec.field_info.is_required():
+                errors.append({"type": "missing", "loc": (prefix, spec.lookup), "msg": "Field required", "input": None})
+            else:
+                values[spec.key] = spec.field_info.get_default(call_default_factory=True)
+        return values, errors
 
     return Extractor(location, tuple(spec.key for spec in specs), validate)
 
