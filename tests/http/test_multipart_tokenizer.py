@@ -163,6 +163,7 @@ PLAIN_OPTION = st.tuples(
 @given(
     st.lists(st.sampled_from(OPTION_PIECES) | st.binary(max_size=2), max_size=16).map(b"".join)
     | st.lists(PLAIN_OPTION, max_size=3).map(lambda options: b"; ".join([b"form-data", *options]))
+    | st.binary(max_size=8).map(lambda boundary: b"multipart/form-data; boundary=" + boundary)
 )
 def test_options_read_as_python_multipart_reads_them(value: bytes) -> None:
     """Content-Type and Content-Disposition options: the fast reading equals python-multipart's on any value."""

@@ -31,6 +31,10 @@ MAX_HEADER_LINE = 4224
 Headers = list[tuple[bytes, bytes]]
 
 _TOKEN = b"!#$%&'*+-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ^_`abcdefghijklmnopqrstuvwxyz|~"
+#: the shapes browsers and HTTP clients send, read without splitting (a quoted value with no quote, backslash,
+#: semicolon or star in it: python-multipart reads such a value as it is)
+_DISPOSITION = re.compile(rb'form-data; name="([^"\\;*]*)"(?:; filename="([^"\\;*]*)")?')
+_MULTIPART_TYPE = re.compile(rb"multipart/form-data; boundary=([^\"\\;* \t]+)")
 #: one header line: a token name, a colon, the spaces skipped, a value without CR
 _HEADER_LINE = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+): *([^\r]*)")
 _CR, _LF, _DASH, _SPACE, _TAB = 13, 10, 45, 32, 9
@@ -295,6 +299,13 @@ def options_header(value: bytes) -> tuple[bytes, dict[bytes, bytes]]:
     else (escapes, `filename*`, a quote or a semicolon inside a value, a bare or empty option, non-ASCII names)
     goes to python-multipart, so every value reads as it does there (checked by a hypothesis test).
     """
+    plain = _DISPOSITION.fullmatch(value)
+    if plain is not None:  # PERF: one match for the usual part header
+        name, filename = plain.groups()
+        return b"form-data", {b"name": name} if filename is None else {b"name": name, b"filename": filename}
+    plain = _MULTIPART_TYPE.fullmatch(value)
+    if plain is not None:
+        return b"multipart/form-data", {b"boundary": plain[1]}
     if b"\\" in value or b"*" in value:
         return parse_options_header(value)
     main, semicolon, rest = value.partition(b";")
