@@ -76,9 +76,7 @@ class BoundedValidator:
     def validate(self, payload: Any) -> Outcome:
         """Validate a decoded JSON body: (value, None, False), or (None, the bounded error, stopped early)."""
         if self._validator is None:
-            schema = guarded(self._schema)
-            with _schemas_read(schema):
-                self._validator = SchemaValidator(schema)
+            self._validator = _build(self._schema)
         budget = _Budget()
         token = _BUDGET.set(budget)
         try:
@@ -89,6 +87,15 @@ class BoundedValidator:
             _BUDGET.reset(token)
 
 
+def _build(schema: core_schema.CoreSchema) -> SchemaValidator:
+    guarded_schema = guarded(schema)
+    try:
+        with _schemas_read(guarded_schema):
+            return SchemaValidator(guarded_schema)
+    except Exception:  # pragma: no cover - NOTE: a schema the guards do not fit: validated as before, unbounded
+        return SchemaValidator(schema)
+
+
 def guarded(node: Any) -> Any:
     """A copy of a core schema (or of part of one) with its containers and error-swallowing nodes guarded."""
     if isinstance(node, list):
@@ -96,7 +103,7 @@ def guarded(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     kind = node.get("type")
-    if kind in _SWALLOWING:
+    if kind in _SWALLOWING and not _passes_errors_on(node):
         return _wrapped(_isolating_guard, node)  # NOTE: not copied: a union labels its errors by its choices' types
     copied = {key: value if key in _NOT_SCHEMAS else guarded(value) for key, value in node.items()}
     if kind == "default" and node.get("on_error", "raise") != "raise":
@@ -106,6 +113,15 @@ def guarded(node: Any) -> Any:
         chunked = kind in _CHUNKED and "min_length" not in node and "max_length" not in node
         return _wrapped(_chunked_guard(kind == "list") if chunked else _whole_guard, copied)
     return copied
+
+
+def _passes_errors_on(node: dict[str, Any]) -> bool:
+    """Whether a wrap validator is Pydantic's own for `Sequence[...]`, which raises every error it is handed."""
+    function = node.get("function", {}).get("function")
+    return (
+        getattr(function, "__module__", None) == "pydantic._internal._validators"
+        and getattr(function, "__name__", None) == "sequence_validator"
+    )
 
 
 def _wrapped(guard: Guard, schema: Any) -> Any:
