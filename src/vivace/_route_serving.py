@@ -12,9 +12,10 @@ from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from vivace._core.compile import compile_route
+from vivace._core.exit_stacks import takes_connection
 from vivace._core.exports import ROUTER_KEY, with_exit_stacks, with_websocket_exit_stacks
 from vivace._core.limits import LimitsLayer
-from vivace._core.plan import ArgSource, RoutePlan
+from vivace._core.plan import RoutePlan
 from vivace._core.route_handler import HandlerTarget
 from vivace._core.runner import Runner, http_runner, tracked, websocket_runner
 
@@ -83,19 +84,10 @@ def route_runner(route: Any, plan: RoutePlan) -> Runner:
     """What answers `route`'s requests with `plan`: its WebSocket session, its class's own route handler, or the
     runner compiled from the plan."""
     if isinstance(route, WebSocketRoute):
-        return with_websocket_exit_stacks(websocket_runner(plan)) if _reaches_scope(plan) else websocket_runner(plan)
-    if route.has_custom_handler or _reaches_scope(plan):
+        return with_websocket_exit_stacks(websocket_runner(plan)) if takes_connection(plan) else websocket_runner(plan)
+    if route.has_custom_handler or takes_connection(plan):
         return with_exit_stacks(_http_runner(route, plan))
     return http_runner(plan)
-
-
-def _reaches_scope(plan: RoutePlan) -> bool:
-    """Whether the endpoint or a dependency takes the connection (and so may use the scope's exit stacks); a native
-    step (a memory rate limit, see DepStep.native) reads the scope alone."""
-    return any(source in _CONNECTIONS for step in plan.steps if step.native is None for _, source, _ in step.args)
-
-
-_CONNECTIONS = frozenset({ArgSource.request, ArgSource.websocket, ArgSource.http_connection})
 
 
 def _http_runner(route: Any, plan: RoutePlan) -> Runner:

@@ -92,3 +92,45 @@ def websocket_stacks(fw: Any) -> list[str]:
 def test_websocket_scope_has_the_three_stacks(both: Any) -> None:
     """A WebSocket endpoint finds the same stacks in its scope."""
     assert websocket_stacks(both["vivace"]) == websocket_stacks(both["fastapi"])
+
+
+def build_ordered(fw: Any, log: list[Any]) -> Any:
+    app = fw.FastAPI()
+
+    async def request_scoped() -> Any:
+        yield
+        log.append("request-scoped dependency exits")
+
+    async def function_scoped() -> Any:
+        yield
+        log.append("function-scoped dependency exits")
+
+    async def note(event: str) -> None:
+        log.append(event)
+
+    @app.get("/ordered")
+    async def ordered(
+        request: fw.Request,  # type: ignore[name-defined]
+        tasks: fw.BackgroundTasks,  # type: ignore[name-defined]
+        a: None = fw.Depends(request_scoped),
+        b: None = fw.Depends(function_scoped, scope="function"),
+    ) -> str:
+        scope = request.scope
+        scope["fastapi_middleware_astack"].push_async_callback(note, "outer stack")
+        scope["fastapi_inner_astack"].push_async_callback(note, "inner stack")
+        scope["fastapi_function_astack"].push_async_callback(note, "function stack")
+        tasks.add_task(log.append, "background")
+        return "ok"
+
+    return app
+
+
+def test_stack_callbacks_exit_before_the_routes_own_dependencies_of_their_scope(both: Any) -> None:
+    """Registered during the request, a stack's callbacks run before the `yield` dependencies of the same scope
+    exit (last in, first out), as on FastAPI's stacks."""
+    logs = {}
+    for name, fw in both.items():
+        log: list[Any] = []
+        assert fw.TestClient(build_ordered(fw, log)).get("/ordered").json() == "ok"
+        logs[name] = log
+    assert logs["vivace"] == logs["fastapi"]

@@ -25,16 +25,14 @@ from starlette.routing import BaseRoute, Router
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
 
+from vivace._core.exit_stacks import FUNCTION_STACK_KEY, INNER_STACK_KEY, MIDDLEWARE_STACK_KEY, used
 from vivace._core.handle import locate_error
 from vivace._core.match import Matcher
 from vivace._core.runner import RESPONSE_STARTED, Runner, tracked
 from vivace._core.websocket import close_after_error
 
 __all__ = [
-    "FUNCTION_STACK_KEY",
     "HANDLERS_KEY",
-    "INNER_STACK_KEY",
-    "MIDDLEWARE_STACK_KEY",
     "OUTER_500_KEY",
     "ROUTER_KEY",
     "SERVER_ERROR_KEY",
@@ -65,14 +63,6 @@ TELEMETRY_KEY = "fastapi.telemetry"
 #: application's exception layer puts it in every scope; libraries read and extend it, and the router answers
 #: exceptions from it
 HANDLERS_KEY = "starlette.exception_handlers"
-
-#: FastAPI's exit stacks in the scope, for code that registers its own cleanup there: the outer one exits after
-#: the route's exception handlers answered (it sees only the exceptions none of them took), the inner one as the
-#: route's request-scoped dependencies exit (it sees every exception). See `with_exit_stacks`
-MIDDLEWARE_STACK_KEY = "fastapi_middleware_astack"
-INNER_STACK_KEY = "fastapi_inner_astack"
-#: the innermost one exits before the response starts, after the endpoint and its function-scoped dependencies
-FUNCTION_STACK_KEY = "fastapi_function_astack"
 
 #: the compiled router, in the scope of requests that a router class's own `__call__` routes (RouterCallRouter)
 ROUTER_KEY = "vivace.compiled_router"
@@ -329,19 +319,14 @@ def with_exit_stacks(run: Runner) -> Runner:
         try:
             await _answering_handled(run, scope, receive, send)
         except BaseException as exc:
-            if not _used(outer) or not await outer.__aexit__(type(exc), exc, exc.__traceback__):
+            if not used(outer) or not await outer.__aexit__(type(exc), exc, exc.__traceback__):
                 raise
             return  # NOTE: a callback swallowed it: nothing is answered, as in FastAPI
-        if _used(outer):
+        if used(outer):
             await outer.aclose()
 
     run_with_stacks.__wrapped__ = run  # type: ignore[attr-defined]  # NOTE: what is run stays visible (tests, CLI)
     return run_with_stacks
-
-
-def _used(stack: AsyncExitStack) -> bool:
-    """Whether anything was registered on `stack` (`_exit_callbacks` is the stdlib's own record of it)."""
-    return bool(stack._exit_callbacks)  # type: ignore[attr-defined]
 
 
 async def _answering_handled(run: Runner, scope: Scope, receive: Receive, send: Send) -> None:
@@ -352,10 +337,10 @@ async def _answering_handled(run: Runner, scope: Scope, receive: Receive, send: 
         try:
             await _in_function_stack(run, scope, receive, send)
         except BaseException as exc:
-            if not _used(inner) or not await inner.__aexit__(type(exc), exc, exc.__traceback__):
+            if not used(inner) or not await inner.__aexit__(type(exc), exc, exc.__traceback__):
                 raise
             return
-        if _used(inner):
+        if used(inner):
             await inner.aclose()
     except Exception as exc:
         table = scope.get(HANDLERS_KEY)
@@ -376,20 +361,20 @@ async def _in_function_stack(run: Runner, scope: Scope, receive: Receive, send: 
         nonlocal open_
         if open_ and message["type"] == "http.response.start":
             open_ = False
-            if _used(function):
+            if used(function):
                 await function.aclose()
         await send(message)
 
     try:
         await run(scope, receive, send_after_exit)
     except BaseException as exc:
-        if not open_ or not _used(function):
+        if not open_ or not used(function):
             raise
         open_ = False
         if not await function.__aexit__(type(exc), exc, exc.__traceback__):
             raise
         return
-    if open_ and _used(function):
+    if open_ and used(function):
         await function.aclose()
 
 

@@ -21,9 +21,10 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from vivace._core import extract
+from vivace._core.exit_stacks import FUNCTION_STACK_KEY, INNER_STACK_KEY, close_now, takes_connection
 from vivace._core.forms import close_form
 from vivace._core.handle import NOT_SENT, handle, prepare, reject, validate_request
-from vivace._core.nesting import SWALLOWED, is_per_request_yield, nestable, nested_steps
+from vivace._core.nesting import SWALLOWED, NestedSteps, is_per_request_yield, nestable, nested_steps
 from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context, flat_call
 from vivace._core.send import InvalidHeader, check_headers, refuse_response, response_start
@@ -189,7 +190,7 @@ def _yield_runner(plan: RoutePlan) -> Runner:
         status = extra.status_code if extra is not None and extra.status_code else route_status
         return response_start(status, media_type, serialize(result), extra)
 
-    nested = nested_steps(plan, finish, _deliver)
+    nested = _nested(plan, finish)
     run_steps, shields = nested.run, nested.shields
 
     async def run(scope: Scope, receive: Receive, send: Send) -> None:
@@ -235,6 +236,31 @@ async def _deliver(ctx: Context, prepared: Any) -> None:
     background = ctx.background_tasks
     if background is not None:
         await background()
+
+
+def _nested(plan: RoutePlan, finish: Callable[[Context], Awaitable[Any]]) -> NestedSteps:
+    """The plan's nested steps; for a route that takes the connection, with the scope's stacks closed where FastAPI
+    exits them: cleanup registered there during the request exits before the route's own `yield` dependencies of
+    the same scope (last in, first out)."""
+    if takes_connection(plan):
+        return nested_steps(plan, _closing_first(finish), _deliver_then_close)
+    return nested_steps(plan, finish, _deliver)
+
+
+def _closing_first(finish: Callable[[Context], Awaitable[Any]]) -> Callable[[Context], Awaitable[Any]]:
+    """`finish` after the scope's function stack (still inside the function-scoped `yield` dependencies)."""
+
+    async def close_then_finish(ctx: Context) -> Any:
+        await close_now(ctx.scope, FUNCTION_STACK_KEY)
+        return await finish(ctx)
+
+    return close_then_finish
+
+
+async def _deliver_then_close(ctx: Context, prepared: Any) -> None:
+    """`_deliver`, then the scope's inner stack (still inside the request-scoped `yield` dependencies)."""
+    await _deliver(ctx, prepared)
+    await close_now(ctx.scope, INNER_STACK_KEY)
 
 
 def _reads_request_values(plan: RoutePlan) -> bool:
