@@ -60,6 +60,17 @@ class Strict(BaseModel):
     a: int
 
 
+class Node(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: int
+    children: list[Node] = []
+
+
+class Pair(BaseModel):
+    first: Node
+    rest: list[Node]
+
+
 def routes(app: Any) -> Any:
     @app.post("/items")
     async def items(body: list[Item]) -> int:
@@ -88,6 +99,14 @@ def routes(app: Any) -> Any:
     @app.post("/sequence")
     async def sequence(body: Sequence[int]) -> int:
         return len(body)
+
+    @app.post("/strict")
+    async def strict(body: Strict) -> int:
+        return body.a
+
+    @app.post("/tree")
+    async def tree(body: Pair) -> int:
+        return len(body.rest)
 
     @app.post("/embedded")
     async def embedded(first: list[int], second: list[Strict]) -> int:
@@ -134,6 +153,15 @@ def changed(payload: list[Any], changes: dict[int, Any]) -> list[Any]:
         ("/either", [["a", "b"]] * 6000 + [[1, {}]]),
         ("/lenient", [["x"] * 300] * 300),
         ("/sequence", list(range(20_000))),
+        ("/strict", {"a": 1, **{f"key{i}-" + "k" * 80: i for i in range(900)}}),
+        ("/tree", {"first": {"value": 1}, "rest": [{"value": i, "children": [{"value": i}]} for i in range(3000)]}),
+        (
+            "/tree",
+            {
+                "first": {"value": 1, "x": 0},
+                "rest": [{"value": i, "children": [{"v": i}] * (i % 999 == 5)} for i in range(3000)],
+            },
+        ),
         ("/sequence", [*range(20_000), "x"]),
         ("/bounded", list(range(50_000))),
         ("/embedded", {"first": list(range(20_000)), "second": [{"a": 1}] * 2000 + [{"a": 1, "b": 2}]}),
@@ -150,6 +178,9 @@ def changed(payload: list[Any], changes: dict[int, Any]) -> list[Any]:
         "union of lists, one bad",
         "on_error=omit drops thousands of items",
         "valid Sequence",
+        "900 extra keys forbidden",
+        "valid recursive models",
+        "a few bad recursive models",
         "a bad Sequence item",
         "max_length respected",
         "embedded, extra key forbidden",
@@ -170,8 +201,19 @@ def test_large_bodies_below_the_cap_answer_as_fastapi(path: str, payload: Any) -
         ("/holder", {"values": ["x"] * 30_000, "mapping": {f"k{i}": "x" for i in range(5000)}}),
         ("/either", [[{}] * 10] * 10_000),
         ("/sequence", ["x"] * 40_000),
+        ("/strict", {"a": "x", **{f"key{i}": i for i in range(20_000)}}),
+        ("/tree", {"first": {"value": "x"}, "rest": [{"value": "x", "children": [{"w": 1}] * 5}] * 3000}),
     ],
-    ids=["flat bad items", "missing fields", "nested bad lists", "bad list then bad dict", "bad unions", "Sequence"],
+    ids=[
+        "flat bad items",
+        "missing fields",
+        "nested bad lists",
+        "bad list then bad dict",
+        "bad unions",
+        "Sequence",
+        "20,000 extra keys forbidden",
+        "bad recursive models",
+    ],
 )
 def test_over_the_cap_the_first_entries_are_fastapis(path: str, payload: Any) -> None:
     """Differential: over the cap, the first MAX_ERRORS entries equal the first ones FastAPI lists, then one entry

@@ -10,7 +10,9 @@ list, set, dict and tuple is guarded:
   MAX_ERRORS the items left are not validated: the errors found so far are raised (their positions shifted to
   the whole container's), and the answer says that validation stopped;
 - a container reached after that is not validated either: it fails with an UNCHECKED entry, dropped from the
-  answer, so that nothing unvalidated can ever reach the endpoint.
+  answer, so that nothing unvalidated can ever reach the endpoint;
+- a model or TypedDict that forbids extra keys, given an object with more than MAX_ERRORS of them, is validated
+  with its own keys and the first MAX_ERRORS + 1 extra ones only (one `extra_forbidden` error each).
 
 Below the cap the guards change nothing: a container whose errors fit is validated again as a whole, natively,
 so the 422 lists Pydantic's exact errors; over it, the listed errors are the first ones full validation would
@@ -112,7 +114,31 @@ def guarded(node: Any) -> Any:
     elif kind in _CONTAINERS:
         chunked = kind in _CHUNKED and "min_length" not in node and "max_length" not in node
         return _wrapped(_chunked_guard(kind == "list") if chunked else _whole_guard, copied)
+    elif (names := _forbidding(node)) is not None:
+        return _wrapped(_extra_keys_guard(names), copied)
     return copied
+
+
+def _forbidding(node: dict[str, Any]) -> frozenset[Any] | None:
+    """The keys a model or TypedDict that forbids extra keys reads (every name and alias), else None."""
+    kind = node.get("type")
+    if kind == "model":
+        fields = node.get("schema", {}).get("fields") if node.get("schema", {}).get("type") == "model-fields" else None
+        forbids = node.get("config", {}).get("extra_fields_behavior") == "forbid"
+    elif kind == "typed-dict":
+        fields = node.get("fields")
+        forbids = node.get("extra_behavior", node.get("config", {}).get("extra_fields_behavior")) == "forbid"
+    else:
+        return None
+    if not forbids or not isinstance(fields, dict):
+        return None
+    names = set(fields)
+    for field in fields.values():
+        alias = field.get("validation_alias")
+        choices = alias if isinstance(alias, list) else [alias]
+        names.update(choice[0] if isinstance(choice, list) and choice else choice for choice in choices)
+    names.discard(None)
+    return frozenset(names)
 
 
 def _passes_errors_on(node: dict[str, Any]) -> bool:
@@ -125,7 +151,11 @@ def _passes_errors_on(node: dict[str, Any]) -> bool:
 
 
 def _wrapped(guard: Guard, schema: Any) -> Any:
-    return core_schema.no_info_wrap_validator_function(guard, schema)
+    if "ref" not in schema:
+        return core_schema.no_info_wrap_validator_function(guard, schema)
+    # NOTE: a shared definition is found by the `ref` of its outermost node, which the guard now is
+    inner = {key: value for key, value in schema.items() if key != "ref"}
+    return core_schema.no_info_wrap_validator_function(guard, inner, ref=schema["ref"])
 
 
 @contextmanager
@@ -199,6 +229,27 @@ def _chunked_guard(is_list: bool) -> Guard:
         if len(value) > CHUNK and value.__class__ in (list, dict):
             return _in_chunks(value, handler, budget, is_list)
         return _whole(value, handler, budget)
+
+    return guard
+
+
+def _extra_keys_guard(names: frozenset[Any]) -> Guard:
+    def guard(value: Any, handler: Handler) -> Any:
+        budget = _BUDGET.get()
+        if budget.isolated or value.__class__ is not dict or len(value) <= len(names) + MAX_ERRORS + 1:
+            return handler(value)  # NOTE: counted by the guard above (an object's own errors are few)
+        if budget.count > MAX_ERRORS:
+            raise _unchecked(budget)
+        kept: dict[Any, Any] = {}
+        extra = 0
+        for key, item in value.items():
+            if key in names:
+                kept[key] = item
+            elif extra <= MAX_ERRORS:  # NOTE: in order: Pydantic lists extra keys in the order they came
+                kept[key] = item
+                extra += 1
+        budget.stopped = True
+        return _whole(kept, handler, budget)  # fails: MAX_ERRORS + 1 extra keys at least
 
     return guard
 
