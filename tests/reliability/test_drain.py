@@ -223,6 +223,54 @@ def test_other_servers_handlers_are_left_alone() -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+def test_granian_workers_loop_handler_is_chained_then_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a granian worker (its loop handles SIGTERM), the lifespan chains the signal: it starts the drain, with a
+    grace from GRANIAN_WORKERS_KILL_TIMEOUT, and still reaches granian's loop handler; the handler is back after."""
+    import multiprocessing
+
+    import granian  # noqa: F401 - the drain looks for granian among the loaded modules
+
+    monkeypatch.setattr(multiprocessing.current_process(), "name", "granian-worker")
+    monkeypatch.setenv(drain.GRANIAN_DEADLINE_ENV, "5")
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    reached: list[str] = []
+    try:
+
+        async def lifespan() -> None:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, reached.append, "granian")  # as granian's worker does
+            loops_handler = signal.getsignal(signal.SIGTERM)
+            with drain.watch(build([], threading.Event())):
+                assert signal.getsignal(signal.SIGTERM) is not loops_handler
+                signal.raise_signal(signal.SIGTERM)
+                for _ in range(100):
+                    if reached and DRAIN.started:
+                        break
+                    await asyncio.sleep(0.01)
+            assert signal.getsignal(signal.SIGTERM) is loops_handler
+            loop.remove_signal_handler(signal.SIGTERM)
+
+        asyncio.run(lifespan())
+        assert DRAIN.started
+        assert DRAIN.grace == pytest.approx(4.0)
+        assert reached == ["granian"]
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@pytest.mark.parametrize(("value", "deadline"), [("8", 8.0), ("2.5", 2.5), ("soon", None), (None, None)])
+def test_granian_deadline_is_read_from_its_environment_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, deadline: float | None
+) -> None:
+    """granian's kill timeout, given as GRANIAN_WORKERS_KILL_TIMEOUT, is the drain's deadline; else there is none."""
+    if value is None:
+        monkeypatch.delenv(drain.GRANIAN_DEADLINE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(drain.GRANIAN_DEADLINE_ENV, value)
+    assert drain.granian_deadline() == deadline
+
+
 def test_a_stream_with_a_declared_length_is_left_to_the_server() -> None:
     """Ending a stream that declared its Content-Length early would break the framing: its body is not wrapped;
     other streaming responses are."""
