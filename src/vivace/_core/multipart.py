@@ -40,7 +40,7 @@ _HEADER_LINE = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+): *([^\r]*)")
 _CR, _LF, _DASH, _SPACE, _TAB = 13, 10, 45, 32, 9
 
 # states
-_START = 0  # nothing but (maybe) nothing yet: the first byte must be a dash, CR or LF
+_START = 0  # nothing read yet: the first byte must be a dash, CR or LF
 _PREAMBLE = 1  # a blank line was seen: bytes up to the next dash are skipped
 _BOUNDARY = 2  # the first `--boundary` and the two bytes after it
 _HEADERS = 3
