@@ -189,9 +189,8 @@ class RateLimit:
         if type(self).__call__ is not RateLimit.__call__:
             return None
         prefix = self._shared_prefix or self._prefix_of(route, route.path_format)
-        unknown = prefix + UNKNOWN_CLIENT
         key_function = self._key_function
-        spend = memory.spender(self._interval, self._capacity)
+        spend = memory.spender(self._interval, self._capacity, prefix)
         whole = self._interval * _NANOSECONDS  # the debt of a key whose budget was whole
         capacity = self._capacity * _NANOSECONDS
         whole_fields = self._fields(self._interval)
@@ -201,10 +200,9 @@ class RateLimit:
         def check_memory_limit(scope: Scope) -> HeaderFields:
             if key_function is None:
                 client = scope.get("client")
-                key = prefix + client[0] if client else unknown
+                debt = spend(client[0] if client else UNKNOWN_CLIENT)
             else:
-                key = prefix + _bounded(key_function(Request(scope)))
-            debt = spend(key)
+                debt = spend(_bounded(key_function(Request(scope))))
             # PERF: a client whose budget was whole (most requests, under a limit rarely reached) gets ready fields
             if debt == whole:
                 return whole_fields

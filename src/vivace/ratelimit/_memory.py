@@ -25,6 +25,8 @@ __all__ = ["DEFAULT_MAX_KEYS", "MemoryRateLimitBackend"]
 
 DEFAULT_MAX_KEYS = 100_000
 _NANOSECONDS_PER_MICROSECOND = 1000
+# How many clients' whole keys a limiter keeps made (see `spender`); past that, it starts again.
+_KEYS_REMEMBERED = 1024
 # How many of the least recently used keys a new key looks at for expiry: enough to keep the table at the
 # number of live keys when traffic moves on, small enough to keep each request O(1).
 _PRUNE_PER_NEW_KEY = 2
@@ -67,9 +69,9 @@ class MemoryRateLimitBackend:
         # NOTE: rounded up, so a debt within the capacity in nanoseconds is within it in microseconds, and beyond
         return -(-debt // _NANOSECONDS_PER_MICROSECOND)
 
-    def spender(self, interval: int, capacity: int) -> Callable[[str], int]:
-        """`check` for one limiter's `interval` and `capacity` (microseconds), as a function of the key alone that
-        returns the debt in nanoseconds: what a `RateLimit` calls per request, built once at startup.
+    def spender(self, interval: int, capacity: int, prefix: str = "") -> Callable[[str], int]:
+        """`check` for one limiter's `interval` and `capacity` (microseconds), as a function of the key alone (after
+        `prefix`) that returns the debt in nanoseconds: what a `RateLimit` calls per request, built at startup.
 
         The debt is exactly `interval` (in nanoseconds) when the key's budget was whole: the usual answer, which the
         limiter has ready.
@@ -79,8 +81,15 @@ class MemoryRateLimitBackend:
         tats = self._tats
         # PERF: the table's methods bound once; the table object lives as long as the backend
         known, to_end = tats.get, tats.move_to_end
+        # PERF: the whole keys of recent clients, made (and hashed) once: ~800 instructions a request less
+        keys: dict[str, str] = {}
 
-        def spend(key: str) -> int:
+        def spend(suffix: str) -> int:
+            key = keys.get(suffix)
+            if key is None:
+                if len(keys) >= _KEYS_REMEMBERED:
+                    keys.clear()
+                key = keys[suffix] = prefix + suffix
             clock = self.clock
             now = monotonic_ns() if clock is None else int(clock() * MICROSECONDS) * _NANOSECONDS_PER_MICROSECOND
             tat = known(key)
