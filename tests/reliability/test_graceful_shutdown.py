@@ -99,6 +99,8 @@ APP = app_source(
                 await websocket.receive_text()
         except WebSocketDisconnect as exc:
             mark(f"ws-left-{exc.code}")
+        finally:
+            mark("ws-ended")
     """,
     log=None,
 )
