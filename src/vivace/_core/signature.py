@@ -296,6 +296,22 @@ def _annotated_infos(annotation: Any) -> list[FieldInfo]:
 _NOT_MERGED = frozenset({"annotation", "default"})
 
 
+def _own_copy(info: FieldInfo) -> FieldInfo:
+    """A shallow copy of a declaration made attribute by attribute, with its own metadata list.
+
+    NOTE: not `copy()`: a declaration class's own `__copy__` could change what the parameter validates, and
+    FastAPI keeps the declared metadata.
+    """
+    copied = object.__new__(type(info))
+    copied.__dict__.update(getattr(info, "__dict__", {}))
+    for name in FieldInfo.__slots__:
+        if hasattr(info, name):
+            setattr(copied, name, getattr(info, name))
+    for name in ("metadata", "_attributes_set", "_qualifiers"):
+        setattr(copied, name, copy(getattr(info, name)))
+    return copied
+
+
 def _merge_field_infos(base: FieldInfo, infos: Sequence[FieldInfo]) -> FieldInfo:
     """A copy of `base` with the attributes and constraints of `infos` applied in order, later ones winning.
 
@@ -346,7 +362,7 @@ def _read_declaration(name: str, annotation: Any, default: Any, is_path: bool) -
             raise DeclarationError(
                 f"Cannot specify FastAPI annotations in `Annotated` and default value together for {name!r}"
             )
-        decl.field_info = copy(default)
+        decl.field_info = _own_copy(default)
         # NOTE: as in FastAPI, a declaration given as the default replaces the `Annotated` metadata: only the
         # bare type is kept (a `Discriminator` or `Gt(3)` there is not applied)
         decl.annotation = decl.type_
