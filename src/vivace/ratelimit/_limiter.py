@@ -189,28 +189,27 @@ class RateLimit:
         if type(self).__call__ is not RateLimit.__call__:
             return None
         prefix = self._shared_prefix or self._prefix_of(route, route.path_format)
-        key_function = self._key_function
-        spend = memory.spender(self._interval, self._capacity, prefix)
-        whole = self._interval * _NANOSECONDS  # the debt of a key whose budget was whole
-        capacity = self._capacity * _NANOSECONDS
-        whole_fields = self._fields(self._interval)
+        capacity = self._capacity
         fields = self._fields
         refusal = self._refusal
 
-        def check_memory_limit(scope: Scope) -> HeaderFields:
-            if key_function is None:
-                client = scope.get("client")
-                debt = spend(client[0] if client else UNKNOWN_CLIENT)
-            else:
-                debt = spend(_bounded(key_function(Request(scope))))
-            # PERF: a client whose budget was whole (most requests, under a limit rarely reached) gets ready fields
-            if debt == whole:
-                return whole_fields
+        def owing(debt: int) -> HeaderFields:
+            debt = -(-debt // _NANOSECONDS)  # NOTE: rounded up: beyond the capacity in nanoseconds is beyond it here
             if debt > capacity:
-                raise refusal(-(-debt // _NANOSECONDS))
-            return fields(-(-debt // _NANOSECONDS))
+                raise refusal(debt)
+            return fields(debt)
 
-        return check_memory_limit
+        # a client whose budget was whole (most requests, under a limit rarely reached) gets ready fields
+        whole = self._fields(self._interval)
+        key_function = self._key_function
+        if key_function is None:
+            return memory.gate(self._interval, capacity, prefix, whole=whole, owing=owing, by_peer=True)
+        spend = memory.gate(self._interval, capacity, prefix, whole=whole, owing=owing)
+
+        def check_keyed_limit(scope: Scope) -> HeaderFields:
+            return spend(_bounded(key_function(Request(scope))))
+
+        return check_keyed_limit
 
     def _fields(self, debt: int) -> HeaderFields:
         """`RateLimit-Policy` and `RateLimit` of an answer admitted with `debt`: `r` is the whole requests left, `t`

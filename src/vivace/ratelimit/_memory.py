@@ -18,15 +18,21 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from time import monotonic_ns
+from typing import Any, TypeVar
 
+from vivace.ratelimit._keys import UNKNOWN_CLIENT
 from vivace.ratelimit._rate import MICROSECONDS
 
 __all__ = ["DEFAULT_MAX_KEYS", "MemoryRateLimitBackend"]
 
 DEFAULT_MAX_KEYS = 100_000
 _NANOSECONDS_PER_MICROSECOND = 1000
-# How many clients' whole keys a limiter keeps made (see `spender`); past that, it starts again.
+# How many clients' whole keys a limiter keeps made (see `gate`); past that, it starts again.
 _KEYS_REMEMBERED = 1024
+
+T = TypeVar("T")
+
+
 # How many of the least recently used keys a new key looks at for expiry: enough to keep the table at the
 # number of live keys when traffic moves on, small enough to keep each request O(1).
 _PRUNE_PER_NEW_KEY = 2
@@ -69,12 +75,19 @@ class MemoryRateLimitBackend:
         # NOTE: rounded up, so a debt within the capacity in nanoseconds is within it in microseconds, and beyond
         return -(-debt // _NANOSECONDS_PER_MICROSECOND)
 
-    def spender(self, interval: int, capacity: int, prefix: str = "") -> Callable[[str], int]:
-        """`check` for one limiter's `interval` and `capacity` (microseconds), as a function of the key alone (after
-        `prefix`) that returns the debt in nanoseconds: what a `RateLimit` calls per request, built at startup.
+    def spender(self, interval: int, capacity: int) -> Callable[[str], int]:
+        """`check` for one `interval` and `capacity` (microseconds), as a function of the key alone that returns the
+        debt in nanoseconds."""
+        return self.gate(interval, capacity, "", whole=interval * _NANOSECONDS_PER_MICROSECOND, owing=_debt)
 
-        The debt is exactly `interval` (in nanoseconds) when the key's budget was whole: the usual answer, which the
-        limiter has ready.
+    def gate(
+        self, interval: int, capacity: int, prefix: str, *, whole: T, owing: Callable[[int], T], by_peer: bool = False
+    ) -> Callable[[Any], T]:
+        """One limiter's whole check, built at startup: a function of the key (after `prefix`), or with `by_peer` of
+        the request scope, keyed by the peer address, that spends one `interval` of the key's budget (microseconds).
+
+        It answers `whole` when the key's budget was whole (the usual answer, which the limiter has ready), else
+        `owing(debt)`, with the debt in nanoseconds (recorded when it is at most `capacity`).
         """
         interval *= _NANOSECONDS_PER_MICROSECOND
         capacity *= _NANOSECONDS_PER_MICROSECOND
@@ -84,12 +97,16 @@ class MemoryRateLimitBackend:
         # PERF: the whole keys of recent clients, made (and hashed) once: ~800 instructions a request less
         keys: dict[str, str] = {}
 
-        def spend(suffix: str) -> int:
-            key = keys.get(suffix)
+        # PERF: one function for the check (a memory RateLimit's native step): each call saved is ~600 instructions
+        def spend(key_or_scope: Any) -> T:
+            if by_peer:
+                client = key_or_scope.get("client")
+                key_or_scope = client[0] if client else UNKNOWN_CLIENT
+            key = keys.get(key_or_scope)
             if key is None:
                 if len(keys) >= _KEYS_REMEMBERED:
                     keys.clear()
-                key = keys[suffix] = prefix + suffix
+                key = keys[key_or_scope] = prefix + key_or_scope
             clock = self.clock
             now = monotonic_ns() if clock is None else int(clock() * MICROSECONDS) * _NANOSECONDS_PER_MICROSECOND
             tat = known(key)
@@ -102,9 +119,9 @@ class MemoryRateLimitBackend:
                     if debt <= capacity:
                         tats[key] = tat + interval
                     # NOTE: else refused, and the TAT stays: only a known key can be (a new one owes one interval)
-                    return debt
+                    return owing(debt)
             tats[key] = now + interval
-            return interval
+            return whole
 
         return spend
 
@@ -118,3 +135,8 @@ class MemoryRateLimitBackend:
             del tats[oldest]
         while len(tats) >= self.max_keys:
             tats.popitem(last=False)
+
+
+def _debt(debt: int) -> int:
+    """The debt as it is: the answer of a `spender` for a key that still owes."""
+    return debt
