@@ -329,7 +329,7 @@ def _checked_constant_input_runner(plan: RoutePlan) -> Runner:
     (dropped, as the injected Response's would be, when the endpoint returns a Response).
 
     PERF: no Context, Request or Response object for the check, its headers appended as they are: a memory
-    `RateLimit` on a route returning a small dict adds ~16k instructions a request under uvicorn instead of ~54k
+    `RateLimit` on a route returning a small dict adds ~15k instructions a request under uvicorn instead of ~54k
     (bench/beyond_instructions.py), ~12k of them uvicorn writing the two header lines.
     """
     steps = tuple((step.native, step.call, step.is_async, step.on_loop) for step in plan.steps)

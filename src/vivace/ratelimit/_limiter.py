@@ -5,13 +5,12 @@ header values, where the key comes from, the dependency signature. A request the
 store call and two appended headers.
 
 PERF: counted by callgrind (bench/beyond_inprocess.py --instructions, bench/beyond_instructions.py), a `GET`
-returning a small dict costs 43k instructions in-process and 137k with uvicorn; with a memory `RateLimit` on the
-route, 86k and 191k (0.72x the throughput). About 31k of the 54k are what any dependency asking for `Request`
-and `Response` and setting two headers costs (the flat runner's context, the two objects, the headers checked
-and appended), about 12k this limiter (key, route prefix, the GCRA step, the RateLimit value) and about 11k
-uvicorn writing the two header lines. A prototype that ran the check as a hook of the route's runner, with no
-context, no injected objects and the headers added to the prebuilt list, counted 164k (0.86x), and 149k
-(0.92x) without the two headers: the headers alone put 0.90x out of reach on a route this cheap.
+returning a small dict costs 43.6k instructions in-process and 135.4k with uvicorn; with a memory `RateLimit` on
+the route, 47.7k and 150.2k (0.90x the throughput; 86k and 190k, 0.72x, as a dependency with `Request` and
+`Response` parameters). The difference is the native step (`__vivace_native_step__`, see
+`vivace._core.plan.DepStep.native`): on a route without request inputs the runner calls the memory backend's
+`gate` with the scope, and adds the returned header fields to its prebuilt list. Of the 14.8k left, ~11k are
+uvicorn writing the two header lines (it checks each byte), ~3k the check and ~1k the runner calling it.
 """
 
 from __future__ import annotations
