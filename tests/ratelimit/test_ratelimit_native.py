@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fake_clock import FakeClock
 from ratelimit_support import BackendKind, limit_headers
 
-from vivace import Depends, FastAPI, HTTPException, Query
+from vivace import APIRouter, Depends, FastAPI, HTTPException, Query
 from vivace.ratelimit import MemoryRateLimitBackend, RateLimit
 from vivace.routing import APIRoute
 from vivace.testclient import TestClient
@@ -172,3 +172,20 @@ def test_many_clients_each_get_their_budget(clock: FakeClock) -> None:
         second = [TestClient(from_peer(host)).get("/items").status_code for host in hosts[:5] + hosts[-5:]]
     assert first == [200] * 1100
     assert second == [429] * 10
+
+
+def test_a_router_included_twice_limits_each_copy_apart(kind: BackendKind) -> None:
+    """Copies of a route made by including its router under two prefixes have a budget each, as declared routes do
+    (a copy borrowing its source's plan binds the limiter's check to its own path)."""
+    router = APIRouter(dependencies=[Depends(kind.limit("2/minute"))])
+
+    @router.get("/a")
+    async def read_a() -> str:
+        return "a"
+
+    app = FastAPI()
+    app.include_router(router, prefix="/v1")
+    app.include_router(router, prefix="/v2")
+    with TestClient(app) as client:
+        codes = {prefix: [client.get(f"{prefix}/a").status_code for _ in range(3)] for prefix in ("/v1", "/v2")}
+    assert codes == {"/v1": [200, 200, 429], "/v2": [200, 200, 429]}

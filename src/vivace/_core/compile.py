@@ -40,7 +40,7 @@ from vivace.utils import is_body_allowed_for_status_code
 
 __all__ = [
     "StepGraph", "effective_scope", "flatten", "is_async_callable", "is_async_gen_callable", "is_gen_callable",
-    "is_generator_callable",
+    "is_generator_callable", "with_natives",
 ]
 
 _SPECIAL_SOURCES = {
@@ -500,9 +500,9 @@ def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
     output = _output(route, context)
     if output.mode is not None:
         graph.steps[-1] = _start_generator(graph.steps[-1])
-    elif not isinstance(route, _WebSocketRouteView):
-        graph.steps[:-1] = [_with_native(step, route) for step in graph.steps[:-1]]
     steps = tuple(graph.steps)
+    if output.mode is None and not isinstance(route, _WebSocketRouteView):
+        steps = with_natives(steps, route)
     return RoutePlan(
         path=route.path,
         methods=frozenset(route.methods),
@@ -610,6 +610,12 @@ def _start_generator(step: DepStep) -> DepStep:
 #: as `method(dependency, route)`, it returns the check for that route, or None when the dependency needs its usual
 #: arguments after all
 NATIVE_STEP = "__vivace_native_step__"
+
+
+def with_natives(steps: tuple[DepStep, ...], route: Any) -> tuple[DepStep, ...]:
+    """An HTTP route's steps with the native checks their dependencies offer for `route` (bound to it: a copy of the
+    route that borrows its source's steps binds them again)."""
+    return (*(_with_native(step, route) for step in steps[:-1]), steps[-1])
 
 
 def _with_native(step: DepStep, route: Any) -> DepStep:
