@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from peers import PEERS, ensure_venv
 from realistic import REALISTIC
 from scenarios import SCENARIOS, Scenario
 from servers import HOST, free_port
@@ -63,7 +64,9 @@ def count(framework: str, scenario: Scenario, requests: int, warmup: int) -> flo
     out = OUT_DIR / f"{framework}-{scenario.name}.out"
     out.unlink(missing_ok=True)
     port = free_port()
-    serve = [sys.executable, str(BENCH_DIR / "serve.py"), "--framework", framework, "--app", scenario.app]
+    # NOTE: the peers run in their own virtualenv (bench/peers.py), as in `make bench PEERS=1`
+    python = str(ensure_venv()) if framework in PEERS else sys.executable
+    serve = [python, str(BENCH_DIR / "serve.py"), "--framework", framework, "--app", scenario.app]
     proc = launch([*serve, "--host", HOST, "--port", str(port)], out)
     try:
         _wait_listening(port, proc, 300)

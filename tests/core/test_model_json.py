@@ -1,4 +1,4 @@
-"""The checked orjson writer for flat models: its bytes are Pydantic's, or it steps aside (returns None).
+"""The checked orjson writer for models: its bytes are Pydantic's, or it steps aside (returns None).
 
 Every test compares with what Pydantic itself writes for the same value, through the same TypeAdapter the
 route serializer uses; a writer that answers must answer with exactly those bytes.
@@ -84,11 +84,12 @@ VALUES: list[Any] = [
 
 FIELD_TYPES: list[Any] = [
     int, float, str, bool, int | None, float | None, str | None, bool | None, list[str], list[bool], list[str] | None,
+    Inner, Inner | None, list[Inner], list[Inner] | None, datetime.datetime, datetime.datetime | None,
 ]
 
 
 def model_of(annotation: Any, **config: Any) -> type[BaseModel]:
-    """A flat model with one field `f` of `annotation` plus a well-typed neighbour of each kind."""
+    """A model with one field `f` of `annotation` plus a well-typed neighbour of each scalar kind."""
     namespace = {
         "__annotations__": {"f": annotation, "n": int, "x": float, "s": str, "b": bool},
         "model_config": ConfigDict(**config),  # type: ignore[typeddict-item]
@@ -126,7 +127,7 @@ def test_every_value_in_every_field_type_matches_pydantic_or_falls_back(annotati
         instance = model.model_construct(f=value, n=1, x=2.0, s="s", b=True)
         for response_model, content in ((list[model], [instance, instance]), (model, instance)):
             answered += check(response_model, content) is not None
-    assert answered > 10  # the fast path really ran
+    assert answered >= 2  # the fast path really ran (nested and datetime fields accept few of these values)
 
 
 @pytest.mark.parametrize(
@@ -283,15 +284,18 @@ with warnings.catch_warnings():
 @pytest.mark.parametrize(
     "model",
     [
-        _Nested, _Aliased, _Excluded, _FieldSerializer, _ModelSerializer, _Computed, _Cached, _ListField,
+        _Aliased, _Excluded, _FieldSerializer, _ModelSerializer, _Computed, _Cached, _ListField,
         _Annotated, _Root, model_of(int, extra="allow"), model_of(float, ser_json_inf_nan="constants"),
         _Encoded,
-        model_of(datetime.datetime), model_of(Color), model_of(int | str), model_of(uuid.UUID),
+        model_of(datetime.timedelta), model_of(Color), model_of(datetime.datetime, ser_json_temporal="seconds"),
+        model_of(list[Inner | None]), model_of(_Aliased), model_of(list[_Computed]), model_of(int | str),
+        model_of(uuid.UUID),
     ],
     ids=lambda model: model.__name__,
 )
 def test_models_outside_the_fast_path_get_no_writer(model: type[BaseModel]) -> None:
-    """Nesting, aliases, exclusions, custom or computed serialization, extras and non-scalar fields: no writer."""
+    """Aliases, exclusions, custom or computed serialization, extras and other field types (in nested models
+    too): no writer."""
     assert build_fast_dump(model) is None
     assert build_fast_dump(list[model]) is None
 
