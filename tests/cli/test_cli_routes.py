@@ -208,7 +208,8 @@ async def text() -> str:
 
 
 def test_plans_name_each_route_serializer(project: Project, vivace: Runner) -> None:
-    """--plans names the serializer: orjson for flat models without filtering options, else Pydantic or JSON."""
+    """--plans names the serializer: orjson for models (nested ones too) without filtering options, else Pydantic
+    or JSON."""
     lines = plans_output(project, vivace, SERIALIZERS)
     serializers = [line.split("serializer=")[1] for line in lines if "serializer=" in line]
-    assert serializers == ["orjson_writer", "pydantic_writer", "pydantic_writer", "encode_plain", "class"]
+    assert serializers == ["orjson_writer", "orjson_writer", "pydantic_writer", "encode_plain", "class"]
