@@ -132,21 +132,7 @@ SecurityScheme = APIKey | HTTPBase | OAuth2 | OpenIdConnect | HTTPBearer
 
 
 # The public path of these classes, as FastAPI's (signatures and reprs show it; pickles find the class there).
-for _public in (
-    APIKey,
-    APIKeyIn,
-    BaseModelWithConfig,
-    HTTPBase,
-    HTTPBearer,
-    OAuth2,
-    OAuthFlow,
-    OAuthFlowAuthorizationCode,
-    OAuthFlowClientCredentials,
-    OAuthFlowImplicit,
-    OAuthFlowPassword,
-    OAuthFlows,
-    OpenIdConnect,
-    SecurityBase,
-    SecuritySchemeType,
-):
-    _public.__module__ = "vivace.openapi.models"
+for _name in __all__:
+    _public = globals()[_name]
+    if isinstance(_public, type):  # NOTE: `SecurityScheme` is a union, not a class
+        _public.__module__ = "vivace.openapi.models"
