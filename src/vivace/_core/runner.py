@@ -291,12 +291,7 @@ def _constant_input_runner(plan: RoutePlan) -> Runner:
         return _checked_constant_input_runner(plan)
     calls = tuple((step.call, step.is_async, step.on_loop) for step in plan.steps)
     only_call = calls[0][0] if len(calls) == 1 and calls[0][1] else None  # the common case: an async endpoint
-    serialize = plan.serialize
-    assert serialize is not None
-    status = plan.status_code or 200
-    content_type = (b"content-type", plan.media_type)
-    check_headers([content_type])  # NOTE: the prebuilt headers are checked here, once; the length is digits
-    body_allowed = send_body_allowed(status)
+    serialize, status, content_type, body_allowed = _json_answer(plan)
 
     async def run(scope: Scope, receive: Receive, send: Send) -> None:
         if only_call is not None:
@@ -335,12 +330,8 @@ def _checked_constant_input_runner(plan: RoutePlan) -> Runner:
     steps = tuple((step.native, step.call, step.is_async, step.on_loop) for step in plan.steps)
     (check, _, _, _), (_, endpoint, endpoint_is_async, _) = steps[0], steps[-1]
     only_check = check if len(steps) == 2 and endpoint_is_async else None  # the common case: one check, async endpoint
-    serialize = plan.serialize
-    assert serialize is not None
-    status = plan.status_code or 200
-    content_type = (b"content-type", plan.media_type)
-    check_headers([content_type])  # NOTE: a native check's headers are its own to check, once, at startup
-    body_allowed = send_body_allowed(status)
+    # NOTE: a native check's headers are its own to check, once, at startup
+    serialize, status, content_type, body_allowed = _json_answer(plan)
 
     async def run(scope: Scope, receive: Receive, send: Send) -> None:
         extra: tuple[tuple[bytes, bytes], ...]
@@ -370,6 +361,17 @@ def _checked_constant_input_runner(plan: RoutePlan) -> Runner:
         await send({"type": "http.response.body", "body": body})
 
     return run
+
+
+def _json_answer(plan: RoutePlan) -> tuple[Callable[[Any], bytes], int, tuple[bytes, bytes], bool]:
+    """What a constant-input runner's JSON answer needs, worked out once: the serializer, the status, the
+    content-type header (checked here, once; the length that joins it is digits) and whether a body may be sent."""
+    serialize = plan.serialize
+    assert serialize is not None
+    status = plan.status_code or 200
+    content_type = (b"content-type", plan.media_type)
+    check_headers([content_type])
+    return serialize, status, content_type, send_body_allowed(status)
 
 
 def _respond_with(plan: RoutePlan, ctx: Context, result: Response) -> Runner:
