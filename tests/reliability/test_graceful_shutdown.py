@@ -147,6 +147,17 @@ def wait_for(path: Path, timeout: float = 20) -> None:
         time.sleep(0.02)
 
 
+def finished_in_flight(
+    slow_thread: threading.Thread, slow: dict[str, Any], stream_thread: threading.Thread, stream_end: dict[str, Any]
+) -> None:
+    """The request in flight at SIGTERM answered 200, and the endless stream ended cleanly after the grace."""
+    slow_thread.join(30)
+    assert "error" not in slow, slow
+    assert (slow["result"].status, slow["result"].json()) == (200, {"slow": "done"})
+    stream_thread.join(30)
+    assert "error" not in stream_end, stream_end
+
+
 def refused_or_503(port: int) -> str:
     """A request on a new connection during the drain: refused by the server, or answered 503 + Connection: close."""
     try:
@@ -180,12 +191,7 @@ def test_sigterm_drains_streams_sessions_and_requests(tmp_path: Path) -> None:
         assert time.monotonic() - sent < 4
         assert refused_or_503(server.port) in ("refused", "503")
 
-        slow_thread.join(30)
-        assert "error" not in slow, slow
-        assert (slow["result"].status, slow["result"].json()) == (200, {"slow": "done"})
-
-        stream_thread.join(30)
-        assert "error" not in stream_end, stream_end
+        finished_in_flight(slow_thread, slow, stream_thread, stream_end)
         assert server.process.wait(timeout=30) is not None
         elapsed = time.monotonic() - sent
     finally:

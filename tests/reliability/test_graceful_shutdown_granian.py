@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from process_support import ROOT, START_TIMEOUT, ServerProcess, free_port
-from test_graceful_shutdown import APP, in_background, open_stream, refused_or_503, wait_for
+from test_graceful_shutdown import APP, finished_in_flight, in_background, open_stream, refused_or_503, wait_for
 from wire import Connection, get
 from ws_wire import RawWebSocket
 
@@ -97,12 +97,7 @@ def test_sigterm_drains_streams_sessions_and_requests_under_granian(tmp_path: Pa
             assert code in (1001, 1006) and after < 4, closed
         assert refused_or_503(server.port) in ("refused", "503")
 
-        slow_thread.join(30)
-        assert "error" not in slow, slow
-        assert (slow["result"].status, slow["result"].json()) == (200, {"slow": "done"})
-
-        stream_thread.join(30)
-        assert "error" not in stream_end, stream_end
+        finished_in_flight(slow_thread, slow, stream_thread, stream_end)
         assert server.process.wait(timeout=30) == 0
         elapsed = time.monotonic() - sent
     finally:
