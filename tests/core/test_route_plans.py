@@ -46,6 +46,19 @@ def _sub(call: Callable[..., Any]) -> Any:
     return get_parameterless_sub_dependant(depends=Depends(call), path="/a")
 
 
+def _served_once() -> tuple[FastAPI, TestClient, APIRoute]:
+    """An app with one route, `GET /a` answering "a", served once (its plan compiled and in use)."""
+    app = FastAPI()
+
+    @app.get("/a")
+    def read() -> str:
+        return "a"
+
+    client = TestClient(app)
+    assert client.get("/a").json() == "a"
+    return app, client, next(r for r in app.routes if isinstance(r, APIRoute))
+
+
 def _items_router() -> APIRouter:
     router = APIRouter(prefix="/items")
 
@@ -121,15 +134,7 @@ def test_dependencies_appended_after_startup_take_effect_at_the_next_sync_point(
     def deny() -> None:
         raise HTTPException(status_code=403, detail="denied")
 
-    app = FastAPI()
-
-    @app.get("/a")
-    def read() -> str:
-        return "a"
-
-    client = TestClient(app)
-    assert client.get("/a").status_code == 200
-    route = next(r for r in app.routes if isinstance(r, APIRoute))
+    app, client, route = _served_once()
     route.dependencies.append(Depends(deny))
     assert client.get("/a").status_code == 200  # NOTE: no sync point yet: the compiled plan is still served
     app.openapi()
@@ -147,15 +152,7 @@ def test_dependant_appended_after_startup_is_seen_at_each_sync_point(sync: str) 
     def audit() -> None:
         calls.append("audit")
 
-    app = FastAPI()
-
-    @app.get("/a")
-    def read() -> str:
-        return "a"
-
-    client = TestClient(app)
-    assert client.get("/a").json() == "a"
-    route = next(r for r in app.routes if isinstance(r, APIRoute))
+    app, client, route = _served_once()
     route.dependant.dependencies.append(_sub(audit))
     client.get("/a")
     assert calls == []
@@ -163,7 +160,7 @@ def test_dependant_appended_after_startup_is_seen_at_each_sync_point(sync: str) 
         "openapi": app.openapi,
         "build_middleware_stack": app.build_middleware_stack,
         "mark_routes_changed": app.router._mark_routes_changed,
-        "add_api_route": lambda: app.add_api_route("/b", read),
+        "add_api_route": lambda: app.add_api_route("/b", route.endpoint),
     }[sync]()
     assert client.get("/a").json() == "a"
     assert calls == ["audit"]
@@ -332,15 +329,7 @@ def test_dependant_replaced_after_the_first_request_is_served_at_once() -> None:
     def audit() -> None:
         calls.append("audit")
 
-    app = FastAPI()
-
-    @app.get("/a")
-    def read() -> str:
-        return "a"
-
-    client = TestClient(app)
-    assert client.get("/a").json() == "a"
-    route = next(r for r in app.routes if isinstance(r, APIRoute))
+    _, client, route = _served_once()
     replaced = copy.copy(route.dependant)
     replaced.dependencies = [*replaced.dependencies, _sub(audit)]
     route.dependant = replaced
