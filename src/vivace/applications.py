@@ -127,6 +127,29 @@ class _Overrides(dict[Any, Any]):
         return value
 
 
+def _warn_root_path() -> None:
+    warnings.warn(
+        "`root_path` on the application is deprecated: configure the server's root path instead "
+        "(for example `vivace run --root-path /api/v1`, `fastapi run --root-path /api/v1` or uvicorn's "
+        "`--root-path`).",
+        FastAPIDeprecationWarning,
+        stacklevel=3,  # NOTE: the caller of the application's constructor
+    )
+
+
+def _with_default_handlers(
+    given: Mapping[Any, Callable[..., Any]] | None, problem_details: bool
+) -> dict[Any, Callable[..., Any]]:
+    """The application's exception handlers: `given`, then the defaults for what it leaves out (FastAPI's, or
+    RFC 9457 problem details)."""
+    handlers: dict[Any, Callable[..., Any]] = dict(given or {})
+    defaults = problems if problem_details else fastapi_defaults
+    handlers.setdefault(StarletteHTTPException, defaults.http_exception_handler)
+    handlers.setdefault(RequestValidationError, defaults.request_validation_exception_handler)
+    handlers.setdefault(WebSocketRequestValidationError, websocket_request_validation_exception_handler)
+    return handlers
+
+
 class Vivace(_Declarations, Starlette):
     """A FastAPI-compatible application; every route is compiled into a flat plan at startup."""
 
@@ -219,13 +242,7 @@ class Vivace(_Declarations, Starlette):
         self.openapi_schema: dict[str, Any] | None = None
         self._openapi_routes_version: int | None = None
         if root_path:
-            warnings.warn(
-                "`root_path` on the application is deprecated: configure the server's root path instead "
-                "(for example `vivace run --root-path /api/v1`, `fastapi run --root-path /api/v1` or uvicorn's "
-                "`--root-path`).",
-                FastAPIDeprecationWarning,
-                stacklevel=2,
-            )
+            _warn_root_path()
         self.root_path = root_path or openapi_prefix
         self.state = State()
         self.webhooks = webhooks or APIRouter()
@@ -247,13 +264,7 @@ class Vivace(_Declarations, Starlette):
         # extension that wraps it (fastapi-pagination does, to finish its set-up at startup) is honoured
         self.router.lifespan_context = self._own_lifespan  # type: ignore[assignment]
         self.max_body_size = self.router.max_body_size  # checked by the router
-        self.exception_handlers: dict[Any, Callable[..., Any]] = dict(exception_handlers or {})
-        defaults = problems if problem_details else fastapi_defaults
-        self.exception_handlers.setdefault(StarletteHTTPException, defaults.http_exception_handler)
-        self.exception_handlers.setdefault(RequestValidationError, defaults.request_validation_exception_handler)
-        self.exception_handlers.setdefault(
-            WebSocketRequestValidationError, websocket_request_validation_exception_handler
-        )
+        self.exception_handlers = _with_default_handlers(exception_handlers, problem_details)
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.middleware_stack: ASGIApp | None = None
         self._fast: FastEntry | None = None  # how a request may skip the stack build_middleware_stack() built
