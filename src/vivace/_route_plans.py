@@ -101,9 +101,6 @@ def same_objects(left: Sequence[Any], right: Sequence[Any]) -> bool:
     return all(a is b for a, b in zip(left, right, strict=True)) if left else True
 
 
-_same = same_objects
-
-
 def routes_key(routes: Sequence[Any]) -> tuple[Any, ...]:
     """`routes` and what each route's plan comes from, to compare with `same_objects` (module docstring)."""
     key: list[Any] = []
@@ -232,7 +229,7 @@ class PlannedRoute:
         """The dependant to compile from: analysed again when only `route.dependencies` changed since."""
         dependant = self.dependant
         analysed = self._analysed
-        if analysed is not None and self._untouched() and not _same(analysed.dependencies, self.dependencies):
+        if analysed is not None and self._untouched() and not same_objects(analysed.dependencies, self.dependencies):
             dependant = self._analyse_now()
         return dependant
 
@@ -256,7 +253,7 @@ class PlannedRoute:
         analysed = self._analysed
         return (
             analysed is not None and dependant is analysed.dependant and dependant.call is analysed.call
-            and _same(dependant.dependencies, analysed.subs)
+            and same_objects(dependant.dependencies, analysed.subs)
         )
 
     def _route_changed(self) -> None:
@@ -275,11 +272,11 @@ class PlannedRoute:
         if source._source is not None:
             source._follow_source()
         seen = _inputs_key(source)
-        if _same(seen, self._source_seen):
+        if same_objects(seen, self._source_seen):
             return
         self._source_seen = seen
         dependencies = [*self._own_dependencies, *source.dependencies]
-        if not _same(dependencies, self.dependencies):
+        if not same_objects(dependencies, self.dependencies):
             self.dependencies = dependencies  # NOTE: through __setattr__: the app is told
         if source._untouched():
             return
@@ -348,12 +345,12 @@ class PlannedRoute:
             return (
                 dependant is inputs.dependant
                 and dependant.call is inputs.call
-                and _same(dependant.dependencies, inputs.subs)
-                and _same(self.dependencies, inputs.dependencies)
+                and same_objects(dependant.dependencies, inputs.subs)
+                and same_objects(self.dependencies, inputs.dependencies)
             )
         return (
             self._untouched()
-            and _same(self.dependencies, compiled.dependencies)
+            and same_objects(self.dependencies, compiled.dependencies)
             and compiled.source_plan is self._source.plan
         )
 
@@ -382,7 +379,7 @@ def _reusable(route: Any, source: Any) -> bool:
         hasattr(route, "response_class")  # NOTE: WebSocket copies are compiled: few, and no response to rebuild
         and route.endpoint is source.endpoint
         and route._untouched() and source._untouched()
-        and _same(route.dependencies, source.dependencies)
+        and same_objects(route.dependencies, source.dependencies)
         and route.path_param_names == source.path_param_names
         and route.max_body_size == source.max_body_size and route.form_limits == source.form_limits
     )
