@@ -252,6 +252,13 @@ class CompiledRouter:
             # NOTE: a handler's response (an HTTPException's 401, say) becomes the handshake's denial response
             await self._respond_with(handler, exc, scope, receive, send)
 
+    def replace_target(self, route: object, old: Runner, new: Runner) -> None:
+        """Serve `route` with `new` where it was served with `old` (its first use compiled it: `vivace._route_lazy`)."""
+        key = id(route)
+        if self.targets.get(key) is old:
+            self.targets[key] = new
+        self.matcher.replace_target(key, old, new)
+
     def target_for(self, route: object, scope: Scope) -> Runner | None:
         """The compiled runner of one of this router's routes for this request (None for a route it does not
         hold): a route's `app` runs it when the router class's own `__call__` handed the request over."""

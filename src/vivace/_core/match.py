@@ -7,6 +7,7 @@ those semantics, but answers a static path from a dict whenever no earlier dynam
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +105,15 @@ class Matcher:
 
     def _found(self, route: BaseRoute, child_scope: Mapping[str, Any] | None, full: bool) -> Found:
         return Found(route, self._targets.get(id(route), route), child_scope, full, getattr(route, "endpoint", None))
+
+    def replace_target(self, key: int, old: Any, new: Any) -> None:
+        """Put `new` wherever `old` is the target of the route with id `key` (a route compiled on first use)."""
+        if self._targets.get(key) is old:
+            self._targets[key] = new
+        for methods in self._static.values():
+            for method, found in methods.items():
+                if found.target is old:
+                    methods[method] = dataclasses.replace(found, target=new)
 
     def match_http(self, scope: Scope) -> Found | None:
         path = route_path(scope) if scope.get("root_path") else scope["path"]
