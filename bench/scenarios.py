@@ -36,8 +36,10 @@ class Scenario:
     # Open connections (or streams) for this scenario; None = the run's --connections.
     connections: int | None = None
     unit: str = "req/s"  # what one counted "request" is, for the log: a WebSocket message, an SSE event...
-    # The targets the issues set, as ratios measured in the same run: vivace/FastAPI and vivace/raw.
-    target_fastapi: float = 2.0
+    # The targets the issues set, as ratios measured in the same run: vivace/FastAPI and vivace/raw. Where the
+    # server itself is the bound (an upload, a WebSocket echo), the raw app doing the same work is the yardstick
+    # and FastAPI only a floor.
+    target_fastapi: float = 3.0
     target_raw: float | None = None
     # Run on the decoded answer to the one request sent before measuring (JSON for "http", the echoed text
     # for "ws", the list of event data for "sse"): a wrong answer is reported as an error, not benchmarked.
@@ -101,7 +103,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "/hello",
         "async endpoint returning a small dict",
         frameworks=ALL_FRAMEWORKS,
-        target_raw=0.8,
+        target_raw=0.9,
         check=lambda data: data == {"message": "Hello World"},
     ),
     Scenario(
@@ -133,7 +135,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         "/me",
         "three chained dependencies, one reading the x-token header",
         headers=(("x-token", "bench-token"),),
-        target_fastapi=2.5,
         check=lambda data: data.get("settings", {}).get("theme") == "dark",
     ),
     Scenario(
@@ -176,6 +177,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         headers=(("content-type", f"multipart/form-data; boundary={UPLOAD_BOUNDARY}"),),
         upload_bytes=UPLOAD_BYTES,
         frameworks=ALL_FRAMEWORKS,
+        target_fastapi=1.0,
+        target_raw=0.85,
         check=_upload_ok,
     ),
     Scenario(
@@ -187,6 +190,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         frameworks=ALL_FRAMEWORKS,
         kind="ws",
         unit="msg/s",
+        target_fastapi=1.0,
+        target_raw=0.9,
         check=lambda echoed: echoed == WS_MESSAGE,
     ),
     Scenario(
