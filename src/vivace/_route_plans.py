@@ -1,12 +1,15 @@
 """When a route's plan is compiled: once, when first needed, and again only when what it came from changed.
 
-* A route declared with `@router.get(...)` (or built as `APIRoute(...)`) compiles at once, so a route that
-  cannot work fails where it is written, as in FastAPI.
-* The copy `include_router` makes of it compiles nothing at declaration. When it differs from the route it was
+* A route declared with `@router.get(...)` (or built as `APIRoute(...)`) is analysed and checked at once
+  (`check_declaration`: what compiling would refuse and FastAPI refuses at declaration), so a route that cannot
+  work fails where it is written, as in FastAPI; its plan is compiled when first needed (in an application, on
+  its first request: vivace/_route_lazy.py). When the check refuses, the route is compiled at once, so the
+  error raised is the one compiling raises.
+* The copy `include_router` makes of it compiles nothing at declaration (the response models its inclusion adds
+  are checked there); the application checks it when it builds its router. When it differs from the route it was
   copied from only in what surrounds the plan's steps (path, name, tags, response class, status code...), its
   plan is its source's with those fields replaced (`_rebased`); otherwise (the inclusion added dependencies, the
-  prefix added a path parameter, limits differ) it is compiled on first need, at the latest when the
-  application starts. A router's routes are thus compiled once, not once per router they pass through.
+  prefix added a path parameter, limits differ) it is compiled on first need. A router's routes are thus compiled once, not once per router they pass through.
 * A plan remembers what it was compiled from: the route's `dependant` (the object, its `call` and its list of
   sub-dependencies) and the route's `dependencies`, compared by identity. Extension libraries change those after
   declaration (fastapi-pagination appends a dependency to both lists, sentry-sdk wraps `dependant.call`); the
@@ -52,7 +55,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from vivace._core.compile import _output, check_response_models, compile_route, with_natives
+from vivace._core.compile import _output, check_declaration, check_response_models, compile_route, with_natives
 from vivace._core.plan import RoutePlan
 from vivace._core.signature import Dependant, analyse_dependency
 from vivace._route_serving import ServedAlone
@@ -184,6 +187,7 @@ class PlannedRoute:
     _source_seen: list[Any]  # the source's `_inputs_key` this copy last followed
     _copies: list[Any]  # the copies include_router made of this route: told when it is replaced
     _own_dependencies: list[Any]  # a copy's dependencies from its inclusion, before its source's
+    _checked: Dependant | None  # the analysis `check_declaration` last passed
     path_format: str
     dependencies: list[Any]
     endpoint: Callable[..., Any]
@@ -196,14 +200,29 @@ class PlannedRoute:
         self._compiled = None
         self._copies = []
         source = self._source = _COPY_SOURCE.get()
+        self._checked: Dependant | None = None
         if source is None:
             self._source_seen = []
-            _ = self.plan  # NOTE: at declaration, so a route that cannot work fails where it is written
+            self._checked_dependant()  # NOTE: at declaration, so a route that cannot work fails where it is written
             return
         # NOTE: the dependencies the inclusion put before the source's: a change to the source keeps them
         self._own_dependencies = dependencies[: len(dependencies) - len(source.dependencies)]
         self._source_seen = _inputs_key(source)
         source._copies.append(self)
+        if hasattr(self, "response_class"):
+            _check_added_responses(self, source)
+
+    def _checked_dependant(self) -> Dependant:
+        """The dependant to compile from, analysed if not yet, and checked for what FastAPI refuses at declaration
+        (`check_declaration`) once per analysis; the plan itself is compiled on first use (`plan`)."""
+        dependant = self._current_dependant()
+        if dependant is not self._checked:
+            try:
+                check_declaration(self, dependant)
+            except Exception:
+                _ = self.plan  # NOTE: compiled now, so the error raised is the one compiling raises
+            self._checked = dependant
+        return dependant
 
     # -- the attributes libraries read and change ---------------------------------------------------------
 
@@ -336,6 +355,28 @@ class PlannedRoute:
         self._compiled = compiled
         return compiled.plan
 
+    @property
+    def uses_app_scope(self) -> bool:
+        """True when the plan has an app-scoped dependency (`Depends(..., scope="app")`): the application compiles
+        such a route at startup, where it creates those dependencies, rather than on its first request."""
+        pending = [self._plan_dependant()]
+        while pending:
+            node = pending.pop()
+            if node.scope == "app":
+                return True
+            pending += node.dependencies
+        return False
+
+    def _plan_dependant(self) -> Dependant:
+        """The dependant the plan is compiled from; for a copy that borrows its source's plan, the source's (so that
+        the copy is not analysed)."""
+        source = self._source
+        if source is not None:
+            self._follow_source()
+            if _reusable(self, source):
+                return source._plan_dependant()  # type: ignore[no-any-return]
+        return self._checked_dependant()
+
     def _fresh(self, compiled: _Compiled) -> bool:
         inputs = compiled.inputs
         if inputs is not None:
@@ -366,11 +407,17 @@ class PlannedRoute:
         if source is None or not _reusable(self, source):
             return None
         source_plan = source.plan
-        check_response_models(
-            self.response_model if self.response_model is not source.response_model else None,  # type: ignore[attr-defined]
-            {k: v for k, v in self.responses.items() if source.responses.get(k) is not v},  # type: ignore[attr-defined]
-        )
+        _check_added_responses(self, source)
         return _Compiled(_rebase(source_plan, self), source_plan=source_plan, dependencies=tuple(self.dependencies))
+
+
+def _check_added_responses(route: Any, source: Any) -> None:
+    """Refuse the response model and `responses` entries an inclusion gave the copy `route` of `source` (the
+    source's own were checked where it was declared)."""
+    check_response_models(
+        route.response_model if route.response_model is not source.response_model else None,
+        {k: v for k, v in route.responses.items() if source.responses.get(k) is not v},
+    )
 
 
 def _reusable(route: Any, source: Any) -> bool:

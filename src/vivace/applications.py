@@ -36,6 +36,7 @@ from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.runner import Runner
 from vivace._core.send import HeaderGuard
 from vivace._frontend import FrontendTable
+from vivace._route_lazy import FirstUses
 from vivace._route_options import RouteOptions
 from vivace._route_plans import routes_key, same_objects
 from vivace._router_scope import (
@@ -320,13 +321,18 @@ class Vivace(_Declarations, Starlette):
     # -- compilation --------------------------------------------------------------------------------------
 
     def compile(self) -> CompiledRouter:
-        """Analyse and compile every route (with the current dependency overrides) into a CompiledRouter."""
+        """Every route (with the current dependency overrides) into a CompiledRouter; most compile on first use."""
         overrides = dict(self._dependency_overrides) or None
         plans: dict[int, Any] = {}
         targets: dict[int, Runner] = {}
         custom: set[int] = set()  # routes served by their own get_route_handler(), not straight from the plan
+        # NOTE: the other routes compile on their first request (vivace/_route_lazy.py)
+        waiting = FirstUses(self._telemetry) if overrides is None else None
         for route in self.router.routes:
             if isinstance(route, APIRoute | APIWebSocketRoute):
+                if waiting is not None and waiting.admits(route):
+                    targets[id(route)] = waiting.add(route)
+                    continue
                 plan = compile_route(route, route.analyse(overrides)) if overrides else route.plan
                 plans[id(route)] = plan
                 if isinstance(route, APIRoute) and route.has_custom_handler:
@@ -340,12 +346,20 @@ class Vivace(_Declarations, Starlette):
         if self._telemetry is not None:
             served_by_plan = {key: plan for key, plan in plans.items() if key not in custom}
             observed = self._telemetry.instrument(self.router.routes, served_by_plan)
+            if waiting is not None:
+                waiting.observe(observed)
+        unwrapped, observed_unwrapped = dict(targets), None if observed is None else dict(observed)
         self._scoped_routes.apply(self, self.router.routes, targets, observed)
+        if waiting is not None and waiting.compile_wrapped(targets, unwrapped, observed_unwrapped):
+            targets, observed = unwrapped, observed_unwrapped
+            self._scoped_routes.apply(self, self.router.routes, targets, observed)
         frontends = FrontendTable(self.router._frontends, overrides, APIRoute) if self.router._frontends else None
         self._compiled = CompiledRouter(
             list(self.router.routes), targets, handlers, self.router.redirect_slashes, server_errors, frontends,
             observed, self.router,
         )
+        if waiting is not None:
+            waiting.bind(self._compiled)
         self._dirty = False
         self._compiled_from = routes_key(self.router.routes)
         return self._compiled

@@ -39,8 +39,8 @@ from vivace.sse import EventSourceResponse
 from vivace.utils import is_body_allowed_for_status_code
 
 __all__ = [
-    "StepGraph", "effective_scope", "flatten", "is_async_callable", "is_async_gen_callable", "is_gen_callable",
-    "is_generator_callable", "with_natives",
+    "StepGraph", "check_declaration", "effective_scope", "flatten", "is_async_callable", "is_async_gen_callable",
+    "is_gen_callable", "is_generator_callable", "with_natives",
 ]
 
 _SPECIAL_SOURCES = {
@@ -530,6 +530,30 @@ def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         stream=output.mode,
         stream_item=output.stream_item,
     )
+
+
+def check_declaration(route: Any, dependant: Dependant) -> None:
+    """Refuse, when the route is declared, what compiling it would refuse and FastAPI refuses at declaration:
+    response models, dependency scopes, a form without python-multipart, parameter types and constraints Pydantic
+    cannot build a validator for. The plan itself is compiled on the route's first use.
+
+    NOTE: it raises where `compile_route` would, not always the same error: the caller compiles the route at once
+    when this raises, so that the error is the one compiling gives.
+    """
+    if hasattr(route, "response_class"):  # NOTE: a WebSocket route has no response to check
+        check_response_models(route.response_model, route.responses)
+        item = getattr(route, "stream_item_type", None)
+        if item is not None:
+            serialize.response_adapter(item)
+    pending = [dependant]
+    while pending:
+        node = pending.pop()
+        _check_scopes(node)
+        for param in [*node.location_params(), *node.body_params]:
+            if param.location is Location.form:
+                forms.require_multipart()
+            validate.check_parameter(param.annotation, param.field_info)
+        pending += node.dependencies
 
 
 def check_response_models(response_model: Any, responses: dict[Any, Any] | None) -> None:

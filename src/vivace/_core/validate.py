@@ -35,6 +35,7 @@ __all__ = [
     "FieldSpec",
     "GroupRead",
     "Source",
+    "check_parameter",
     "form_model",
     "json_body_validator",
     "location_validator",
@@ -136,6 +137,41 @@ def _unusable(spec: FieldSpec) -> NoReturn:
         f"The parameter {spec.lookup!r} is annotated with {spec.annotation!r}, which Pydantic cannot validate. "
         "Use a Pydantic model, a dataclass or a standard type, or give the class a `__get_pydantic_core_schema__`."
     )
+
+
+#: what a declaration check leaves out: attributes that cannot make building a validator fail (a default is only
+#: validated per request), so that parameters differing only in them are checked once
+_NOT_CHECKED = _NOT_VALIDATION | {"default", "default_factory"}
+_PLAIN_ATTRIBUTES = {k: v for k, v in Field().asdict()["attributes"].items() if k not in _NOT_CHECKED}
+_SCALARS = frozenset({int, str, float, bool, bytes})
+_CHECKED: set[Any] = set()  # the shapes already checked (kept: a check builds nothing a route holds on to)
+
+
+def check_parameter(annotation: Any, field_info: FieldInfo) -> None:
+    """Raise what Pydantic raises for this parameter's type and constraints, as building its validator would.
+
+    The route's validators are built on its first request; this runs when it is declared, so that a parameter
+    Pydantic refuses fails there, as in FastAPI. A TypeAdapter per shape, checked once per process.
+    """
+    described = field_info.asdict()
+    metadata = described["metadata"]
+    attributes = {k: v for k, v in described["attributes"].items() if k not in _NOT_CHECKED}
+    if not metadata and attributes == _PLAIN_ATTRIBUTES and _always_valid(annotation):
+        return
+    target = annotated(annotation, metadata)
+    key = (shape_key(target), *map(_attribute_key, attributes.items()))
+    if key not in _CHECKED:
+        _quiet_build(lambda: TypeAdapter(Annotated[target, Field(**attributes)]))  # type: ignore[arg-type]
+        _CHECKED.add(key)
+
+
+def _always_valid(annotation: Any) -> bool:
+    """A scalar, or a complete Pydantic model: nothing about it can make a validator fail to build."""
+    if not isinstance(annotation, type):
+        return False
+    if annotation in _SCALARS:
+        return True
+    return issubclass(annotation, BaseModel) and annotation.__pydantic_complete__
 
 
 def location_validator(location: str, specs: Sequence[FieldSpec], *, error_location: str | None = None) -> Extractor:
