@@ -73,8 +73,8 @@ def _add_server_arguments(parser: argparse.ArgumentParser, *, host: str, reload:
     )
     parser.add_argument(
         "--timeout-graceful-shutdown", type=float, metavar="SECONDS", default=3.0 if reload else 10.0,
-        help="on SIGTERM or Ctrl+C, how long uvicorn waits for requests in flight; streams end cleanly before, "
-        f"see docs/guide/shutdown.md (default: {3 if reload else 10})",
+        help="on SIGTERM or Ctrl+C, how long the server (uvicorn, or granian's workers) waits for requests in flight; "
+        f"streams end cleanly before, see docs/guide/shutdown.md (default: {3 if reload else 10})",
     )
     parser.add_argument(
         "--server", choices=SERVERS, default="uvicorn",

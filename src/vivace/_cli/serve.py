@@ -14,6 +14,7 @@ from typing import Any
 from vivace._cli import granian_entry, servers
 from vivace._cli.discover import LoadedApp, display_path
 from vivace._cli.errors import CLIError
+from vivace._core.drain import GRANIAN_DEADLINE_ENV
 
 __all__ = ["SERVERS", "ServeOptions", "banner", "ensure_port_free", "require_server", "serve"]
 
@@ -32,7 +33,8 @@ class ServeOptions:
     proxy_headers: bool = True
     forwarded_allow_ips: str | None = None
     server: str = "uvicorn"
-    #: seconds uvicorn waits for what is in flight after a shutdown signal (vivace drains streams before it)
+    #: seconds the server waits for what is in flight after a shutdown signal (vivace drains streams before it):
+    #: uvicorn's `timeout_graceful_shutdown`, granian's `workers_kill_timeout`
     graceful_timeout: float = 10.0
 
 
@@ -132,12 +134,15 @@ def _serve_granian(loaded: LoadedApp, options: ServeOptions) -> None:
     trusted = (options.forwarded_allow_ips or "127.0.0.1") if options.proxy_headers else None
     interface, reason = servers.granian_interface(loaded.app)  # RSGI unless the app needs ASGI (see servers.py)
     print(f"  Interface: {interface.upper()} ({reason})", flush=True)
+    deadline = granian_kill_timeout(options.graceful_timeout)
     os.environ.update(
         granian_entry.environment(
             loaded.import_string, root=str(root), factory=loaded.factory, trusted=trusted, interface=interface,
             root_path=options.root_path,
         )
     )
+    # NOTE: the workers inherit the environment: their drain reads the deadline granian enforces from here
+    os.environ[GRANIAN_DEADLINE_ENV] = str(deadline)
     wanted: dict[str, Any] = {
         "address": options.host,
         "port": options.port,
@@ -148,11 +153,21 @@ def _serve_granian(loaded: LoadedApp, options: ServeOptions) -> None:
         "factory": True,  # granian_entry.build is the factory, whether or not the user's app has one
         "working_dir": root,
         "url_path_prefix": options.root_path or None,
+        "workers_kill_timeout": deadline,
     }
     # NOTE: granian's keyword arguments changed across releases; pass only those this version accepts.
     accepted = inspect.signature(granian.Granian).parameters
     kwargs = {key: value for key, value in wanted.items() if key in accepted}
     granian.Granian(granian_entry.TARGET, **kwargs).serve()
+
+
+def granian_kill_timeout(graceful_timeout: float) -> float:
+    """granian's `workers_kill_timeout` for `--timeout-graceful-shutdown`.
+
+    granian reads 0 (or None) as "no deadline": the smallest positive value keeps 0 meaning what it means to
+    uvicorn, no time for what is in flight.
+    """
+    return max(graceful_timeout, 0.001)
 
 
 def serve(loaded: LoadedApp, options: ServeOptions) -> None:
