@@ -32,7 +32,8 @@ def serve(framework: str, interface: str, port: int) -> None:
     from serve import load_app
 
     kind = Interfaces.RSGI if interface == "rsgi" else Interfaces.ASGI
-    server = Server(load_app(framework), address=HOST, port=port, interface=kind, log_level="warning")  # type: ignore[arg-type]
+    app = load_app(framework, interface=interface)
+    server = Server(app, address=HOST, port=port, interface=kind, log_level="warning")  # type: ignore[arg-type]
     uvloop.install()
     asyncio.run(server.serve())
 

@@ -7,8 +7,9 @@ start when the app that got built is not the framework that was asked for, so an
 can never label FastAPI's numbers as vivace's.
 
 `--server` picks the server: uvicorn (the default, uvloop + httptools), `granian-asgi` (granian's ASGI interface)
-or `granian-rsgi` (granian's RSGI interface: vivace's native entry, so vivace only). granian imports its target
-by name in its worker process, so the framework and app travel in the environment to `granian_target`.
+or `granian-rsgi` (granian's RSGI interface: vivace's native entry, or the raw RSGI app of bench/raw_rsgi.py).
+granian imports its target by name in its worker process, so the framework, app and interface travel in the
+environment to `granian_target`.
 """
 
 import argparse
@@ -39,8 +40,10 @@ def load_module(path: Path, name: str) -> ModuleType:
     return module
 
 
-def load_app(framework: str, app_name: str = "bench") -> Any:
+def load_app(framework: str, app_name: str = "bench", interface: str = "asgi") -> Any:
     if framework == "raw":
+        if interface == "rsgi":  # NOTE: the raw app written for granian's RSGI interface (bench/raw_rsgi.py)
+            return load_module(BENCH_DIR / "raw_rsgi.py", "bench_raw_rsgi").app
         return load_module(BENCH_DIR / "raw_app.py", "bench_raw_app").app
     if framework in PEERS:
         return load_module(BENCH_DIR / f"peer_{framework}.py", f"bench_peer_{framework}").app
@@ -58,16 +61,17 @@ def load_app(framework: str, app_name: str = "bench") -> Any:
 
 def granian_target() -> Any:
     """What granian's worker serves (a factory): the app named by BENCH_SERVE_FRAMEWORK and BENCH_SERVE_APP."""
-    return load_app(os.environ["BENCH_SERVE_FRAMEWORK"], os.environ["BENCH_SERVE_APP"])
+    env = os.environ
+    return load_app(env["BENCH_SERVE_FRAMEWORK"], env["BENCH_SERVE_APP"], env["BENCH_SERVE_INTERFACE"])
 
 
 def serve_granian(framework: str, app_name: str, interface: str, host: str, port: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
-    if interface == "rsgi" and framework != "vivace":
+    if interface == "rsgi" and framework not in ("vivace", "raw"):
         raise SystemExit(f"{framework} has no RSGI entry; serve it with granian-asgi")
-    os.environ.update(BENCH_SERVE_FRAMEWORK=framework, BENCH_SERVE_APP=app_name)
+    os.environ.update(BENCH_SERVE_FRAMEWORK=framework, BENCH_SERVE_APP=app_name, BENCH_SERVE_INTERFACE=interface)
     Granian(
         "serve:granian_target",
         factory=True,
