@@ -107,6 +107,10 @@ def find_handler(table: tuple[Mapping[Any, Handler], Mapping[int, Handler]], exc
 class CompiledRouter:
     """Routes + their runners + exception handlers: the innermost ASGI app."""
 
+    #: whether the application may route HTTP requests itself, through `http_target` and `answer_error`, rather
+    #: than await this router's `__call__` (False for a router class whose own `__call__` routes requests)
+    direct = True
+
     def __new__(cls, *args: Any, **kwargs: Any) -> CompiledRouter:
         # NOTE: chosen once per compilation: an app whose router class routes requests itself gets the subclass
         # that hands them over, so other apps pay nothing for it per request
@@ -143,6 +147,7 @@ class CompiledRouter:
         # NOTE: scope["router"] as Starlette's router sets it, after the middleware: the outermost app's router (so
         # `request.url_for` in a mounted app resolves from the root, mount prefix included)
         self.router = router
+        self._not_found_target = tracked(self._not_found)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if "router" not in scope:
@@ -153,30 +158,42 @@ class CompiledRouter:
         # PERF: match, dispatch and error handling in one frame; a runner marks RESPONSE_STARTED itself, so
         # `send` is not wrapped on the common path
         try:
-            found = self.matcher.match_http(scope)
-            if found is None:
-                await tracked(self._not_found)(scope, receive, send)
-                return
-            if found.child_scope is None:
-                scope["path_params"] = {}
-            else:
-                scope.update(found.child_scope)
-            route = found.route
-            scope["route"] = route
-            scope["endpoint"] = found.endpoint
-            if not found.full:
-                allow = ", ".join(sorted(getattr(route, "methods", None) or ()))
-                raise StarletteHTTPException(status_code=405, headers={"Allow": allow})
-            observed = self.observed
-            if observed is not None and TELEMETRY_KEY in scope:
-                await observed.get(id(route), found.target)(scope, receive, send)
-            else:
-                await found.target(scope, receive, send)
+            await self.http_target(scope)(scope, receive, send)
         except Exception as exc:
-            if not await self._answered(exc, scope, receive, send):
+            if not await self.answer_error(exc, scope, receive, send):
                 raise
 
-    async def _answered(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> bool:
+    def http_target(self, scope: Scope) -> Runner:
+        """The runner answering an HTTP request, once the match is in the scope (path params, route, endpoint).
+
+        Raises the 405 of a path matched without its method; the caller answers what it and the runner raise
+        with `answer_error`. PERF: a plain function with the static-path lookup inlined (no `match_http` call).
+        """
+        found = None
+        if not scope.get("root_path"):
+            methods = self.matcher.static.get(scope["path"])
+            if methods is not None:
+                found = methods.get(scope["method"])
+        if found is None:
+            found = self.matcher.match_http(scope)
+            if found is None:
+                return self._not_found_target
+        if found.child_scope is None:
+            scope["path_params"] = {}
+        else:
+            scope.update(found.child_scope)
+        route = found.route
+        scope["route"] = route
+        scope["endpoint"] = found.endpoint
+        if not found.full:
+            allow = ", ".join(sorted(getattr(route, "methods", None) or ()))
+            raise StarletteHTTPException(status_code=405, headers={"Allow": allow})
+        observed = self.observed
+        if observed is not None and TELEMETRY_KEY in scope:
+            return observed.get(id(route), found.target)  # type: ignore[no-any-return]
+        return found.target  # type: ignore[no-any-return]
+
+    async def answer_error(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> bool:
         """Answer an HTTP request's exception with its handler (True), or with the 500 before it is raised again."""
         if RESPONSE_STARTED in scope:
             return False
@@ -277,6 +294,8 @@ class RouterCallRouter(CompiledRouter):
     Only such apps pay for it: the class is chosen at compile time.
     """
 
+    direct = False  # NOTE: every request goes through `__call__`, so through the router class's own
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._through = tracked(self.router)  # type: ignore[arg-type]
@@ -292,7 +311,7 @@ class RouterCallRouter(CompiledRouter):
         try:
             await self._through(scope, receive, send)
         except Exception as exc:
-            answering = self._answered(exc, scope, receive, send)
+            answering = self.answer_error(exc, scope, receive, send)
             if RESPONSE_STARTED not in scope and self._handler(exc, scope) is None:
                 # NOTE: the 500 handler runs in the context the request came in with, as under FastAPI's outermost
                 # ServerErrorMiddleware: it does not see what the router class (cadwyn's version fallback) or the

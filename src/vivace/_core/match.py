@@ -65,6 +65,8 @@ class Matcher:
         # path -> {method: (route, target)}; only for static paths no earlier dynamic route can shadow
         self._static: dict[str, dict[str, Found]] = {}
         self._build_static_table()
+        #: the same table, read by the compiled router's inlined lookup (CompiledRouter.http_target)
+        self.static = self._static
         # (route, its path when static, the literal text before its first parameter) for the ordered scan;
         # the prefix is None for routes that are not plain HTTP routes and must use route.matches()
         self._scan_entries = [

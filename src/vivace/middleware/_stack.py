@@ -64,6 +64,9 @@ class FastEntry:
     inner: ASGIApp  # what `stack.app` was built as: a library that rewraps it is observing
     table: Table
     app: ASGIApp
+    #: when `app` is the application's route under at most its telemetry layer: whether that layer would pass the
+    #: request straight through (a request it would pass may skip `app`); None: every request goes through `app`
+    quiet: Callable[[], bool] | None = None
 
 
 def _own_call(cls: type) -> bool:

@@ -41,6 +41,14 @@ class Telemetry:
             return stack
         return ServerTelemetry(stack, self.signals, self.config["exclude"]).__call__
 
+    def quiet_over(self, app: ASGIApp, inner: ASGIApp) -> Callable[[], bool] | None:
+        """When `app` is the layer `wrap` put around `inner`: the check that it passes a request straight through
+        (no signal has a provider); else None."""
+        layer = getattr(app, "__self__", None)
+        if isinstance(layer, ServerTelemetry) and layer.app == inner and app == layer.__call__:
+            return layer.signals.quiet
+        return None
+
     def instrument(self, routes: list[BaseRoute], plans: dict[int, RoutePlan]) -> dict[int, Runner]:
         """Runners for observed requests: each compiled route behind an `ObservedRoute` that records spans."""
         by_id = {id(route): route for route in routes}
