@@ -198,7 +198,17 @@ def test_vivace_runs_none_of_its_deferred_modules(tool: ModuleType) -> None:
 
 
 #: third-party modules `import vivace` must not import either (each belongs to a feature used later, if at all)
-DEFERRED_THIRD_PARTY = ("anyio._backends._asyncio", "email_validator", "granian", "httpx", "jinja2", "redis", "uvicorn")
+DEFERRED_THIRD_PARTY = (
+    "anyio._backends._asyncio",
+    "email_validator",
+    "granian",
+    "httpx",
+    "jinja2",
+    "pydantic.color",  # named by the jsonable_encoder tables, built on first use
+    "pydantic.networks",
+    "redis",
+    "uvicorn",
+)
 
 
 def test_import_vivace_imports_no_deferred_module(tool: ModuleType) -> None:

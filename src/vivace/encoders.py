@@ -13,6 +13,7 @@ then `vars(obj)`.
 
 import dataclasses
 import datetime
+import importlib
 import sys
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -25,25 +26,13 @@ from types import GeneratorType, NoneType
 from typing import Any, NamedTuple, cast
 from uuid import UUID
 
-from pydantic import AnyUrl, BaseModel, NameEmail, SecretBytes, SecretStr
-from pydantic.color import Color
+from pydantic import BaseModel
 from pydantic_core import PydanticUndefinedType, Url
 
 from vivace.exceptions import PydanticV1NotSupportedError
 from vivace.types import IncEx
 
 Encoder = Callable[[Any], Any]
-
-try:
-    from pydantic_extra_types.color import Color as ExtraColor  # type: ignore[import-not-found]
-
-    _EXTRA_COLORS: tuple[type[Any], ...] = (ExtraColor,)  # pragma: no cover - optional package, not installed here
-    PyExtraColor: type[Any] = ExtraColor  # pragma: no cover - optional package
-except ImportError:
-    _EXTRA_COLORS = ()
-
-    class PyExtraColor:  # type: ignore[no-redef]
-        """Stands for `pydantic_extra_types.color.Color` when that package is not installed: no value is one."""
 
 
 def isoformat(o: datetime.date | datetime.time) -> str:
@@ -81,21 +70,10 @@ def _pattern_source(o: Pattern[Any]) -> Any:
 
 _IP_TYPES = (IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network)
 
-# Each conversion with the types it serves. NOTE: the order of the groups is the order in which `isinstance`
-# tries them for subclasses (see encoders_by_class_tuples); it is FastAPI's. Inside a group, order is free.
-_CONVERSIONS: tuple[tuple[Encoder, tuple[type[Any], ...]], ...] = (
-    (_decode_bytes, (bytes,)),
-    (str, (Color, *_EXTRA_COLORS, *_IP_TYPES, NameEmail, Path, SecretBytes, SecretStr, UUID, Url, AnyUrl)),
-    (isoformat, (datetime.date, datetime.datetime, datetime.time)),
-    (_total_seconds, (datetime.timedelta,)),
-    (decimal_encoder, (Decimal,)),
-    (_enum_value, (Enum,)),
-    (list, (frozenset, deque, GeneratorType, set)),
-    (_pattern_source, (Pattern,)),
-)
-
 #: exact type -> conversion; applications may add types (looked up by exact type only, as in FastAPI)
-ENCODERS_BY_TYPE: dict[type[Any], Encoder] = {kind: encoder for encoder, kinds in _CONVERSIONS for kind in kinds}
+ENCODERS_BY_TYPE: dict[type[Any], Encoder]
+#: conversion -> the types it serves, for the `isinstance` checks (built from ENCODERS_BY_TYPE)
+encoders_by_class_tuples: dict[Encoder, tuple[Any, ...]]
 
 
 def generate_encoders_by_class_tuples(
@@ -108,7 +86,77 @@ def generate_encoders_by_class_tuples(
     return by_encoder
 
 
-encoders_by_class_tuples = generate_encoders_by_class_tuples(ENCODERS_BY_TYPE)
+def _conversions() -> tuple[tuple[Encoder, tuple[type[Any], ...]], ...]:
+    """Each conversion with the types it serves.
+
+    NOTE: the order of the groups is the order in which `isinstance` tries them for subclasses (see
+    encoders_by_class_tuples); it is FastAPI's. Inside a group, order is free.
+    """
+    from pydantic import AnyUrl, NameEmail, SecretBytes, SecretStr  # noqa: PLC0415 - see _load_tables
+    from pydantic.color import Color  # noqa: PLC0415
+
+    return (
+        (_decode_bytes, (bytes,)),
+        (str, (Color, *_extra_colors(), *_IP_TYPES, NameEmail, Path, SecretBytes, SecretStr, UUID, Url, AnyUrl)),
+        (isoformat, (datetime.date, datetime.datetime, datetime.time)),
+        (_total_seconds, (datetime.timedelta,)),
+        (decimal_encoder, (Decimal,)),
+        (_enum_value, (Enum,)),
+        (list, (frozenset, deque, GeneratorType, set)),
+        (_pattern_source, (Pattern,)),
+    )
+
+
+def _extra_colors() -> tuple[type[Any], ...]:
+    """`pydantic_extra_types.color.Color` when that optional package is installed."""
+    try:
+        from pydantic_extra_types.color import Color  # type: ignore[import-not-found]  # noqa: PLC0415
+    except ImportError:
+        return ()
+    return (Color,)  # pragma: no cover - optional package, not installed here
+
+
+def _load_tables() -> None:
+    """Build ENCODERS_BY_TYPE and encoders_by_class_tuples (once, on first use).
+
+    PERF: the tables name types from `pydantic.networks` and `pydantic.color`; importing those modules costs
+    ~10 M instructions at `import vivace`, for conversions most applications never make (their responses are
+    serialized by Pydantic, and plain data needs no table). Reading either name, or converting a value the
+    tables serve, builds them.
+    """
+    # NOTE: a table an application assigned before first use is kept (the other is built from it)
+    namespace = globals()
+    if "ENCODERS_BY_TYPE" not in namespace:
+        namespace["ENCODERS_BY_TYPE"] = {kind: encoder for encoder, kinds in _conversions() for kind in kinds}
+    if "encoders_by_class_tuples" not in namespace:
+        namespace["encoders_by_class_tuples"] = generate_encoders_by_class_tuples(namespace["ENCODERS_BY_TYPE"])
+
+
+#: names FastAPI's module binds that are loaded with the tables: module attribute -> (module, name)
+_LAZY_NAMES = {
+    "AnyUrl": ("pydantic", "AnyUrl"),
+    "Color": ("pydantic.color", "Color"),
+    "NameEmail": ("pydantic", "NameEmail"),
+    "SecretBytes": ("pydantic", "SecretBytes"),
+    "SecretStr": ("pydantic", "SecretStr"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("ENCODERS_BY_TYPE", "encoders_by_class_tuples"):
+        _load_tables()
+        return globals()[name]
+    if name in _LAZY_NAMES:
+        module, attribute = _LAZY_NAMES[name]
+        return getattr(importlib.import_module(module), attribute)
+    if name == "PyExtraColor":
+        return (_extra_colors() or (_NoExtraColor,))[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _NoExtraColor:
+    """Stands for `pydantic_extra_types.color.Color` when that package is not installed: no value is one."""
+
 
 _SEQUENCE_TYPES = (list, set, frozenset, GeneratorType, tuple, deque)
 _SCALAR_TYPES = (str, int, float, NoneType)
@@ -235,7 +283,8 @@ def _allowed_keys(obj: dict[Any, Any], include: Any, exclude: Any) -> set[Any] |
 
 
 def _encode_other(obj: Any, include: Any, exclude: Any, options: _Options) -> Any:
-    encoder = ENCODERS_BY_TYPE.get(type(obj)) or _encoder_by_class(obj)
+    by_type, by_class = _tables()
+    encoder = by_type.get(type(obj)) or _encoder_by_class(obj, by_class)
     if encoder is not None:
         return encoder(obj)
     if _is_pydantic_v1_model(obj):
@@ -245,8 +294,16 @@ def _encode_other(obj: Any, include: Any, exclude: Any, options: _Options) -> An
     return _encode(_as_mapping(obj), include, exclude, options)
 
 
-def _encoder_by_class(obj: Any) -> Encoder | None:
-    for encoder, classes in encoders_by_class_tuples.items():
+def _tables() -> tuple[dict[type[Any], Encoder], dict[Encoder, tuple[Any, ...]]]:
+    """The module's current tables (read each time: applications may replace them), built on first use."""
+    namespace = globals()
+    if "encoders_by_class_tuples" not in namespace:
+        _load_tables()
+    return namespace["ENCODERS_BY_TYPE"], namespace["encoders_by_class_tuples"]
+
+
+def _encoder_by_class(obj: Any, by_class: dict[Encoder, tuple[Any, ...]]) -> Encoder | None:
+    for encoder, classes in by_class.items():
         if isinstance(obj, classes):
             return encoder
     return None

@@ -10,6 +10,8 @@ import datetime
 import enum
 import math
 import re
+import subprocess
+import sys
 import uuid
 import warnings
 from collections import OrderedDict, deque
@@ -439,3 +441,32 @@ def test_model_dump_is_used_for_pydantic_models() -> None:
 
     assert jsonable_encoder(Priced(cents=150)) == {"cents": 150, "euros": 1.5}
     assert vivace.encoders.jsonable_encoder is jsonable_encoder
+
+
+def _run(code: str) -> str:
+    """Run `code` in a fresh interpreter (a module's import-time state is per process); its output."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    return done.stdout.strip()
+
+
+def test_tables_load_on_first_use_not_at_import() -> None:
+    """`import vivace` loads neither the tables nor the pydantic modules they name; a conversion that needs
+    them builds them, and then the module attributes are those tables."""
+    out = _run(
+        "import sys, vivace.encoders as e\n"
+        "print('pydantic.networks' in sys.modules, 'ENCODERS_BY_TYPE' in vars(e))\n"
+        "from pydantic import SecretStr\n"
+        "print(e.jsonable_encoder([SecretStr('x'), b'y']), 'ENCODERS_BY_TYPE' in vars(e))\n"
+        "print(e.ENCODERS_BY_TYPE is vars(e)['ENCODERS_BY_TYPE'], e.Color is __import__('pydantic.color').color.Color)"
+    )
+    assert out.splitlines() == ["False False", "['**********', 'y'] True", "True True"]
+
+
+def test_a_table_assigned_before_first_use_is_the_one_used() -> None:
+    """An application that replaces ENCODERS_BY_TYPE before any conversion gets its own table used."""
+    out = _run(
+        "import vivace.encoders as e\n"
+        "e.ENCODERS_BY_TYPE = {complex: lambda c: [c.real, c.imag]}\n"
+        "print(e.jsonable_encoder({'c': 1 + 2j}), e.encoders_by_class_tuples)"
+    )
+    assert out.startswith("{'c': [1.0, 2.0]} defaultdict(<class 'tuple'>, {<function <lambda>")
