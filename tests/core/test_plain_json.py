@@ -35,6 +35,9 @@ def starlette_bytes(content: Any) -> bytes:
         12,
         None,
         {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": 1}}}}}}}}}},
+        {1: "an int key", "b": None},
+        {"b": 1, 2: "an int key after a str key"},
+        {"nested": {"x": 1.5}, "pair": (1, "two"), "when": datetime.time(1, 2)},
     ],
     ids=repr,
 )

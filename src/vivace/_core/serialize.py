@@ -78,7 +78,18 @@ def _plain(value: Any, depth: int = 0) -> int:
 def encode_plain(content: Any) -> bytes:
     """The result of an endpoint without a response model, as FastAPI's default JSONResponse would render it."""
     # PERF: dicts/lists of built-ins skip jsonable_encoder's type dispatch (about 3x faster on /hello-sized data).
-    plain = _plain(content)
+    if type(content) is dict:
+        # PERF: `_plain`'s dict loop, inlined for the common answer (a dict of scalars): one call less (/hello: -0.9k)
+        plain = _PLAIN
+        for key, item in content.items():
+            if type(key) is not str:
+                plain = _NOT_PLAIN
+                break
+            kind = type(item)
+            if not (kind is str or kind is int or kind is bool or item is None):
+                plain |= _plain(item, 1)
+    else:
+        plain = _plain(content)
     # PERF: without floats orjson writes json.dumps's bytes (strings, ints, nesting: tests/core/test_plain_json.py);
     # floats differ in exponent notation (1e-07 against 1e-7), so they stay with json.
     if plain == _PLAIN and orjson_dumps is not None:
