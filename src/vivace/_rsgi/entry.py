@@ -74,7 +74,7 @@ async def _serve_websocket(app: ASGIApp, scope: dict[str, Any], protocol: Any) -
     try:
         await app(scope, exchange.receive, exchange.send)
     finally:
-        exchange.close()  # NOTE: a handshake the app never answered is refused with 403, as ASGI servers do
+        await exchange.finish()  # NOTE: a handshake the app never answered is refused with 403, as ASGI servers do
 
 
 def rsgi_entry(app: Any) -> RSGIEntry:

@@ -4,6 +4,11 @@ The route code (Starlette's `WebSocket`, vivace's typed reads) is unchanged: `we
 RSGI, text and bytes go to `send_str` / `send_bytes`, and RSGI's incoming messages come back as
 `websocket.receive` / `websocket.disconnect`.
 
+A send returns once granian has the frame, as under an ASGI server (uvicorn's send returns once the frame is in
+its transport's buffer): granian writes it from its own thread, and the future it hands back is awaited by the
+next send, or before the connection closes. One frame at most is in flight, so a client that stops reading
+still holds the sender back; a frame granian could not write is reported by the next send, as a client gone.
+
 What RSGI (granian 2.8) cannot carry, documented in docs/guide/granian.md:
 - close codes: after the handshake granian closes without a status, so a client sees 1005 whatever code the app
   passed, and the app sees 1005 whatever code the client sent;
@@ -32,13 +37,14 @@ _GONE: Message = {"type": "websocket.disconnect", "code": NO_STATUS, "reason": "
 class WebSocketExchange:
     """`receive` and `send` for one connection over an RSGI WebSocket protocol object."""
 
-    __slots__ = ("_closed", "_connected", "_protocol", "_transport")
+    __slots__ = ("_closed", "_connected", "_protocol", "_sending", "_transport")
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
         self._transport: Any = None  # granian's transport, once accepted
         self._connected = False  # `websocket.connect` was handed out
         self._closed = False
+        self._sending: Any = None  # granian's future for the last frame sent, until the next send awaits it
 
     async def receive(self) -> Message:
         if not self._connected:
@@ -63,16 +69,24 @@ class WebSocketExchange:
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "websocket.send":
-            # PERF: the echo path's one frame: granian's send is awaited here, with no coroutine in between
             transport = self._transport
             if transport is None or self._closed:
                 raise RuntimeError("cannot send on a WebSocket that is not accepted or already closed")
             text = message.get("text")
             try:
+                if self._sending is not None:
+                    sending, self._sending = self._sending, None
+                    await sending  # PERF: normally done already (the echo's read came in between): no suspension
                 if text is not None:
-                    await transport.send_str(text)
+                    sending = transport.send_str(text)
                 else:
-                    await transport.send_bytes(bytes(message["bytes"]))
+                    sending = transport.send_bytes(bytes(message["bytes"]))
+                if hasattr(sending, "done"):
+                    # PERF: granian's future: not awaited here, which would suspend the whole session's coroutine
+                    # chain once more per message while granian's thread writes the frame
+                    self._sending = sending
+                else:
+                    await sending
             except RuntimeError as exc:
                 self._closed = True
                 # NOTE: what ASGI servers raise when the client is gone; Starlette turns it into WebSocketDisconnect
@@ -82,12 +96,30 @@ class WebSocketExchange:
                 raise RuntimeError("websocket.accept sent twice, or after the connection was closed")
             self._transport = await self._protocol.accept()
         elif kind == "websocket.close":
+            await self.flush()
             self.close()
         elif kind == "websocket.http.response.start":
             # NOTE: RSGI refuses a handshake with a status only: headers and body are not sent
             self.close(int(message["status"]))
         elif kind != "websocket.http.response.body":
             raise RuntimeError(f"unexpected ASGI message {kind!r} on a WebSocket connection")
+
+    async def flush(self) -> None:
+        """Wait until granian has written the last frame sent; one it could not write (the client is gone) is
+        dropped silently, as the connection is ending."""
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            try:
+                await sending
+            except RuntimeError:
+                self._closed = True
+
+    async def finish(self) -> None:
+        """The session is over: the last frame is written, then the connection closed (see `close`)."""
+        try:
+            await self.flush()
+        finally:
+            self.close()
 
     def close(self, status: int = _DENIED) -> None:
         """Close the connection; before the handshake, refuse it with `status` (an HTTP status)."""

@@ -1,0 +1,141 @@
+"""WebSocket sends over RSGI when granian hands back a future (as granian does: its own thread writes the frame):
+a send returns without waiting for the write, the next send and the end of the session wait for it, and a frame
+granian could not write is reported as a client gone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from test_servers_adapter import Message, Scope
+
+from vivace import Vivace, WebSocket, WebSocketDisconnect
+from vivace._rsgi.entry import RSGIEntry
+
+
+class FutureTransport:
+    """granian's RSGIWebsocketTransport, whose sends return futures the test settles (granian's thread writing)."""
+
+    def __init__(self, incoming: list[Message], events: list[Any]) -> None:
+        self.incoming, self.events = incoming, events
+        self.pending: list[tuple[str, asyncio.Future[None]]] = []
+
+    async def receive(self) -> Message:
+        await asyncio.sleep(0)  # a read lets the loop run, as a real one does
+        if not self.incoming:
+            raise RuntimeError("closed")
+        return self.incoming.pop(0)
+
+    def send_str(self, data: str) -> asyncio.Future[None]:
+        future = asyncio.get_running_loop().create_future()
+        self.events.append(("send", data))
+        self.pending.append((data, future))
+        return future
+
+    def write(self, fail: bool = False) -> None:
+        """granian's thread finishing the oldest frame: written, or failed because the client is gone."""
+        data, future = self.pending.pop(0)
+        if fail:
+            future.set_exception(RuntimeError("connection closed"))
+        else:
+            future.set_result(None)
+        self.events.append(("failed" if fail else "written", data))
+
+
+class FutureProtocol:
+    def __init__(self, transport: FutureTransport) -> None:
+        self.transport = transport
+
+    async def accept(self) -> FutureTransport:
+        return self.transport
+
+    def close(self, status: int) -> None:
+        self.transport.events.append(("close", status))
+
+
+def serve(app: Vivace, transport: FutureTransport, settle: Any) -> None:
+    """Run the session at /ws with `settle(transport)` running beside it (granian's thread)."""
+    scope = Scope("/ws")
+    scope.proto = "ws"
+
+    async def run() -> None:
+        writer = asyncio.ensure_future(settle(transport))
+        await RSGIEntry(app).__rsgi__(scope, FutureProtocol(transport))  # type: ignore[arg-type]
+        await writer
+
+    asyncio.run(run())
+
+
+async def write_when_sent(transport: FutureTransport, count: int, fail_at: int | None = None) -> None:
+    for number in range(count):
+        while not transport.pending:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        transport.write(fail=number == fail_at)
+
+
+def test_a_send_returns_before_the_write_and_the_next_one_waits_for_it() -> None:
+    """Frames go out in order, one in flight at a time; the last is written before the connection closes."""
+    events: list[Any] = []
+    app = Vivace()
+
+    @app.websocket("/ws")
+    async def talk(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("one")
+        events.append(("returned", "one"))
+        await websocket.send_text("two")
+        events.append(("returned", "two"))
+
+    transport = FutureTransport([], events)
+    serve(app, transport, lambda t: write_when_sent(t, 2))
+    assert events == [
+        ("send", "one"), ("returned", "one"), ("written", "one"),
+        ("send", "two"), ("returned", "two"), ("written", "two"),
+        ("close", 403),
+    ]  # fmt: skip
+
+
+def test_an_echo_reads_while_its_last_frame_is_written() -> None:
+    """The echo's next read does not wait for the previous frame; the client's close ends the session quietly."""
+    events: list[Any] = []
+    seen: list[Any] = []
+    app = Vivace()
+
+    @app.websocket("/ws")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            while True:
+                await websocket.send_text(await websocket.receive_text())
+        except WebSocketDisconnect as exc:
+            seen.append(exc.code)
+
+    transport = FutureTransport([Message(2, "a"), Message(2, "b"), Message(0)], events)
+    serve(app, transport, lambda t: write_when_sent(t, 2))
+    assert seen == [1005]
+    assert [event for event in events if event[0] != "close"] == [
+        ("send", "a"), ("written", "a"), ("send", "b"), ("written", "b"),
+    ]  # fmt: skip
+
+
+def test_a_frame_granian_could_not_write_is_a_client_gone_at_the_next_send() -> None:
+    """The failed write surfaces as WebSocketDisconnect (1006) from the next send; the session ends quietly."""
+    events: list[Any] = []
+    seen: list[Any] = []
+    app = Vivace()
+
+    @app.websocket("/ws")
+    async def talk(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("lost")
+        try:
+            await websocket.send_text("never")
+        except WebSocketDisconnect as exc:
+            seen.append(exc.code)
+            raise
+
+    transport = FutureTransport([], events)
+    serve(app, transport, lambda t: write_when_sent(t, 1, fail_at=0))
+    assert seen == [1006]
+    assert events == [("send", "lost"), ("failed", "lost")]  # nothing more sent; granian has closed it already
