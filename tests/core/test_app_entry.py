@@ -64,9 +64,10 @@ def test_scope_seen_by_an_endpoint_matches_fastapi(package: str) -> None:
     }
 
 
-def test_errors_404_and_405_are_answered_as_before() -> None:
-    """HTTPException, an unknown path and a known path with the wrong method get FastAPI's answers."""
-    client = TestClient(_app())
+@pytest.mark.parametrize("package", ["vivace", "fastapi"])
+def test_errors_404_and_405_are_answered_as_in_fastapi(package: str) -> None:
+    """HTTPException, an unknown path and a known path with the wrong method (HEAD included) get FastAPI's answers."""
+    client = TestClient(_app(package))
     assert client.get("/teapot").json() == {"detail": "short and stout"}
     assert client.get("/nowhere").status_code == 404
     refused = client.post("/hello")
