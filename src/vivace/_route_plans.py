@@ -9,7 +9,8 @@
   are checked there); the application checks it when it builds its router. When it differs from the route it was
   copied from only in what surrounds the plan's steps (path, name, tags, response class, status code...), its
   plan is its source's with those fields replaced (`_rebased`); otherwise (the inclusion added dependencies, the
-  prefix added a path parameter, limits differ) it is compiled on first need. A router's routes are thus compiled once, not once per router they pass through.
+  prefix added a path parameter, limits differ) it is compiled on first need. A router's routes are thus
+  compiled once, not once per router they pass through.
 * A plan remembers what it was compiled from: the route's `dependant` (the object, its `call` and its list of
   sub-dependencies) and the route's `dependencies`, compared by identity. Extension libraries change those after
   declaration (fastapi-pagination appends a dependency to both lists, sentry-sdk wraps `dependant.call`); the

@@ -28,11 +28,10 @@ from starlette.routing import websocket_session as websocket_session
 from starlette.types import ASGIApp, Lifespan
 from typing_extensions import Unpack, deprecated
 
-from vivace._core.compile import is_generator_callable
+from vivace._core.compile import check_response_model, is_generator_callable
 from vivace._core.limits import check_form_limits, check_max_body_size
 from vivace._core.plan import RoutePlan
 from vivace._core.route_handler import RouteHandler, plan_handler
-from vivace._core.serialize import response_adapter
 from vivace._core.signature import Dependant, analyse, analyse_dependency, get_typed_signature
 from vivace._core.stream import stream_item_type
 from vivace._frontend import Fallback, Frontend, FrontendFiles, join_paths, normalize_path, wants_check
@@ -141,7 +140,7 @@ class APIRoute(PlannedRoute, RouteFields, routing.Route):
                 f"Status code {self.status_code} must not have a response body"
             )
             if copy_source() is None:  # NOTE: a copy's response model was checked where the route was declared
-                response_adapter(self.response_model)  # an unusable response model fails here, at declaration
+                check_response_model(self.response_model)  # an unusable response model fails here, at declaration
         self.unique_id = self.operation_id or _value(self.generate_unique_id_function)(self)
         self._served_plan: RoutePlan | None = None
         self._own_app = ServedAlone(self)

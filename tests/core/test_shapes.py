@@ -69,3 +69,9 @@ def test_argument_builders_sharing_code_keep_their_own_constants() -> None:
     assert first(Context()) == {"a": "one", "b": 5}
     assert second(Context()) == {"a": "two", "b": 5}
     assert first.__code__ is second.__code__
+
+
+def test_pattern_constraints_compare_by_value() -> None:
+    """`Query(pattern=...)` metadata (state in `__dict__`, empty `__slots__` inherited) is keyed by its pattern."""
+    assert shape_key(Query(pattern="^a$").metadata[0]) == shape_key(Query(pattern="^a$").metadata[0])
+    assert shape_key(Query(pattern="^a$").metadata[0]) != shape_key(Query(pattern="^b$").metadata[0])

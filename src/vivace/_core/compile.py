@@ -39,8 +39,8 @@ from vivace.sse import EventSourceResponse
 from vivace.utils import is_body_allowed_for_status_code
 
 __all__ = [
-    "StepGraph", "check_declaration", "effective_scope", "flatten", "is_async_callable", "is_async_gen_callable",
-    "is_gen_callable", "is_generator_callable", "with_natives",
+    "StepGraph", "check_declaration", "check_response_model", "effective_scope", "flatten", "is_async_callable",
+    "is_async_gen_callable", "is_gen_callable", "is_generator_callable", "with_natives",
 ]
 
 _SPECIAL_SOURCES = {
@@ -554,6 +554,12 @@ def check_declaration(route: Any, dependant: Dependant) -> None:
                 forms.require_multipart()
             validate.check_parameter(param.annotation, param.field_info)
         pending += node.dependencies
+
+
+def check_response_model(model: Any) -> None:
+    """Raise FastAPI's error for a response model Pydantic cannot build an adapter for (at declaration)."""
+    if not validate.always_valid(model):  # PERF: a complete Pydantic model (or a scalar) always makes one
+        serialize.response_adapter(model)
 
 
 def check_response_models(response_model: Any, responses: dict[Any, Any] | None) -> None:
