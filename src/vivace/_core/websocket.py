@@ -58,17 +58,20 @@ WEBSOCKET_KEY = "vivace.websocket"
 async def handle_websocket(plan: RoutePlan, scope: Scope, receive: Receive, send: Send) -> None:
     ctx = Context(scope, receive, send)
     # NOTE: every dependency and the endpoint share this object (Context.request hands it out)
-    ctx._request = scope[WEBSOCKET_KEY] = ServedWebSocket(scope, receive, send)  # type: ignore[assignment]
+    websocket = ServedWebSocket(scope, receive, send)
+    ctx._request = scope[WEBSOCKET_KEY] = websocket  # type: ignore[assignment]
     errors = await validate_request(plan, ctx)
     if errors:
         raise WebSocketRequestValidationError(errors, endpoint_ctx=endpoint_context(plan.endpoint_ctx, scope))  # type: ignore[arg-type]
     session = anyio.CancelScope()
     try:
-        with DRAIN.track(_going_away(ctx._request, session)), session:  # type: ignore[arg-type]
+        with DRAIN.track(_going_away(websocket, session)), session:
             async with AsyncExitStack() as ctx.request_stack, AsyncExitStack() as ctx.function_stack:
                 await run_steps(plan.steps, ctx)
     except ConnectionGone:
         return  # NOTE: the connection is over, and the `yield` dependencies have exited; nothing is left to answer
+    finally:
+        await websocket.flush()  # NOTE: the last frame is written before the app returns and the server closes
 
 
 def _going_away(websocket: ServedWebSocket, session: anyio.CancelScope) -> OnDrain:
@@ -115,12 +118,30 @@ class ServedWebSocket(WebSocket):
     Once both sides are connected, the typed reads and sends call the server's `receive`/`send` directly: one
     frame per message instead of three (an echo costs ~1.04x the raw ASGI app's instructions on uvicorn, where
     Starlette's layering cost 1.14x). Any other state takes Starlette's path, so misuse raises the same errors.
+
+    A server whose `send` hands back a future rather than a coroutine (granian: its own thread writes the frame)
+    is not waited for by `send_text`/`send_bytes`: the next send awaits that future, as does any other message
+    and the end of the session (`flush`). An echo then suspends its coroutine chain once per message, not twice;
+    at most one frame is in flight, and a frame the server could not write is reported by the next send.
     """
 
     #: set when the process drains and vivace closed the connection with 1001
     draining = False
+    #: the server's future for the last frame sent, until the next send or `flush` awaits it
+    _sending: Any = None
+
+    async def flush(self) -> None:
+        """Wait until the server has written the last frame sent; a write that failed is dropped (the client is
+        gone, which the session's next step learns from the server)."""
+        sending = self._sending
+        if sending is not None:
+            self._sending = None
+            with contextlib.suppress(Exception):
+                await sending
 
     async def send(self, message: Message) -> None:
+        if self._sending is not None:
+            await self.flush()
         if self.draining and self.application_state == WebSocketState.DISCONNECTED:
             raise ConnectionGone(GOING_AWAY, "server shutting down")  # NOTE: vivace closed it; end the session
         try:
@@ -162,7 +183,15 @@ class ServedWebSocket(WebSocket):
         if self.application_state is not _CONNECTED:
             return await self.send({"type": "websocket.send", "text": data})  # NOTE: the state's own error
         try:
-            await self._send({"type": "websocket.send", "text": data})
+            sending = self._sending
+            if sending is not None:
+                self._sending = None
+                await sending  # PERF: normally done already (the echo's read came in between): no suspension
+            sending = self._send({"type": "websocket.send", "text": data})
+            if hasattr(sending, "done"):  # PERF: the server's future (see the class docstring)
+                self._sending = sending
+            else:
+                await sending
         except OSError:  # NOTE: as Starlette's send: the server refused it, the client is gone
             self.application_state = WebSocketState.DISCONNECTED
             raise ConnectionGone(ABNORMAL_CLOSURE) from None
@@ -171,7 +200,15 @@ class ServedWebSocket(WebSocket):
         if self.application_state is not _CONNECTED:
             return await self.send({"type": "websocket.send", "bytes": data})
         try:
-            await self._send({"type": "websocket.send", "bytes": data})
+            sending = self._sending
+            if sending is not None:
+                self._sending = None
+                await sending
+            sending = self._send({"type": "websocket.send", "bytes": data})
+            if hasattr(sending, "done"):
+                self._sending = sending
+            else:
+                await sending
         except OSError:
             self.application_state = WebSocketState.DISCONNECTED
             raise ConnectionGone(ABNORMAL_CLOSURE) from None
