@@ -48,6 +48,7 @@ SEALED = ("_core", "_core.app")
 #: modules `import vivace` must not run (each is loaded where it is first used); a package covers its submodules
 DEFERRED = (
     "_cli",
+    "_docs_assets",
     "_rsgi",
     "asyncapi",
     "cache",

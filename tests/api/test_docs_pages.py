@@ -11,6 +11,7 @@ import io
 import json
 import re
 import shutil
+import subprocess
 import sys
 import tarfile
 from collections.abc import Iterator
@@ -474,3 +475,18 @@ def test_update_refuses_bad_integrity_and_wrong_major(
     with pytest.raises(SystemExit, match=r"must stay on 2\.x"):
         tool.update("5.0.1", "3.0.1")
     assert not (tmp_path / "static").exists()  # nothing is written unless every download succeeded
+
+
+def test_the_asset_manifest_is_read_when_a_page_is_first_served_not_at_startup() -> None:
+    """Building an app with docs imports neither the asset module nor reads the manifest; the first page does,
+    and links the versioned local copies."""
+    code = (
+        "import sys, vivace\n"
+        "from starlette.testclient import TestClient\n"
+        "app = vivace.FastAPI()\n"
+        "print('vivace._docs_assets' in sys.modules)\n"
+        "page = TestClient(app).get('/docs').text\n"
+        "print('vivace._docs_assets' in sys.modules, '/_vivace/static/swagger-ui-dist@' in page)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.split() == ["False", "True", "True"]
