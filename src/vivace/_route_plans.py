@@ -174,6 +174,21 @@ class _Compiled:
         return None if inputs is None else _Compiled(self.plan, inputs=inputs.mapped(memo))
 
 
+class _Dependencies:
+    """`route.dependencies`: assigning a new list (not the constructor's first) tells the app, which recompiles.
+
+    PERF: only assignment is intercepted (no `__get__`: reads find the list in the instance's `__dict__`), rather
+    than a `__setattr__` that every one of a route's ~48 attribute assignments went through (19k calls building
+    bench/startup_app.py).
+    """
+
+    def __set__(self, route: PlannedRoute, value: list[Any]) -> None:
+        state = route.__dict__
+        state["dependencies"] = value
+        if "_compiled" in state:
+            route._route_changed()
+
+
 class PlannedRoute:
     """The plan-related state of `APIRoute` and `APIWebSocketRoute` (see the module docstring).
 
@@ -190,7 +205,7 @@ class PlannedRoute:
     _own_dependencies: list[Any]  # a copy's dependencies from its inclusion, before its source's
     _checked: Dependant | None  # the analysis `check_declaration` last passed
     path_format: str
-    dependencies: list[Any]
+    dependencies: list[Any] = _Dependencies()  # type: ignore[assignment]
     endpoint: Callable[..., Any]
     dependency_overrides_provider: Any
 
@@ -253,11 +268,6 @@ class PlannedRoute:
             dependant = self._analyse_now()
         return dependant
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name == "dependencies" and "_compiled" in self.__dict__:
-            self._route_changed()  # NOTE: a new list, not the constructor's first: the app recompiles
-
     def _analyse_now(self) -> Dependant:
         dependant: Dependant = self.analyse()  # type: ignore[attr-defined]
         self._dependant = dependant
@@ -297,7 +307,7 @@ class PlannedRoute:
         self._source_seen = seen
         dependencies = [*self._own_dependencies, *source.dependencies]
         if not same_objects(dependencies, self.dependencies):
-            self.dependencies = dependencies  # NOTE: through __setattr__: the app is told
+            self.dependencies = dependencies  # NOTE: through `_Dependencies.__set__`: the app is told
         if source._untouched():
             return
         own = [
