@@ -285,3 +285,25 @@ def test_router_scoped_middleware_routes_are_served_through_it() -> None:
     client = TestClient(app)
     assert client.get("/a").text == "router"
     assert client.get("/a").status_code == 418
+
+
+@pytest.mark.parametrize("model", [Opaque, list[Opaque], dict[str, Opaque], Item | Opaque])
+def test_unusable_response_model_fails_at_declaration(model: Any) -> None:
+    """A response model Pydantic cannot build, alone or inside a container, fails at the decorator."""
+    with pytest.raises(FastAPIError, match="Invalid args for response field"):
+        APIRouter().get("/a", response_model=model)(lambda: None)
+
+
+@pytest.mark.parametrize("model", [Item, list[Item], dict[str, Item], Item | None, tuple[int, ...]])
+def test_usable_response_model_is_served(model: Any) -> None:
+    """Response models that are checked without building an adapter at declaration serve their first request."""
+    value: Any = {"name": "n"}
+    if model == dict[str, Item]:
+        value = {"k": value}
+    elif model == list[Item]:
+        value = [value]
+    elif model == tuple[int, ...]:
+        value = [1, 2]
+    app = FastAPI()
+    app.get("/a", response_model=model)(lambda: value)
+    assert TestClient(app).get("/a").json() == value

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, NamedTuple, NoReturn
+from types import NoneType, UnionType
+from typing import Annotated, Any, NamedTuple, NoReturn, Union, get_args, get_origin
 
 from pydantic import (
     AliasChoices,
@@ -155,7 +156,8 @@ def _unusable(spec: FieldSpec) -> NoReturn:
 #: validated per request), so that parameters differing only in them are checked once
 _NOT_CHECKED = _NOT_VALIDATION | {"default", "default_factory"}
 _PLAIN_ATTRIBUTES = {k: v for k, v in Field().asdict()["attributes"].items() if k not in _NOT_CHECKED}
-_SCALARS = frozenset({int, str, float, bool, bytes})
+_SCALARS = frozenset({int, str, float, bool, bytes, NoneType})
+_CONTAINERS = frozenset({list, set, frozenset, tuple, dict, Union, UnionType})
 _CHECKED: set[Any] = set()  # the shapes already checked (kept: a check builds nothing a route holds on to)
 
 
@@ -178,7 +180,11 @@ def check_parameter(annotation: Any, field_info: FieldInfo) -> None:
 
 
 def always_valid(annotation: Any) -> bool:
-    """A scalar, or a complete Pydantic model: nothing about it can make a validator fail to build."""
+    """A scalar, a complete Pydantic model, or lists, sets, tuples, dicts and unions of them: nothing about it can
+    make a validator fail to build."""
+    origin = get_origin(annotation)
+    if origin is not None:
+        return origin in _CONTAINERS and all(arg is ... or always_valid(arg) for arg in get_args(annotation))
     if not isinstance(annotation, type):
         return False
     if annotation in _SCALARS:
