@@ -18,7 +18,7 @@ import stat
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
@@ -281,8 +281,9 @@ def guard_route(frontend: Frontend, route_class: GuardRouteClass) -> GuardRoute:
 # -- serving --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
+    """PERF: a NamedTuple, not a frozen dataclass: ~3 M fewer instructions to create the class at import."""
+
     frontend: Frontend
     plan: RoutePlan | None  # None: no dependencies, the files are served directly
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 
@@ -52,12 +51,13 @@ def nestable(plan: RoutePlan) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class NestedSteps:
+class NestedSteps(NamedTuple):
     """`await run(0, ctx, False)` runs a plan's steps (after validation), `finish` and `deliver` in that order; it
     returns SWALLOWED when a request-scoped `yield` dependency swallowed the exception that ended the request.
     `shields`: whether the plan has async `yield` dependencies, whose exit code a cleanup scope (`ctx.cleanup_scope`,
-    entered around `run` where anyio may cancel) keeps running under cancellation."""
+    entered around `run` where anyio may cancel) keeps running under cancellation.
+
+    PERF: a NamedTuple, not a frozen dataclass: ~3 M fewer instructions to create the class at import."""
 
     run: Callable[[int, Context, bool], Awaitable[Any]]
     shields: bool
