@@ -2,7 +2,8 @@
 
 vivace runs on granian's RSGI interface (its native entry, `vivace._rsgi`) and on granian's ASGI interface;
 FastAPI and the raw ASGI app run on granian's ASGI interface and, as the reference the targets are stated
-against, on uvicorn. Every server is up for the whole suite and they take turns per scenario and round, as in
+against, on uvicorn; the raw RSGI app (bench/raw_rsgi.py) is granian's own ceiling, what no framework on RSGI
+can pass. Every server is up for the whole suite and they take turns per scenario and round, as in
 the http suite, so the ratios come from one side-by-side run. Targets (issue 18): vivace on RSGI >= the raw ASGI
 app on uvicorn for /hello; WebSocket echo on granian >= 2x FastAPI on uvicorn.
 """
@@ -16,6 +17,7 @@ from scenarios import SCENARIOS, Scenario
 #: (framework, server) pairs, in table order; results are kept under `Server.label` ("vivace@granian-rsgi")
 ENTRIES = (
     ("vivace", "granian-rsgi"),
+    ("raw", "granian-rsgi"),
     ("vivace", "granian-asgi"),
     ("fastapi", "granian-asgi"),
     ("raw", "granian-asgi"),
@@ -32,13 +34,14 @@ TARGETS = (
 )
 LABELS = {
     "vivace@granian-rsgi": "vivace RSGI",
+    "raw@granian-rsgi": "raw RSGI",
     "vivace@granian-asgi": "vivace granian-ASGI",
     "fastapi@granian-asgi": "FastAPI granian-ASGI",
     "raw@granian-asgi": "raw granian-ASGI",
     "fastapi": "FastAPI uvicorn",
     "raw": "raw uvicorn",
 }
-NUMERIC_COLUMNS = frozenset({1, 2, 3, 4, 5, 6, 8, 9, 10})  # the rates and the ratios
+NUMERIC_COLUMNS = frozenset({1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12})  # the rates and the ratios
 
 
 def label(framework: str, server: str) -> str:
@@ -64,11 +67,12 @@ def _cell(value: float | None, suffix: str = "") -> str:
 
 
 def table_rows(results: Results, chosen: tuple[Scenario, ...]) -> list[list[str]]:
-    """Rates per server, then vivace on RSGI over raw and over FastAPI on uvicorn, and granian against granian."""
+    """Rates per server, then vivace on RSGI over raw and over FastAPI on uvicorn, granian against granian, and
+    vivace on RSGI over the raw RSGI app."""
     rows = [
         [
             "scenario", *(LABELS[name] for name in LABEL_ORDER), "unit",
-            "RSGI/raw uvicorn", "RSGI/FastAPI uvicorn", "granian: vivace/FastAPI",
+            "RSGI/raw uvicorn", "RSGI/FastAPI uvicorn", "granian: vivace/FastAPI", "RSGI: vivace/raw",
         ]
     ]  # fmt: skip
     for s in chosen:
@@ -79,6 +83,7 @@ def table_rows(results: Results, chosen: tuple[Scenario, ...]) -> list[list[str]
             _cell(_ratio(results, s.name, "vivace@granian-rsgi", "raw"), "x"),
             _cell(_ratio(results, s.name, "vivace@granian-rsgi", "fastapi"), "x"),
             _cell(_ratio(results, s.name, "vivace@granian-asgi", "fastapi@granian-asgi"), "x"),
+            _cell(_ratio(results, s.name, "vivace@granian-rsgi", "raw@granian-rsgi"), "x"),
         ]
         rows.append([s.name, *rates, s.unit, *ratios])
     return rows

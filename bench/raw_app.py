@@ -72,7 +72,7 @@ async def _upload(scope: Message, receive: Receive, send: Send) -> None:
         message = await receive()
         chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
-    answer = _read_parts(b"".join(chunks), _boundary(scope["headers"]))
+    answer = read_parts(b"".join(chunks), _boundary(scope["headers"]))
     if answer is None:
         await send(_start(400, _BAD_BODY))
         await send({"type": "http.response.body", "body": _BAD_BODY})
@@ -92,7 +92,7 @@ def _boundary(headers: list[tuple[bytes, bytes]]) -> bytes:
     return b""
 
 
-def _read_parts(body: bytes, boundary: bytes) -> dict[str, Any] | None:
+def read_parts(body: bytes, boundary: bytes) -> dict[str, Any] | None:
     """{"filename", "size", "note"} of a well-formed body with a `file` part and a `note` field; None if malformed."""
     delimiter = b"\r\n--" + boundary
     if not body.startswith(delimiter[2:] + b"\r\n"):

@@ -16,6 +16,7 @@ import run  # noqa: E402
 from load import Measurement  # noqa: E402
 from results import Results  # noqa: E402
 from servers import Server  # noqa: E402
+from stream_client import check_ws  # noqa: E402
 
 
 def _measured(rate: float) -> Measurement:
@@ -35,13 +36,16 @@ def test_table_and_targets() -> None:
     """Ratios are vivace on RSGI over the uvicorn references; a target below its goal is reported MISSED."""
     chosen = granian_suite.scenarios(["hello", "ws-echo"])
     results = Results(granian_suite.LABEL_ORDER, ("hello", "ws-echo"))
-    rates = {"vivace@granian-rsgi": (12000, 30000), "raw": (10000, 40000), "fastapi": (4000, 20000)}
+    rates = {
+        "vivace@granian-rsgi": (12000, 30000), "raw@granian-rsgi": (15000, 32000),
+        "raw": (10000, 40000), "fastapi": (4000, 20000),
+    }  # fmt: skip
     for label, (hello, echo) in rates.items():
         results.outcome(label, "hello").rounds.append(_measured(hello))
         results.outcome(label, "ws-echo").rounds.append(_measured(echo))
     rows = granian_suite.table_rows(results, chosen)
-    assert rows[1][0] == "hello" and rows[1][1] == "12,000" and rows[1][8:10] == ["1.20x", "3.00x"]
-    assert rows[2][9] == "1.50x"
+    assert rows[1][0] == "hello" and rows[1][1:3] == ["12,000", "15,000"] and rows[1][9:11] == ["1.20x", "3.00x"]
+    assert rows[2][10] == "1.50x" and rows[2][12] == "0.94x"  # vivace RSGI over the raw RSGI app
     lines = granian_suite.target_lines(results)
     assert lines[0].endswith("= 1.20x (>= 1.0x: met)")
     assert lines[1].endswith("= 1.50x (>= 2.0x: MISSED)")
@@ -55,3 +59,16 @@ def test_bench_launcher_serves_vivace_over_rsgi() -> None:
         assert server.label == "vivace@granian-rsgi"
         assert httpx.get(f"{server.url}/hello", timeout=30).json() == {"message": "Hello World"}
         assert "granian-rsgi" in server.log_path.name
+
+
+def test_bench_launcher_serves_the_raw_rsgi_app() -> None:
+    """bench/serve.py --framework raw --server granian-rsgi serves bench/raw_rsgi.py: /hello, the upload, a 404 and
+    the echo."""
+    pytest.importorskip("granian")
+    with Server("raw", cpu=None, server="granian-rsgi") as server:
+        assert httpx.get(f"{server.url}/hello", timeout=30).json() == {"message": "Hello World"}
+        files, data = {"file": ("a.bin", b"\r\n--x" * 100)}, {"note": "hi"}
+        upload = httpx.post(f"{server.url}/upload", files=files, data=data, timeout=30)
+        assert upload.json() == {"filename": "a.bin", "size": 500, "note": "hi"}
+        assert httpx.get(f"{server.url}/nowhere", timeout=30).status_code == 404
+        assert check_ws(f"ws://{server.url.partition('://')[2]}/ws", "ping", timeout=30) == "ping"
