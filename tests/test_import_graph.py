@@ -207,6 +207,7 @@ DEFERRED_THIRD_PARTY = (
     "pydantic.color",  # named by the jsonable_encoder tables, built on first use
     "pydantic.networks",
     "redis",
+    "ujson",  # for the deprecated UJSONResponse, imported on first use
     "uvicorn",
 )
 
