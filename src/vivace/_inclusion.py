@@ -13,9 +13,8 @@ appear here as the protocols below.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
@@ -69,9 +68,11 @@ _AS_DECLARED = (
 )
 
 
-@dataclass(frozen=True)
-class Inclusion:
-    """One `include_router` call: the included router and the options given, kept to copy later routes too."""
+class Inclusion(NamedTuple):
+    """One `include_router` call: the included router and the options given, kept to copy later routes too.
+
+    PERF: a NamedTuple, not a frozen dataclass: ~3 M fewer instructions to create the class at import.
+    """
 
     router: RouterSettings
     prefix: str
@@ -88,7 +89,7 @@ class Inclusion:
     form_limits: dict[str, int | None] | None
     # router-scoped settings of this inclusion alone (see vivace/_router_scope.py): a layer between the included
     # router's and the including router's
-    exception_handlers: dict[Any, Any] = field(default_factory=dict)
+    exception_handlers: dict[Any, Any]
     middleware: Sequence[Middleware] = ()
     problem_details: bool | None = None
 
