@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 import pytest
+from starlette.types import Message
 
 from vivace import FastAPI, sse
 from vivace._core.drain import DRAIN
@@ -33,11 +34,11 @@ class Client:
         self.in_send = 0
         self.overlapped = False
 
-    async def receive(self) -> dict[str, Any]:
+    async def receive(self) -> Message:
         await self.gone.wait()
         return {"type": "http.disconnect"}
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: Message) -> None:
         self.in_send += 1
         self.overlapped |= self.in_send > 1
         try:
@@ -49,7 +50,7 @@ class Client:
                 self.chunks.append(message["body"])
             self.ended = not message.get("more_body", False)
 
-    async def on_send(self, message: dict[str, Any]) -> None:
+    async def on_send(self, message: Message) -> None:
         """What the transport does with a message before it is taken (nothing: a fast client)."""
 
 
@@ -78,7 +79,7 @@ def test_a_slow_client_holds_the_generator_back() -> None:
             yield number
 
     class SlowClient(Client):
-        async def on_send(self, message: dict[str, Any]) -> None:
+        async def on_send(self, message: Message) -> None:
             ahead.append(len(produced) - len(self.chunks))
             await anyio.sleep(0.01)
 
@@ -104,7 +105,7 @@ def test_a_ping_never_overlaps_an_event_being_sent(monkeypatch: pytest.MonkeyPat
             await anyio.sleep(0.1)  # silent: pings are due
 
     class SlowClient(Client):
-        async def on_send(self, message: dict[str, Any]) -> None:
+        async def on_send(self, message: Message) -> None:
             if message.get("body", b"").startswith(b"data:"):
                 await anyio.sleep(0.1)  # five ping intervals inside one event's send
 
@@ -133,7 +134,7 @@ def test_a_sync_generator_blocked_in_its_thread_still_gets_pings(monkeypatch: py
         yield "second"
 
     class Client2(Client):
-        async def on_send(self, message: dict[str, Any]) -> None:
+        async def on_send(self, message: Message) -> None:
             if self.chunks.count(sse.KEEPALIVE_COMMENT) >= 2:
                 release.set()
 
@@ -165,7 +166,7 @@ def test_a_generator_that_never_awaits_stops_when_the_client_leaves() -> None:
             closed.append(True)
 
     class LeavingClient(Client):
-        async def on_send(self, message: dict[str, Any]) -> None:
+        async def on_send(self, message: Message) -> None:
             if len(self.chunks) == 5:
                 self.gone.set()
 
@@ -197,7 +198,7 @@ def test_a_drain_during_an_event_send_ends_the_stream_after_that_event() -> None
             closed.append(True)
 
     class DrainingClient(Client):
-        async def on_send(self, message: dict[str, Any]) -> None:
+        async def on_send(self, message: Message) -> None:
             if message.get("body") == b"data: 2\n\n":
                 DRAIN.begin(30)
                 await anyio.sleep(0.05)  # the drain's step runs while this event is still being sent
