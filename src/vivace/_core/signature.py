@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import sys
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass, field, is_dataclass
 from enum import Enum, StrEnum
-from types import UnionType
+from types import FunctionType, UnionType
 from typing import Annotated, Any, ClassVar, ForwardRef, Union, get_args, get_origin
 
 from pydantic import BaseModel, Json
@@ -251,8 +252,64 @@ def _without_markers(annotation: Any) -> Any:
     return Annotated[(base, *kept)] if kept else base
 
 
+# PERF: a dependency shared by many routes is read once, not once per route. Keyed by `id()` with a weak reference
+# (a dependency must not be kept alive by the cache, and a callable instance may not be hashable); each entry
+# holds the stamp its signature was computed from and is used only while the callable still gives that stamp.
+_SIGNATURES: dict[int, tuple[weakref.ref[Any], tuple[Any, ...], inspect.Signature]] = {}
+
+
+def _stamp(call: Callable[..., Any]) -> tuple[Any, ...] | None:
+    """What `inspect.signature` reads from `call`, compared by identity; None when `call` is not cached.
+
+    Only plain functions and instances of classes whose `__call__` is a plain function are cached: bound methods
+    and partials are new objects on every access, classes read their signature from several places, decorated
+    functions from their `__wrapped__` chain, and string annotations from module globals that may change later.
+    """
+    function: Any = call if isinstance(call, FunctionType) else None
+    if function is None and not isinstance(call, type):
+        method = inspect.getattr_static(type(call), "__call__", None)
+        function = method if isinstance(method, FunctionType) else None
+    if function is None:
+        return None
+    try:
+        if getattr(function, "__wrapped__", None) is not None or getattr(call, "__wrapped__", None) is not None:
+            return None
+        annotations = function.__annotations__
+        if any(isinstance(value, str | ForwardRef) for value in annotations.values()):
+            return None
+        return (
+            # NOTE: never `call` itself (the cache holds it weakly); a class's `__call__` may be replaced later
+            getattr(call, "__signature__", None), getattr(function, "__signature__", None),
+            None if function is call else function,
+            function.__code__, function.__defaults__, function.__kwdefaults__, annotations, *annotations.values(),
+        )
+    except Exception:  # NOTE: an object whose attributes raise is simply not cached
+        return None
+
+
+def _same(stamp: tuple[Any, ...], cached: tuple[Any, ...]) -> bool:
+    return len(stamp) == len(cached) and all(a is b for a, b in zip(stamp, cached, strict=True))
+
+
 def get_typed_signature(call: Callable[..., Any]) -> inspect.Signature:
     """The signature with string annotations resolved against the callable's module globals."""
+    stamp = _stamp(call)
+    if stamp is None:
+        return _typed_signature(call)
+    key = id(call)
+    entry = _SIGNATURES.get(key)
+    if entry is not None and entry[0]() is call and _same(stamp, entry[1]):
+        return entry[2]
+    signature = _typed_signature(call)
+    try:
+        ref = weakref.ref(call, lambda _ref, key=key: _SIGNATURES.pop(key, None))  # type: ignore[misc]
+    except TypeError:
+        return signature  # NOTE: not weakly referenceable (a `__slots__` class): read on every use
+    _SIGNATURES[key] = (ref, stamp, signature)
+    return signature
+
+
+def _typed_signature(call: Callable[..., Any]) -> inspect.Signature:
     target = call if inspect.isfunction(call) or inspect.ismethod(call) else type(call).__call__
     if inspect.isclass(call):
         target = call.__init__
