@@ -7,7 +7,8 @@ For each framework and scenario: the server (bench/serve.py under uvicorn, as in
 callgrind_control switches instrumentation on, N keep-alive requests are sent one at a time, and the counts are
 dumped. Instructions per request = the dump's total / N: uvicorn, the framework, the application and the
 libraries it calls (SQLAlchemy, aiosqlite's thread, pyjwt...) together, from the first byte read to the last
-byte written. The dumps stay in bench/results/callgrind/ for `callgrind_annotate`.
+byte written. The `sse` scenario counts whole streams read to their end and reports per event as well (the
+stream's total / its events). The dumps stay in bench/results/callgrind/ for `callgrind_annotate`.
 
 Needs valgrind (`apt-get install -y valgrind`). A server under callgrind runs ~50x slower: expect a minute
 or two per framework and scenario.
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from peers import PEERS, ensure_venv
 from realistic import REALISTIC
-from scenarios import SCENARIOS, Scenario
+from scenarios import SCENARIOS, SSE_EVENTS_PER_STREAM, Scenario
 from servers import HOST, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -120,13 +121,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed: apt-get install -y valgrind")
-    known = {s.name: s for s in (*SCENARIOS, *REALISTIC) if s.kind == "http"}
+    # NOTE: an event stream is one request read to its end, like any other here (WebSocket echo is not)
+    known = {s.name: s for s in (*SCENARIOS, *REALISTIC) if s.kind in ("http", "sse")}
     for name in args.scenarios.split(","):
         for framework in args.frameworks.split(","):
             if name not in known:
                 raise SystemExit(f"unknown HTTP scenario {name!r}; known: {sorted(known)}")
             per_request = count(framework, known[name], args.requests, args.warmup)
-            print(f"{name:<12} {framework:<8} {per_request / 1000:10,.1f}k instructions per request", flush=True)
+            line = f"{name:<12} {framework:<8} {per_request / 1000:10,.1f}k instructions per request"
+            if known[name].kind == "sse":
+                line += f" ({per_request / SSE_EVENTS_PER_STREAM / 1000:,.1f}k per event)"
+            print(line, flush=True)
     return 0
 
 
