@@ -14,6 +14,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from enum import Enum
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
@@ -86,6 +87,9 @@ AppType = TypeVar("AppType", bound="Vivace")
 def _always() -> bool:
     return True
 
+
+#: the methods of a path the static table lacks (the direct entry's lookup; never changed)
+_NO_METHODS: Mapping[str, Any] = MappingProxyType({})
 
 #: Starlette's own `__call__`, unless something patched it before vivace was imported (then always delegated to)
 _STARLETTE_CALL = Starlette.__call__ if Starlette.__call__.__qualname__ == "Starlette.__call__" else None
@@ -429,7 +433,6 @@ class Vivace(_Declarations, Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.root_path:
             scope["root_path"] = self.root_path
-        scope["app"] = self
         fast = self._fast
         if (
             fast is not None
@@ -439,25 +442,49 @@ class Vivace(_Declarations, Starlette):
         ):
             # PERF: the stack as built, with nothing in it anyone could observe (no user middleware, nothing rewrapped
             # or patched): only its handler table is needed. The key is spelled out: a constant, not a global lookup
-            scope["starlette.exception_handlers"] = fast.table
             router, quiet = self._compiled, fast.quiet
             if (
                 quiet is None or router is None or not router.direct or self._dirty
                 or TELEMETRY_KEY in scope or not quiet()
             ):
+                scope["app"] = self
+                scope["starlette.exception_handlers"] = fast.table
                 await fast.app(scope, receive, send)
                 return
             # PERF: nothing between here and the compiled router would act (telemetry records nothing): the router's
             # work without its frame, and without the telemetry layer's and `_route`'s calls (/hello: -2.5k
             # instructions in-process)
+            static = router.static
+            found = None if scope.get("root_path") else static.get(scope["path"], _NO_METHODS).get(scope["method"])
+            if found is not None and found.unread:
+                # PERF: a runner that reads no routing key: they are written only when an exception (or a returned
+                # Response) needs them, before any handler or Request could see the scope (/hello: -2.5k)
+                try:
+                    await found.target(scope, receive, send)
+                except Exception as exc:
+                    router.reveal(scope, self, fast.table)
+                    if not await router.answer_unread(exc, scope, receive, send):
+                        raise
+                return
+            scope["app"] = self
+            scope["starlette.exception_handlers"] = fast.table
             if "router" not in scope:
                 scope["router"] = router.router
             try:
-                await router.http_target(scope)(scope, receive, send)
+                if found is None:
+                    target = router.dynamic_target(scope)
+                else:
+                    # PERF: the static match's part of `http_target` (its entries match fully; telemetry is idle)
+                    scope["path_params"] = {}
+                    scope["route"] = found.route
+                    scope["endpoint"] = found.endpoint
+                    target = found.target
+                await target(scope, receive, send)
             except Exception as exc:
                 if not await router.answer_error(exc, scope, receive, send):
                     raise
             return
+        scope["app"] = self
         await self._enter(scope, receive, send)
 
     def _enter(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:

@@ -28,7 +28,7 @@ from starlette.websockets import WebSocket, WebSocketClose
 from vivace._core.exit_stacks import FUNCTION_STACK_KEY, INNER_STACK_KEY, MIDDLEWARE_STACK_KEY, RequestStack
 from vivace._core.handle import locate_error
 from vivace._core.match import Matcher
-from vivace._core.runner import RESPONSE_STARTED, Runner, tracked
+from vivace._core.runner import RESPONSE_STARTED, Runner, Unrouted, tracked
 from vivace._core.websocket import close_after_error
 
 __all__ = [
@@ -135,6 +135,8 @@ class CompiledRouter:
                 targets[id(route)] = tracked(route.handle)
         self.targets = targets
         self.matcher = Matcher(routes, targets)
+        #: path -> {method: Found} of the static paths (the matcher's table), read by the application's direct entry
+        self.static = self.matcher.static
         # NOTE: low-priority routes (`app.frontend()`), consulted only on the 404 path: after every route missed
         self.frontends = frontends
         self.handlers = handlers
@@ -175,9 +177,22 @@ class CompiledRouter:
             if methods is not None:
                 found = methods.get(scope["method"])
         if found is None:
-            found = self.matcher.match_http(scope)
-            if found is None:
-                return self._not_found_target
+            return self.dynamic_target(scope)
+        # NOTE: a static entry matches fully, with no path parameter
+        scope["path_params"] = {}
+        route = found.route
+        scope["route"] = route
+        scope["endpoint"] = found.endpoint
+        observed = self.observed
+        if observed is not None and TELEMETRY_KEY in scope:
+            return observed.get(id(route), found.target)  # type: ignore[no-any-return]
+        return found.target  # type: ignore[no-any-return]
+
+    def dynamic_target(self, scope: Scope) -> Runner:
+        """`http_target` for a request the static table does not answer (its caller looked there already)."""
+        found = self.matcher.match_http(scope)
+        if found is None:
+            return self._not_found_target
         if found.child_scope is None:
             scope["path_params"] = {}
         else:
@@ -192,6 +207,35 @@ class CompiledRouter:
         if observed is not None and TELEMETRY_KEY in scope:
             return observed.get(id(route), found.target)  # type: ignore[no-any-return]
         return found.target  # type: ignore[no-any-return]
+
+    def reveal(self, scope: Scope, app: object, table: object) -> None:
+        """Write the keys left out of the scope of a request to a static path whose match is `Found.unread`, in the
+        order the usual path writes them: scope["app"], ["starlette.exception_handlers"], ["router"],
+        ["path_params"], ["route"], ["endpoint"].
+
+        The application's direct entry leaves them out when nothing can read them, and writes them here before
+        anything could: when the runner lets an exception out (or raises `Unrouted` to have a Response sent).
+        """
+        found = self.static[scope["path"]][scope["method"]]
+        scope["app"] = app
+        scope[HANDLERS_KEY] = table
+        if "router" not in scope:
+            scope["router"] = self.router
+        scope["path_params"] = {}
+        scope["route"] = found.route
+        scope["endpoint"] = found.endpoint
+
+    async def answer_unread(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> bool:
+        """What the runner of an unread match let out, once `reveal`ed: its Response sent (`Unrouted`), or `exc`
+        answered as `answer_error` answers it (False: for the caller to raise again)."""
+        if not isinstance(exc, Unrouted):
+            return await self.answer_error(exc, scope, receive, send)
+        try:
+            await exc.respond(scope, receive, send)
+        except Exception as error:
+            if not await self.answer_error(error, scope, receive, send):
+                raise
+        return True
 
     async def answer_error(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> bool:
         """Answer an HTTP request's exception with its handler (True), or with the 500 before it is raised again."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.routing import BaseRoute, Match, Mount, Route, WebSocketRoute
 from starlette.types import Scope
+
+from vivace._core.runner import routing_unread
 
 __all__ = ["Found", "Matcher", "route_path"]
 
@@ -38,6 +40,23 @@ class Found:
     child_scope: Mapping[str, Any] | None  # None: a static path (the caller sets empty path params)
     full: bool
     endpoint: Any = None  # the route's endpoint, for scope["endpoint"]
+    #: whether `target` reads no routing key on a successful request (runner.routing_unread): the application may
+    #: leave them out of the scope until an exception (or a returned Response) needs them. PERF: a class attribute
+    #: (`UnreadFound`), not a field: a field costs every dynamic match's construction (/items/3: +1.5k)
+    unread: ClassVar[bool] = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadFound(Found):
+    """A static path's match whose target reads no routing key."""
+
+    unread: ClassVar[bool] = True
+
+
+def _static_entry(found: Found) -> Found:
+    """`found` as a static table entry: an `UnreadFound` when its target reads no routing key."""
+    cls = UnreadFound if routing_unread(found.target) else Found
+    return cls(found.route, found.target, found.child_scope, found.full, found.endpoint)
 
 
 def _plain_matching(route: BaseRoute) -> bool:
@@ -95,7 +114,7 @@ class Matcher:
                 continue
             methods = self._static.setdefault(route.path, {})
             for method in route.methods or ():
-                methods.setdefault(method, self._found(route, None, True))
+                methods.setdefault(method, _static_entry(self._found(route, None, True)))
 
     @staticmethod
     def _could_match(route: BaseRoute, path: str) -> bool:
@@ -115,7 +134,7 @@ class Matcher:
         for methods in self._static.values():
             for method, found in methods.items():
                 if found.target is old:
-                    methods[method] = dataclasses.replace(found, target=new)
+                    methods[method] = _static_entry(dataclasses.replace(found, target=new))
 
     def match_http(self, scope: Scope) -> Found | None:
         path = route_path(scope) if scope.get("root_path") else scope["path"]

@@ -33,11 +33,36 @@ from vivace._core.threads import anyio_may_cancel, call_sync
 from vivace._core.websocket import handle_websocket
 from vivace.exceptions import FastAPIError
 
-__all__ = ["RESPONSE_STARTED", "Runner", "describe", "http_runner", "tracked", "websocket_runner"]
+__all__ = [
+    "RESPONSE_STARTED", "Runner", "Unrouted", "describe", "http_runner", "routing_unread", "tracked", "websocket_runner"
+]
 
 Runner = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 RESPONSE_STARTED = "vivace.response_started"
+
+
+class Unrouted(Exception):
+    """Raised by a runner that `routing_unread` vouches for, when its endpoint returned a Response and the scope
+    lacks the routing keys (the application skipped them): the caller writes them, then awaits `respond`.
+
+    NOTE: a Response's own `__call__` (a user subclass's) may read the scope, so it gets the scope it always had.
+    """
+
+    def __init__(self, respond: Runner) -> None:
+        super().__init__()
+        self.respond = respond
+
+
+#: the attribute marking a runner that hands the scope to no code of the application's, except through an
+#: exception it lets out (or `Unrouted`); any wrapper around the runner hides it
+_ROUTING_UNREAD = "vivace_routing_unread"
+
+
+def routing_unread(run: object) -> bool:
+    """Whether `run`, on a successful request, gives no code that could read it the scope (so the routing keys,
+    scope["route"], ["endpoint"], ["app"]..., need not be written before it runs: see `Unrouted`)."""
+    return getattr(run, _ROUTING_UNREAD, False) is True
 
 
 def tracked(run: Runner) -> Runner:
@@ -305,7 +330,10 @@ def _constant_input_runner(plan: RoutePlan) -> Runner:
                     result = await call_sync(call, on_loop, {})
         # PERF: the type test first: a dict is never a Response, and `isinstance` costs more (/hello: -0.2k)
         if type(result) is not dict and isinstance(result, Response):
-            await tracked(_respond_with(plan, Context(scope, receive, send), result))(scope, receive, send)
+            respond = tracked(_respond_with(plan, Context(scope, receive, send), result))
+            if "route" not in scope:
+                raise Unrouted(respond)  # NOTE: the Response is given the scope: with its routing keys
+            await respond(scope, receive, send)
             return
         body = serialize(result)
         if body_allowed:
@@ -321,6 +349,9 @@ def _constant_input_runner(plan: RoutePlan) -> Runner:
             scope[RESPONSE_STARTED] = True
             raise
 
+    # NOTE: its steps take no argument (no Request, no app-scoped value), so the scope reaches only the server's
+    # `send`, and an exception's or a returned Response's handling
+    setattr(run, _ROUTING_UNREAD, True)
     return run
 
 
