@@ -38,6 +38,7 @@ from vivace._core.resolve import Context, warm_app_scoped
 from vivace._core.runner import Runner
 from vivace._core.send import HeaderGuard
 from vivace._frontend import FrontendTable
+from vivace._overrides import DependencyOverrides
 from vivace._route_lazy import FirstUses
 from vivace._route_options import RouteOptions
 from vivace._route_plans import routes_key, same_objects
@@ -94,48 +95,6 @@ _NO_METHODS: Mapping[str, Any] = MappingProxyType({})
 #: Starlette's own `__call__`, unless something patched it before vivace was imported (then always delegated to)
 _STARLETTE_CALL = Starlette.__call__ if Starlette.__call__.__qualname__ == "Starlette.__call__" else None
 DecoratedCallable = TypeVar("DecoratedCallable", bound=Callable[..., Any])
-
-
-class _Overrides(dict[Any, Any]):
-    """`app.dependency_overrides`: any change marks the compiled plans stale (they bake overrides in)."""
-
-    def __init__(self, on_change: Callable[[], None], *args: Any) -> None:
-        super().__init__(*args)
-        self._on_change = on_change
-
-    def _changed(self) -> None:
-        self._on_change()
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def clear(self) -> None:
-        super().clear()
-        self._changed()
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def pop(self, *args: Any) -> Any:
-        value = super().pop(*args)
-        self._changed()
-        return value
-
-    def popitem(self) -> tuple[Any, Any]:
-        item = super().popitem()
-        self._changed()
-        return item
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        value = super().setdefault(key, default)
-        self._changed()
-        return value
 
 
 def _warn_root_path() -> None:
@@ -262,7 +221,7 @@ class Vivace(_Declarations, Starlette):
         self._compiled_from: tuple[Any, ...] = ()  # routes_key() of what _compiled was compiled from
         self._plans: dict[int, Any] = {}
         self.app_scope = AppScope()
-        self._dependency_overrides = _Overrides(self._routes_changed)
+        self._dependency_overrides = DependencyOverrides(self._routes_changed)
         self.router: APIRouter = APIRouter(
             routes=routes, redirect_slashes=redirect_slashes, dependency_overrides_provider=self,
             on_startup=on_startup, on_shutdown=on_shutdown, lifespan=lifespan,
@@ -292,7 +251,7 @@ class Vivace(_Declarations, Starlette):
 
     @dependency_overrides.setter
     def dependency_overrides(self, value: Mapping[Any, Any] | None) -> None:
-        self._dependency_overrides = _Overrides(self._routes_changed, value or {})
+        self._dependency_overrides = DependencyOverrides(self._routes_changed, value or {})
         self._routes_changed()
 
     def _routes_changed(self) -> None:
