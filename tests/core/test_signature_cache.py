@@ -142,3 +142,21 @@ def test_bound_methods_and_unhashable_instances_read_their_own_signature() -> No
     Store.__call__ = lambda self, other=2: other  # type: ignore[method-assign,assignment,misc]
     assert list(get_typed_signature(second).parameters) == ["other"]
     assert list(get_typed_signature(first).parameters) == ["other"]
+
+
+def test_a_collected_callable_leaves_a_newer_entry_with_its_id_alone() -> None:
+    """The weak reference's callback drops only its own entry, never one a later callable took over."""
+    from vivace._core import signature
+
+    def first(a: int) -> None: ...
+
+    signature.get_typed_signature(first)
+    key = id(first)
+    old_ref = signature._SIGNATURES[key][0]
+
+    def second(b: str) -> None: ...
+
+    signature._SIGNATURES[key] = (weakref.ref(second), (), inspect.Signature())  # as if `second` reused the id
+    old_ref.__callback__(old_ref)  # type: ignore[misc]
+    assert key in signature._SIGNATURES
+    del signature._SIGNATURES[key]

@@ -302,11 +302,23 @@ def get_typed_signature(call: Callable[..., Any]) -> inspect.Signature:
         return entry[2]
     signature = _typed_signature(call)
     try:
-        ref = weakref.ref(call, lambda _ref, key=key: _SIGNATURES.pop(key, None))  # type: ignore[misc]
+        ref = weakref.ref(call, _forgetter(key))
     except TypeError:
         return signature  # NOTE: not weakly referenceable (a `__slots__` class): read on every use
     _SIGNATURES[key] = (ref, stamp, signature)
     return signature
+
+
+def _forgetter(key: int) -> Callable[[Any], None]:
+    """The callback dropping `key`'s entry once its callable is gone (and not a newer callable's with the same id)."""
+    cache = _SIGNATURES  # NOTE: held here: at interpreter exit the module's globals may already be None
+
+    def forget(ref: Any) -> None:
+        entry = cache.get(key)
+        if entry is not None and entry[0] is ref:
+            del cache[key]
+
+    return forget
 
 
 def _typed_signature(call: Callable[..., Any]) -> inspect.Signature:
