@@ -28,20 +28,6 @@ class Opaque:
     """A class Pydantic cannot validate."""
 
 
-@pytest.fixture
-def compiled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The path of every route compiled from here on."""
-    paths: list[str] = []
-    original = route_plans.compile_route
-
-    def counting(route: Any, dependant: Any) -> Any:
-        paths.append(route.path)
-        return original(route, dependant)
-
-    monkeypatch.setattr(route_plans, "compile_route", counting)
-    return paths
-
-
 def _items() -> APIRouter:
     router = APIRouter(prefix="/items")
 

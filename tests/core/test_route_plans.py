@@ -12,7 +12,6 @@ import pytest
 from pydantic import BaseModel
 
 from vivace import APIRouter, Depends, FastAPI, HTTPException
-from vivace import _route_plans as route_plans
 from vivace.dependencies.utils import get_parameterless_sub_dependant
 from vivace.exceptions import FastAPIError
 from vivace.routing import APIRoute
@@ -25,20 +24,6 @@ class Item(BaseModel):
 
 class Opaque:
     """A class Pydantic cannot validate."""
-
-
-@pytest.fixture
-def compiled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The path of every route compiled from here on."""
-    paths: list[str] = []
-    original = route_plans.compile_route
-
-    def counting(route: Any, dependant: Any) -> Any:
-        paths.append(route.path)
-        return original(route, dependant)
-
-    monkeypatch.setattr(route_plans, "compile_route", counting)
-    return paths
 
 
 def _sub(call: Callable[..., Any]) -> Any:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from vivace import Vivace, WebSocket, WebSocketDisconnect
+from future_sends import lost_frame_app, write_when_sent
+
+from vivace import Vivace, WebSocket
 
 
 class FutureServer:
@@ -50,15 +52,8 @@ def serve(app: Vivace, server: FutureServer, writes: int, fail_at: int | None = 
              "scheme": "ws", "server": ("test", 80), "client": ("test", 5000), "root_path": "",
              "subprotocols": [], "asgi": {"version": "3.0", "spec_version": "2.4"}}  # fmt: skip
 
-    async def writer() -> None:
-        for number in range(writes):
-            while not server.pending:
-                await asyncio.sleep(0)
-            await asyncio.sleep(0)
-            server.write(fail=number == fail_at)
-
     async def run() -> None:
-        writing = asyncio.ensure_future(writer())
+        writing = asyncio.ensure_future(write_when_sent(server, writes, fail_at))
         await app(scope, server.receive, server.send)
         await writing
 
@@ -107,18 +102,6 @@ def test_a_frame_the_server_could_not_write_is_a_client_gone_at_the_next_send() 
     """The failed write surfaces as WebSocketDisconnect (1006) from the next send, which is not sent."""
     events: list[Any] = []
     seen: list[Any] = []
-    app = Vivace()
-
-    @app.websocket("/ws")
-    async def talk(websocket: WebSocket) -> None:
-        await websocket.accept()
-        await websocket.send_text("lost")
-        try:
-            await websocket.send_text("never")
-        except WebSocketDisconnect as exc:
-            seen.append(exc.code)
-            raise
-
-    serve(app, FutureServer([], events), writes=1, fail_at=0)
+    serve(lost_frame_app(seen), FutureServer([], events), writes=1, fail_at=0)
     assert seen == [1006]
     assert events == [("websocket.accept", None), ("send", "lost"), ("failed", "lost")]

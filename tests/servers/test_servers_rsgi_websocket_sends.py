@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from future_sends import lost_frame_app, write_when_sent
 from test_servers_adapter import Message, Scope
 
 from vivace import Vivace, WebSocket, WebSocketDisconnect
@@ -66,14 +67,6 @@ def serve(app: Vivace, transport: FutureTransport, settle: Any) -> None:
     asyncio.run(run())
 
 
-async def write_when_sent(transport: FutureTransport, count: int, fail_at: int | None = None) -> None:
-    for number in range(count):
-        while not transport.pending:
-            await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        transport.write(fail=number == fail_at)
-
-
 def test_a_send_returns_before_the_write_and_the_next_one_waits_for_it() -> None:
     """Frames go out in order, one in flight at a time; the last is written before the connection closes."""
     events: list[Any] = []
@@ -123,19 +116,7 @@ def test_a_frame_granian_could_not_write_is_a_client_gone_at_the_next_send() -> 
     """The failed write surfaces as WebSocketDisconnect (1006) from the next send; the session ends quietly."""
     events: list[Any] = []
     seen: list[Any] = []
-    app = Vivace()
-
-    @app.websocket("/ws")
-    async def talk(websocket: WebSocket) -> None:
-        await websocket.accept()
-        await websocket.send_text("lost")
-        try:
-            await websocket.send_text("never")
-        except WebSocketDisconnect as exc:
-            seen.append(exc.code)
-            raise
-
     transport = FutureTransport([], events)
-    serve(app, transport, lambda t: write_when_sent(t, 1, fail_at=0))
+    serve(lost_frame_app(seen), transport, lambda t: write_when_sent(t, 1, fail_at=0))
     assert seen == [1006]
     assert events == [("send", "lost"), ("failed", "lost")]  # nothing more sent; granian has closed it already
