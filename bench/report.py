@@ -170,6 +170,8 @@ def _ratio_panel(axes: Any, results: Results, scenarios: tuple[Scenario, ...]) -
     axes.bar_label(bars, labels=[f"{v:.2f}x" if v else "n/a" for v in values], fontsize=8, padding=2)
     axes.scatter(xs, [s.target_fastapi for s in scenarios], marker="_", s=900, color="black", label="target")
     axes.axhline(1.0, color=COLORS["fastapi"], linewidth=1, linestyle="--")
+    # NOTE: headroom above the tallest bar, so its label stays clear of the legend
+    axes.set_ylim(0, max([*values, *(s.target_fastapi for s in scenarios)]) * 1.3)
     axes.set_xticks(xs, [s.name for s in scenarios], fontsize=8)
     axes.set_ylabel("vivace / FastAPI (higher is better)")
     axes.set_title("Same run, uvicorn + uvloop + httptools, 1 worker pinned to 1 core")
