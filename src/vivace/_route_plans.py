@@ -56,7 +56,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from vivace._core.compile import _output, check_declaration, check_response_models, compile_route, with_natives
+from vivace._core.compile import (
+    _output,
+    check_declaration,
+    check_response_models,
+    compile_route,
+    has_generators,
+    with_natives,
+)
 from vivace._core.plan import RoutePlan
 from vivace._core.signature import Dependant, analyse_dependency
 from vivace._route_serving import ServedAlone
@@ -463,7 +470,7 @@ def _rebase(plan: RoutePlan, route: Any) -> RoutePlan:
         encode=output.encode,
         stream=output.mode,
         stream_item=output.stream_item,
-        has_generators=any(step.is_generator for step in plan.steps) or output.mode == "sse",
+        has_generators=has_generators(plan.steps, output),
         steps=plan.steps if output.mode is not None else with_natives(plan.steps, route),  # bound to this copy
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -39,8 +39,8 @@ from vivace.sse import EventSourceResponse
 from vivace.utils import is_body_allowed_for_status_code
 
 __all__ = [
-    "StepGraph", "check_declaration", "check_response_model", "effective_scope", "flatten", "is_async_callable",
-    "is_async_gen_callable", "is_gen_callable", "is_generator_callable", "with_natives",
+    "StepGraph", "check_declaration", "check_response_model", "effective_scope", "flatten", "has_generators",
+    "is_async_callable", "is_async_gen_callable", "is_gen_callable", "is_generator_callable", "with_natives",
 ]
 
 _SPECIAL_SOURCES = {
@@ -515,7 +515,7 @@ def _compile_route(route: Any, dependant: Dependant) -> RoutePlan:
         body_required=body_required,
         form_extractor=form_reads,
         steps=steps,
-        has_generators=any(step.is_generator for step in steps) or output.mode == "sse",
+        has_generators=has_generators(steps, output),
         needs_cookies=bool(graph.fields.get(Location.cookie)),
         serialize=output.serialize,
         encode=output.encode,
@@ -586,6 +586,11 @@ class _Output:
     encode: Callable[[Any], Any]  # to JSON-able Python, for a custom response class
     mode: str | None  # a streaming mode for generator endpoints (see `_stream_mode`)
     stream_item: Callable[[Any], bytes] | None
+
+
+def has_generators(steps: Sequence[DepStep], output: Any) -> bool:
+    """Whether the plan runs inside exit stacks: a `yield` step, or an event stream (served inside them too)."""
+    return any(step.is_generator for step in steps) or output.mode == "sse"
 
 
 def _output(route: Any, context: dict[str, Any]) -> _Output:

@@ -213,8 +213,7 @@ async def prepare(plan: RoutePlan, ctx: Context, result: Any) -> Response:
     if plan.stream is not None:
         assert plan.stream_item is not None
         streamed = await streaming_response(
-            plan.stream, result, plan.stream_item, plan.response_class, ctx.request_stack, status_arg,
-            ctx.sub_response,
+            plan.stream, result, plan.stream_item, plan.response_class, status_arg, ctx.sub_response,
         )
         streamed.background = background
         return streamed

@@ -8,7 +8,7 @@ import json
 import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Any, get_args, get_origin
 
 import anyio
@@ -288,7 +288,6 @@ async def streaming_response(
     source: Any,
     encode: Callable[[Any], bytes],
     response_class: Any,
-    stack: AsyncExitStack | None,
     status: dict[str, Any],
     extra: Response | None,
 ) -> Response:
