@@ -181,14 +181,7 @@ def test_changes_made_during_startup_are_served() -> None:
 
 def test_served_plan_unchanged_without_a_change(compiled: list[str]) -> None:
     """Sync points with nothing changed compile nothing: the walk compares identities only."""
-    app = FastAPI()
-
-    @app.get("/a")
-    def read() -> str:
-        return "a"
-
-    client = TestClient(app)
-    assert client.get("/a").json() == "a"
+    app, client, _ = _served_once()
     router = app._compiled
     app.openapi()
     app.build_middleware_stack()

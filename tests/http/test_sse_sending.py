@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -151,10 +151,9 @@ def test_a_sync_generator_blocked_in_its_thread_still_gets_pings(monkeypatch: py
     assert client.ended
 
 
-def test_a_generator_that_never_awaits_stops_when_the_client_leaves() -> None:
-    """An endless generator without an `await`, sending into a client that never pushes back: the disconnect
-    still gets in, and the generator's `finally` runs."""
-    closed: list[bool] = []
+def counting(closed: list[bool], *, awaits: bool) -> Callable[[], AsyncIterator[int]]:
+    """An endless event generator yielding 0, 1, 2...; with `awaits`, a checkpoint after each; `closed` records
+    its `finally`."""
 
     async def endless() -> AsyncIterator[int]:
         try:
@@ -162,8 +161,19 @@ def test_a_generator_that_never_awaits_stops_when_the_client_leaves() -> None:
             while True:
                 yield number
                 number += 1
+                if awaits:
+                    await anyio.sleep(0)
         finally:
             closed.append(True)
+
+    return endless
+
+
+def test_a_generator_that_never_awaits_stops_when_the_client_leaves() -> None:
+    """An endless generator without an `await`, sending into a client that never pushes back: the disconnect
+    still gets in, and the generator's `finally` runs."""
+    closed: list[bool] = []
+    endless = counting(closed, awaits=False)
 
     class LeavingClient(Client):
         async def on_send(self, message: Message) -> None:
@@ -186,16 +196,7 @@ def test_a_drain_during_an_event_send_ends_the_stream_after_that_event() -> None
     """Draining begins while an event is being sent: that event completes, then the stream ends cleanly with
     the final empty chunk, and the generator is closed."""
     closed: list[bool] = []
-
-    async def endless() -> AsyncIterator[int]:
-        try:
-            number = 0
-            while True:
-                yield number
-                number += 1
-                await anyio.sleep(0)
-        finally:
-            closed.append(True)
+    endless = counting(closed, awaits=True)
 
     class DrainingClient(Client):
         async def on_send(self, message: Message) -> None:

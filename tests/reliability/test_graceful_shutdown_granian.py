@@ -48,21 +48,25 @@ def start_granian(tmp_path: Path, interface: str) -> tuple[ServerProcess, Path]:
         "FRAMEWORK": "vivace",
         "GRANIAN_WORKERS_KILL_TIMEOUT": str(DEADLINE),
     }
-    log = tmp_path / f"granian-{interface}.log"
+    return launch_granian(command, tmp_path, env, port, tmp_path / f"granian-{interface}.log"), marks
+
+
+def launch_granian(command: list[str], directory: Path, env: dict[str, str], port: int, log: Path) -> ServerProcess:
+    """Start `command` (granian, or `vivace run --server granian`) on `port`, logging to `log`; once it answers."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=directory, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = ServerProcess(process, port, log)
     deadline = time.monotonic() + START_TIMEOUT
     while not _answers(server):  # NOTE: granian listens before its worker has run the app's startup
         assert process.poll() is None, server.output()
         assert time.monotonic() < deadline, f"granian did not answer within {START_TIMEOUT} s:\n{server.output()}"
         time.sleep(0.1)
-    return server, marks
+    return server
 
 
 def _answers(server: ServerProcess) -> bool:
     try:
-        return get(server.port, "/ready") is not None  # any answer (APP has no such route: 404)
+        return get(server.port, "/ready") is not None  # any answer (the apps have no such route: 404)
     except OSError:
         return False
 

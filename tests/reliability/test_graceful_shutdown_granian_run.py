@@ -6,15 +6,15 @@ deadline inside them (streams get the grace before it, as under uvicorn), with n
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
-from process_support import ROOT, START_TIMEOUT, ServerProcess, free_port
+from process_support import ROOT, ServerProcess, free_port
 from test_graceful_shutdown import APP, finished_in_flight, in_background, open_stream, wait_for
+from test_graceful_shutdown_granian import launch_granian
 from wire import get
 
 from vivace._core.drain import GRANIAN_DEADLINE_ENV
@@ -53,23 +53,7 @@ def vivace_run_granian(directory: Path, source: str, *options: str) -> tuple[Ser
     ]  # fmt: skip
     env = {**os.environ, "MARKS": str(marks), "PYTHONPATH": os.pathsep.join([str(directory), str(ROOT / "src")])}
     env.pop(GRANIAN_DEADLINE_ENV, None)  # NOTE: the deadline must come from the option alone
-    log = directory / "run.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=directory, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = ServerProcess(process, port, log)
-    deadline = time.monotonic() + START_TIMEOUT
-    while not _answers(server):  # NOTE: granian listens before its worker has run the app's startup
-        assert process.poll() is None, server.output()
-        assert time.monotonic() < deadline, f"granian did not answer within {START_TIMEOUT} s:\n{server.output()}"
-        time.sleep(0.1)
-    return server, marks
-
-
-def _answers(server: ServerProcess) -> bool:
-    try:
-        return get(server.port, "/ready") is not None  # any answer (neither app has such a route: 404)
-    except OSError:
-        return False
+    return launch_granian(command, directory, env, port, directory / "run.log"), marks
 
 
 def test_run_granian_passes_its_deadline_to_the_drain(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """What the tests of WebSocket sends under a server whose sends return futures share, over ASGI and RSGI: the
-server's writing thread, and an app whose first frame the server fails to write."""
+server's writing thread, and the apps they serve."""
 
 from __future__ import annotations
 
@@ -22,6 +22,21 @@ async def write_when_sent(server: WritingServer, count: int, fail_at: int | None
             await asyncio.sleep(0)
         await asyncio.sleep(0)
         server.write(fail=number == fail_at)
+
+
+def two_frames_app(events: list[Any], second: str | bytes) -> Vivace:
+    """An app sending the text "one" then `second` (text or bytes), noting in `events` when each send returned."""
+    app = Vivace()
+
+    @app.websocket("/ws")
+    async def talk(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("one")
+        events.append(("returned", "one"))
+        await (websocket.send_bytes(second) if isinstance(second, bytes) else websocket.send_text(second))
+        events.append(("returned", second))
+
+    return app
 
 
 def lost_frame_app(seen: list[Any]) -> Vivace:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from future_sends import lost_frame_app, write_when_sent
+from future_sends import lost_frame_app, two_frames_app, write_when_sent
 
 from vivace import Vivace, WebSocket
 
@@ -63,17 +63,7 @@ def serve(app: Vivace, server: FutureServer, writes: int, fail_at: int | None = 
 def test_a_send_returns_before_the_write_and_the_next_one_waits_for_it() -> None:
     """Frames go out in order, one in flight at a time; the last is written before the app returns."""
     events: list[Any] = []
-    app = Vivace()
-
-    @app.websocket("/ws")
-    async def talk(websocket: WebSocket) -> None:
-        await websocket.accept()
-        await websocket.send_text("one")
-        events.append(("returned", "one"))
-        await websocket.send_bytes(b"two")
-        events.append(("returned", b"two"))
-
-    serve(app, FutureServer([], events), writes=2)
+    serve(two_frames_app(events, b"two"), FutureServer([], events), writes=2)
     events.append("app returned")
     assert events == [
         ("websocket.accept", None),

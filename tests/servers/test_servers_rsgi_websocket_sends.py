@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from future_sends import lost_frame_app, write_when_sent
+from future_sends import lost_frame_app, two_frames_app, write_when_sent
 from test_servers_adapter import Message, Scope
 
 from vivace import Vivace, WebSocket, WebSocketDisconnect
@@ -70,18 +70,8 @@ def serve(app: Vivace, transport: FutureTransport, settle: Any) -> None:
 def test_a_send_returns_before_the_write_and_the_next_one_waits_for_it() -> None:
     """Frames go out in order, one in flight at a time; the last is written before the connection closes."""
     events: list[Any] = []
-    app = Vivace()
-
-    @app.websocket("/ws")
-    async def talk(websocket: WebSocket) -> None:
-        await websocket.accept()
-        await websocket.send_text("one")
-        events.append(("returned", "one"))
-        await websocket.send_text("two")
-        events.append(("returned", "two"))
-
     transport = FutureTransport([], events)
-    serve(app, transport, lambda t: write_when_sent(t, 2))
+    serve(two_frames_app(events, "two"), transport, lambda t: write_when_sent(t, 2))
     assert events == [
         ("send", "one"), ("returned", "one"), ("written", "one"),
         ("send", "two"), ("returned", "two"), ("written", "two"),
