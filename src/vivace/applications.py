@@ -421,7 +421,7 @@ class Vivace(_Declarations, Starlette):
                 try:
                     await found.target(scope, receive, send)
                 except Exception as exc:
-                    router.reveal(scope, self, fast.table)
+                    router.reveal(scope, found, self, fast.table)
                     if not await router.answer_unread(exc, scope, receive, send):
                         raise
                 return

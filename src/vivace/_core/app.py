@@ -27,7 +27,7 @@ from starlette.websockets import WebSocket, WebSocketClose
 
 from vivace._core.exit_stacks import FUNCTION_STACK_KEY, INNER_STACK_KEY, MIDDLEWARE_STACK_KEY, RequestStack
 from vivace._core.handle import locate_error
-from vivace._core.match import Matcher
+from vivace._core.match import Found, Matcher
 from vivace._core.runner import RESPONSE_STARTED, Runner, Unrouted, tracked
 from vivace._core.websocket import close_after_error
 
@@ -208,15 +208,14 @@ class CompiledRouter:
             return observed.get(id(route), found.target)  # type: ignore[no-any-return]
         return found.target  # type: ignore[no-any-return]
 
-    def reveal(self, scope: Scope, app: object, table: object) -> None:
-        """Write the keys left out of the scope of a request to a static path whose match is `Found.unread`, in the
-        order the usual path writes them: scope["app"], ["starlette.exception_handlers"], ["router"],
-        ["path_params"], ["route"], ["endpoint"].
+    def reveal(self, scope: Scope, found: Found, app: object, table: object) -> None:
+        """Write the keys left out of the scope of a request to a static path whose match, `found`, is
+        `Found.unread`, in the order the usual path writes them: scope["app"], ["starlette.exception_handlers"],
+        ["router"], ["path_params"], ["route"], ["endpoint"].
 
         The application's direct entry leaves them out when nothing can read them, and writes them here before
         anything could: when the runner lets an exception out (or raises `Unrouted` to have a Response sent).
         """
-        found = self.static[scope["path"]][scope["method"]]
         scope["app"] = app
         scope[HANDLERS_KEY] = table
         if "router" not in scope:
