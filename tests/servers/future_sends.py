@@ -4,18 +4,38 @@ server's writing thread, and the apps they serve."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from vivace import Vivace, WebSocket, WebSocketDisconnect
 
 
-class WritingServer(Protocol):
-    pending: list[Any]
+class PendingWrites:
+    """The frames a server has taken and not yet written; `write` (its thread, in the tests) settles the oldest."""
 
-    def write(self, fail: bool = False) -> None: ...
+    def __init__(self, events: list[Any], failure: Callable[[], Exception]) -> None:
+        self.events = events
+        self.pending: list[tuple[Any, asyncio.Future[None]]] = []
+        self.failure = failure  # what a frame the server could not write fails with (each server's own error)
+
+    def taken(self, data: Any) -> asyncio.Future[None]:
+        """The future a send returns for `data`: settled by `write`."""
+        future = asyncio.get_running_loop().create_future()
+        self.events.append(("send", data))
+        self.pending.append((data, future))
+        return future
+
+    def write(self, fail: bool = False) -> None:
+        """The oldest frame written, or failed because the client is gone."""
+        data, future = self.pending.pop(0)
+        if fail:
+            future.set_exception(self.failure())
+        else:
+            future.set_result(None)
+        self.events.append(("failed" if fail else "written", data))
 
 
-async def write_when_sent(server: WritingServer, count: int, fail_at: int | None = None) -> None:
+async def write_when_sent(server: PendingWrites, count: int, fail_at: int | None = None) -> None:
     """The server's thread: write `count` frames, each once it has been sent, failing the `fail_at`th."""
     for number in range(count):
         while not server.pending:

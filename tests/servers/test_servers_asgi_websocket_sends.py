@@ -7,18 +7,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from future_sends import lost_frame_app, two_frames_app, write_when_sent
+from future_sends import PendingWrites, lost_frame_app, two_frames_app, write_when_sent
 
 from vivace import Vivace, WebSocket
 
 
-class FutureServer:
+class FutureServer(PendingWrites):
     """An ASGI server's WebSocket `receive`/`send`; sends return futures that `write` settles in order."""
 
     def __init__(self, incoming: list[dict[str, Any]], events: list[Any]) -> None:
+        # NOTE: OSError is what ASGI servers raise for a send to a client that is gone
+        super().__init__(events, lambda: OSError("the client is gone"))
         self.incoming = [{"type": "websocket.connect"}, *incoming]
-        self.events = events
-        self.pending: list[tuple[Any, asyncio.Future[None]]] = []
 
     async def receive(self) -> dict[str, Any]:
         await asyncio.sleep(0)  # a read lets the loop run, as a real one does
@@ -27,23 +27,12 @@ class FutureServer:
         return self.incoming.pop(0)
 
     def send(self, message: dict[str, Any]) -> asyncio.Future[None]:
-        future = asyncio.get_running_loop().create_future()
         if message["type"] != "websocket.send":
             self.events.append((message["type"], message.get("code")))
+            future = asyncio.get_running_loop().create_future()
             future.set_result(None)
             return future
-        data = message.get("text") if message.get("text") is not None else message.get("bytes")
-        self.events.append(("send", data))
-        self.pending.append((data, future))
-        return future
-
-    def write(self, fail: bool = False) -> None:
-        data, future = self.pending.pop(0)
-        if fail:
-            future.set_exception(OSError("the client is gone"))  # NOTE: what ASGI servers raise for a send
-        else:
-            future.set_result(None)
-        self.events.append(("failed" if fail else "written", data))
+        return self.taken(message.get("text") if message.get("text") is not None else message.get("bytes"))
 
 
 def serve(app: Vivace, server: FutureServer, writes: int, fail_at: int | None = None) -> None:

@@ -7,19 +7,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from future_sends import lost_frame_app, two_frames_app, write_when_sent
+from future_sends import PendingWrites, lost_frame_app, two_frames_app, write_when_sent
 from test_servers_adapter import Message, Scope
 
 from vivace import Vivace, WebSocket, WebSocketDisconnect
 from vivace._rsgi.entry import RSGIEntry
 
 
-class FutureTransport:
+class FutureTransport(PendingWrites):
     """granian's RSGIWebsocketTransport, whose sends return futures the test settles (granian's thread writing)."""
 
     def __init__(self, incoming: list[Message], events: list[Any]) -> None:
-        self.incoming, self.events = incoming, events
-        self.pending: list[tuple[str, asyncio.Future[None]]] = []
+        super().__init__(events, lambda: RuntimeError("connection closed"))
+        self.incoming = incoming
 
     async def receive(self) -> Message:
         await asyncio.sleep(0)  # a read lets the loop run, as a real one does
@@ -28,19 +28,7 @@ class FutureTransport:
         return self.incoming.pop(0)
 
     def send_str(self, data: str) -> asyncio.Future[None]:
-        future = asyncio.get_running_loop().create_future()
-        self.events.append(("send", data))
-        self.pending.append((data, future))
-        return future
-
-    def write(self, fail: bool = False) -> None:
-        """granian's thread finishing the oldest frame: written, or failed because the client is gone."""
-        data, future = self.pending.pop(0)
-        if fail:
-            future.set_exception(RuntimeError("connection closed"))
-        else:
-            future.set_result(None)
-        self.events.append(("failed" if fail else "written", data))
+        return self.taken(data)
 
 
 class FutureProtocol:
