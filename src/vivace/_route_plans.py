@@ -470,7 +470,7 @@ def _rebase(plan: RoutePlan, route: Any) -> RoutePlan:
         encode=output.encode,
         stream=output.mode,
         stream_item=output.stream_item,
-        has_generators=has_generators(plan.steps, output),
+        has_generators=has_generators(plan.steps),
         steps=plan.steps if output.mode is not None else with_natives(plan.steps, route),  # bound to this copy
     )
 
