@@ -29,6 +29,7 @@ from vivace._core.plan import BodyKind, RoutePlan
 from vivace._core.resolve import Context, flat_call
 from vivace._core.send import LENGTH_HEADERS, InvalidHeader, check_headers, refuse_response, response_start
 from vivace._core.send import body_allowed as send_body_allowed
+from vivace._core.stream import AFTER_START
 from vivace._core.threads import anyio_may_cancel, call_sync
 from vivace._core.websocket import handle_websocket
 from vivace.exceptions import FastAPIError
@@ -65,11 +66,12 @@ def routing_unread(run: object) -> bool:
     return getattr(run, _ROUTING_UNREAD, False) is True
 
 
-def tracked(run: Runner) -> Runner:
+def tracked(run: Runner, *, hand_over: bool = False) -> Runner:
     """`run` with its `send` watched: for targets that send through Response objects or foreign code.
 
     The headers of the response they start are checked first: an invalid one (which would break the HTTP framing
-    or inject a header) is answered with a clean 500 instead, and whatever `run` was sending is stopped.
+    or inject a header) is answered with a clean 500 instead, and whatever `run` was sending is stopped. With
+    `hand_over`, the watching send carries the one it wraps (stream.AFTER_START), for an event stream's events.
     """
 
     async def tracked_run(scope: Scope, receive: Receive, send: Send) -> None:
@@ -82,6 +84,8 @@ def tracked(run: Runner) -> Runner:
                 scope[RESPONSE_STARTED] = started = True
             await send(message)
 
+        if hand_over:
+            setattr(tracking_send, AFTER_START, send)
         try:
             await run(scope, receive, tracking_send)
         except InvalidHeader as error:
@@ -105,7 +109,7 @@ def http_runner(plan: RoutePlan) -> Runner:
     async def run_plan(scope: Scope, receive: Receive, send: Send) -> None:
         await handle(plan, scope, receive, send)
 
-    return tracked(run_plan)
+    return tracked(run_plan, hand_over=plan.stream == "sse")
 
 
 def websocket_runner(plan: RoutePlan) -> Runner:

@@ -21,7 +21,13 @@ from vivace import sse
 from vivace._core.drain import DRAIN
 from vivace.encoders import jsonable_encoder
 
-__all__ = ["drainable", "item_serializer", "sse_item_serializer", "stream_item_type", "streaming_response"]
+__all__ = [
+    "AFTER_START", "drainable", "item_serializer", "sse_item_serializer", "stream_item_type", "streaming_response"
+]
+
+#: the attribute a `send` wrapper that only watches the response's start (`runner.tracked`) may carry: the `send`
+#: it wraps, which an event stream calls directly for its events once it has sent the start through the wrapper
+AFTER_START = "vivace_after_start"
 
 _STREAM_ORIGINS = (AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator)
 
@@ -196,7 +202,8 @@ class _EventStream(StreamingResponse):
         pacing.sending = True
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         pacing.sending = False
-        await _until_drained_at_once(self._source, self._encode, send, pacing)
+        # PERF: the events skip a wrapper that had only the start to watch (~1.5k instructions per event)
+        await _until_drained_at_once(self._source, self._encode, getattr(send, AFTER_START, send), pacing)
         while pacing.pinging is not None:
             await pacing.pinging.wait()
         pacing.sending = True
