@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import sys
 import traceback
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -57,6 +58,7 @@ from vivace.openapi._setup import install_docs
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
 from vivace.routing import APIRoute, APIRouter, APIWebSocketRoute, _as_context_factory, _Declarations, route_runner
+from vivace.telemetry._dormant import PACKAGE, stop_waiting, waits_for_opentelemetry
 from vivace.telemetry._install import telemetry_runtime
 from vivace.utils import generate_unique_id
 
@@ -239,7 +241,10 @@ class Vivace(_Declarations, Starlette):
         self.middleware_stack: ASGIApp | None = None
         self._fast: FastEntry | None = None  # how a request may skip the stack build_middleware_stack() built
         self._instrumented_stack: tuple[ASGIApp, bool] | None = None
-        self._telemetry = telemetry_runtime(telemetry)  # None: no telemetry layer, plain plans
+        # PERF: built before OpenTelemetry is imported, the app waits for that import (vivace/telemetry/_dormant.py)
+        self._dormant = waits_for_opentelemetry(telemetry, self)
+        self._fast_aside: FastEntry | None = None  # the fast entry while the next request wakes the app up
+        self._telemetry = None if self._dormant else telemetry_runtime(telemetry)  # None: no layer, plain plans
         self._scoped_routes = ScopedRoutes()  # routes under routers with their own handlers or middleware
         self.setup()
 
@@ -365,6 +370,20 @@ class Vivace(_Declarations, Starlette):
             return _always
         return None if self._telemetry is None else self._telemetry.quiet_over(app, self._route)
 
+    def _opentelemetry_imported(self) -> None:
+        """Something looks for `opentelemetry` (called by the import system): the next request takes `_enter`."""
+        self._fast_aside, self._fast = self._fast or self._fast_aside, None
+
+    def _wake(self) -> None:
+        """Once OpenTelemetry is imported, the telemetry the app would have had if built after that import."""
+        fast, self._fast_aside = self._fast or self._fast_aside, None
+        if PACKAGE in sys.modules:
+            self._dormant = stop_waiting(self)
+            self._telemetry = telemetry_runtime(None)
+            if self._telemetry is not None:
+                fast, self._dirty = self._telemetry.join(self.middleware_stack, fast), True
+        self._fast = None if fast is None else dataclasses.replace(fast, quiet=self._quiet_over(fast.app))
+
     def _own_layers(self, app: ASGIApp, has_middleware: bool) -> ASGIApp:
         """The application's layers inside ServerErrorMiddleware: telemetry, body limits, the header check."""
         if has_middleware:
@@ -400,11 +419,12 @@ class Vivace(_Declarations, Starlette):
             and fast.stack.app is fast.inner
         ):
             # PERF: the stack as built, with nothing in it anyone could observe (no user middleware, nothing rewrapped
-            # or patched): only its handler table is needed. The key is spelled out: a constant, not a global lookup
+            # or patched): only its handler table is needed. The key is spelled out: a constant, not a global lookup.
+            # `_always` is not called: an app without telemetry (or waiting for it) checks nothing (/hello: -0.7k)
             router, quiet = self._compiled, fast.quiet
             if (
                 quiet is None or router is None or not router.direct or self._dirty
-                or TELEMETRY_KEY in scope or not quiet()
+                or TELEMETRY_KEY in scope or (quiet is not _always and not quiet())
             ):
                 scope["app"] = self
                 scope["starlette.exception_handlers"] = fast.table
@@ -450,6 +470,8 @@ class Vivace(_Declarations, Starlette):
         """The lifespan, WebSockets, a first request, and requests through the whole stack.
 
         PERF: returns the coroutine to await (no frame of its own per request)."""
+        if self._dormant and (self._fast_aside is not None or PACKAGE in sys.modules):
+            self._wake()
         if scope["type"] == "lifespan":
             lifespan = self._lifespan if self._telemetry is None else self._telemetry.lifespan(self._lifespan)
             return lifespan(scope, receive, send)
@@ -494,6 +516,8 @@ class Vivace(_Declarations, Starlette):
             async with self.router.lifespan_context(self) as state:
                 if state is not None:
                     scope.setdefault("state", {}).update(state)
+                if self._dormant:
+                    self._wake()  # NOTE: the lifespan may have imported OpenTelemetry to set a provider
                 self.compile()
                 await self._warm_app_scoped(scope, receive, send)
                 if self.middleware_stack is None:

@@ -6,16 +6,19 @@ application has no telemetry object and its request path is untouched.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from anyio.to_thread import run_sync
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vivace._core.plan import RoutePlan
 from vivace._core.runner import Runner, tracked
 from vivace.logger import logger
+from vivace.middleware._stack import FastEntry
 from vivace.telemetry._export import configure_from_environment, flush_owned, has_owned
 from vivace.telemetry._plans import observe
 from vivace.telemetry._server import ServerTelemetry
@@ -40,6 +43,17 @@ class Telemetry:
             # NOTE: opentelemetry-instrumentation-fastapi already traces this app; two SERVER spans would be noise
             return stack
         return ServerTelemetry(stack, self.signals, self.config["exclude"]).__call__
+
+    def join(self, stack: ASGIApp | None, fast: FastEntry | None) -> FastEntry | None:
+        """Add the server layer to a stack built before this runtime existed (a dormant app woke up, see
+        `_dormant.py`) where a build puts it, just inside `ServerErrorMiddleware`, keeping the middleware instances;
+        returns the fast entry to use with the stack from now on (`quiet` still to be set by the app)."""
+        if not isinstance(stack, ServerErrorMiddleware):
+            return fast  # NOTE: not built yet (the build adds the layer), or replaced by someone: left alone
+        inner, stack.app = stack.app, self.wrap(stack.app)
+        if fast is None or fast.stack is not stack or fast.inner is not inner:
+            return fast  # NOTE: a stack with user middleware, or rewrapped: requests take the whole stack anyway
+        return dataclasses.replace(fast, inner=stack.app, app=self.wrap(fast.app))
 
     def quiet_over(self, app: ASGIApp, inner: ASGIApp) -> Callable[[], bool] | None:
         """When `app` is the layer `wrap` put around `inner`: the check that it passes a request straight through
