@@ -55,9 +55,11 @@ def report(**found):
 """
 
 
-def run(case: str, framework: str = "vivace", env: dict[str, str] | None = None) -> dict[str, Any]:
+def run(case: str, framework: str = "vivace", *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run `case` after PRELUDE in a fresh interpreter (argv: framework, *args); what it reported."""
     code = PRELUDE + textwrap.dedent(case)
-    done = subprocess.run([sys.executable, "-c", code, framework], capture_output=True, text=True, timeout=120, env=env)
+    command = [sys.executable, "-c", code, framework, *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
@@ -101,7 +103,19 @@ def test_environment_configuring_telemetry_imports_opentelemetry(variable: str, 
 
 
 LATE_PROVIDER = """
+    built = []
+
+    class Passing:
+        def __init__(self, app):
+            built.append(self)
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            await self.app(scope, receive, send)
+
     app = add_routes(fw.FastAPI())
+    if sys.argv[2] == "middleware":
+        app.add_middleware(Passing)
     client = TestClient(app)
     client.get("/hello")
     otel()
@@ -109,13 +123,15 @@ LATE_PROVIDER = """
     after_request = spans()
     with client.websocket_connect("/ws") as connection:
         connection.receive_text()
-    report(after_request=after_request, after_websocket=spans())
+    report(after_request=after_request, after_websocket=spans(), middleware_built=len(built))
 """
 
 
-def test_provider_set_after_requests_were_served_records_like_fastapi() -> None:
-    """OpenTelemetry imported and a provider set after the app served requests: the next ones are recorded."""
-    vivace, fastapi = (run(LATE_PROVIDER, framework) for framework in FRAMEWORKS)
+@pytest.mark.parametrize("middleware", ["none", "middleware"])
+def test_provider_set_after_requests_were_served_records_like_fastapi(middleware: str) -> None:
+    """OpenTelemetry imported and a provider set after the app served requests: the next ones are recorded (and a
+    middleware the app built stays the one instance)."""
+    vivace, fastapi = (run(LATE_PROVIDER, framework, middleware) for framework in FRAMEWORKS)
     assert vivace == fastapi
     assert vivace["after_request"] == [
         "fastapi.dependencies",
