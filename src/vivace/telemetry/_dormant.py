@@ -1,14 +1,14 @@
-"""Dormant telemetry: an application built before anyone imported OpenTelemetry waits for that import.
+"""Dormant telemetry: an application built before anything imported OpenTelemetry waits for that import.
 
-FastAPI imports OpenTelemetry's API with its own package, so a FastAPI application records as soon as a provider
-is set, however late. Nobody can set a provider without importing `opentelemetry`, so an application built while
-it is not imported yet (and given no telemetry settings) skips that import and has no telemetry layer at all:
-plain plans, nothing checked per request. It wakes at its next lifespan or request through the stack once
-`opentelemetry` is in `sys.modules`; a finder at the front of `sys.meta_path` notices the first import and tells
-each waiting application, so the requests that skip the stack take that way once too.
+FastAPI imports OpenTelemetry's API with its own package, so its applications record as soon as a provider is set,
+however late. Nobody can set a provider without importing `opentelemetry`, so a vivace application built while
+it is not imported (and given no telemetry settings) skips that import and has no telemetry layer: plain plans,
+nothing checked per request. It sets up the telemetry it would have had (`Vivace._wake`) at its lifespan or its
+next request through the stack once `opentelemetry` is in `sys.modules`; the finder below, first on
+`sys.meta_path`, sees the package looked up and sends each waiting application's next request that way.
 
-PERF: ~64M instructions less at startup (the API's import), and /hello skips the telemetry layer's per-request
-check for a provider (see docs/performance.md).
+PERF: building an app no longer imports the API (~64M instructions), and /hello no longer checks per request
+that no provider was set since (~1.4k instructions in-process together with the direct entry's quiet call).
 """
 
 from __future__ import annotations

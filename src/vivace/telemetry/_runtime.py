@@ -1,7 +1,8 @@
 """The application's telemetry runtime: what `Vivace` calls at build time and around its lifespan.
 
-Only built when OpenTelemetry is importable and some signal is on (see `_install.py`); otherwise the
-application has no telemetry object and its request path is untouched.
+Only built when OpenTelemetry is importable and some signal is on (see `_install.py`), and for an application
+without settings only once something imported OpenTelemetry (see `_dormant.py`); otherwise the application has
+no telemetry object and its request path is untouched.
 """
 
 from __future__ import annotations
