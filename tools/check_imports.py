@@ -49,6 +49,7 @@ SEALED = ("_core", "_core.app")
 DEFERRED = (
     "_cli",
     "_docs_assets",
+    "_route_private",
     "_rsgi",
     "asyncapi",
     "cache",

@@ -36,6 +36,7 @@ from vivace._core.signature import Dependant, analyse, analyse_dependency, get_t
 from vivace._core.stream import stream_item_type
 from vivace._frontend import Fallback, Frontend, FrontendFiles, join_paths, normalize_path, wants_check
 from vivace._inclusion import Inclusion, check_prefix, first_set, included_options, inner_limit, mount_limits
+from vivace._lazy_names import lazy_names
 from vivace._route_context import RouteContext, iter_route_contexts
 from vivace._route_fields import RouteFields
 from vivace._route_handlers import (
@@ -46,13 +47,8 @@ from vivace._route_handlers import (
     serialize_response,
 )
 from vivace._route_options import RouteOptions
+from vivace._route_path import LazyPathRoute, read_path
 from vivace._route_plans import PlannedRoute, copy_source, copying
-from vivace._route_private import (
-    _EffectiveRouteContext,
-    _get_scope_effective_route_context,
-    _IncludedRouter,
-    _iter_routes_with_context,
-)
 from vivace._route_serving import ServedAlone, route_runner
 from vivace._router_scope import RouterScope, check_handler_key, check_middleware, inheriting, record_layers
 from vivace.datastructures import Default, DefaultPlaceholder
@@ -67,10 +63,10 @@ __all__ = [
     "APIWebSocketRoute",
     "Mount",
     "RouteContext",
-    "_EffectiveRouteContext",
-    "_IncludedRouter",
-    "_get_scope_effective_route_context",
-    "_iter_routes_with_context",
+    "_EffectiveRouteContext",  # noqa: F822 (loaded on first use: __getattr__ below)
+    "_IncludedRouter",  # noqa: F822 (loaded on first use: __getattr__ below)
+    "_get_scope_effective_route_context",  # noqa: F822 (loaded on first use: __getattr__ below)
+    "_iter_routes_with_context",  # noqa: F822 (loaded on first use: __getattr__ below)
     "get_request_handler",
     "get_websocket_app",
     "iter_route_contexts",
@@ -82,6 +78,8 @@ __all__ = [
 ]
 
 DecoratedCallable = TypeVar("DecoratedCallable", bound=Callable[..., Any])
+# PERF: FastAPI's private names (a 50-field dataclass among them) cost 16 M instructions at import; loaded on use
+__getattr__ = lazy_names(__name__, dict.fromkeys([name for name in __all__ if name[0] == "_"], "vivace._route_private"))
 
 # NOTE: instrumentation (sentry-sdk) replaces this module's `get_request_handler`; routes are then served through
 # the replacement, which the application checks when it compiles (see vivace/_route_handlers.py)
@@ -92,7 +90,7 @@ def _value(value: Any) -> Any:
     return value.value if isinstance(value, DefaultPlaceholder) else value
 
 
-class APIRoute(PlannedRoute, RouteFields, routing.Route):
+class APIRoute(PlannedRoute, RouteFields, LazyPathRoute, routing.Route):
     """An HTTP path operation as declared; compiled into a RoutePlan at startup."""
 
     def __init__(
@@ -134,7 +132,7 @@ class APIRoute(PlannedRoute, RouteFields, routing.Route):
         self.max_body_size = check_max_body_size(options.get("max_body_size"))
         self.form_limits = check_form_limits(options.get("form_limits"))
         self.methods: set[str] = {m.upper() for m in (methods or ["GET"])}
-        self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+        self.path_format, self.param_convertors = read_path(self, path)  # the pattern: compiled on first match
         if self.response_model is not None:
             assert is_body_allowed_for_status_code(self.status_code), (
                 f"Status code {self.status_code} must not have a response body"

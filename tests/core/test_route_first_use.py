@@ -293,3 +293,17 @@ def test_usable_response_model_is_served(model: Any) -> None:
     app = FastAPI()
     app.get("/a", response_model=model)(lambda: value)
     assert TestClient(app).get("/a").json() == value
+
+
+def test_a_declared_routes_pattern_is_compiled_on_first_read() -> None:
+    """Declaring a route compiles no regular expression; the first read of `path_regex` compiles Starlette's."""
+    from starlette.routing import compile_path
+
+    from vivace import APIRouter
+
+    router = APIRouter()
+    router.get("/items/{item_id:int}")(lambda item_id: item_id)
+    route = router.routes[-1]
+    assert "path_regex" not in vars(route)
+    assert route.path_regex.pattern == compile_path("/items/{item_id:int}")[0].pattern
+    assert "path_regex" in vars(route)
