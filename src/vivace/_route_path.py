@@ -18,7 +18,8 @@ from starlette.routing import PARAM_REGEX, compile_path
 
 __all__ = ["LazyPathRegex", "LazyPathRoute", "read_path"]
 
-#: where a route keeps the path its pattern is still to be compiled from
+#: where a route keeps the path its pattern is still to be compiled from (the compiled router's static table reads
+#: it too: vivace/_core/match.py rules routes out by their segments without compiling their pattern)
 _PENDING = "_vivace_pending_path"
 
 

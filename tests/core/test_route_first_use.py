@@ -307,3 +307,22 @@ def test_a_declared_routes_pattern_is_compiled_on_first_read() -> None:
     assert "path_regex" not in vars(route)
     assert route.path_regex.pattern == compile_path("/items/{item_id:int}")[0].pattern
     assert "path_regex" in vars(route)
+
+
+def test_the_static_table_rules_routes_out_by_segments_without_compiling_them() -> None:
+    """The first request builds the static table: dynamic routes a static path cannot match keep their pattern
+    uncompiled, and a dynamic route declared first still shadows the static path it matches."""
+    from vivace import FastAPI
+    from vivace.testclient import TestClient
+
+    app = FastAPI()
+    app.get("/items/{item_id}/tags")(lambda item_id: f"tags {item_id}")
+    app.get("/items/{item_id}")(lambda item_id: f"item {item_id}")
+    app.get("/items/search/by-tag")(lambda: "search")
+    app.get("/items/latest")(lambda: "latest")
+    client = TestClient(app)
+    assert client.get("/items/search/by-tag").json() == "search"
+    tags_route = app.routes[-4]
+    assert "path_regex" not in vars(tags_route)  # "/items/search/by-tag" differs from ".../tags" in its last segment
+    assert client.get("/items/latest").json() == "item latest"  # declared after "/items/{item_id}": shadowed
+    assert client.get("/items/7/tags").json() == "tags 7"

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from starlette.convertors import FloatConvertor, IntegerConvertor, StringConvertor, UUIDConvertor
 from starlette.routing import BaseRoute, Match, Mount, Route, WebSocketRoute
 from starlette.types import Scope
 
@@ -69,6 +70,37 @@ def _is_static(route: BaseRoute) -> bool:
     return isinstance(route, Route | WebSocketRoute) and not route.param_convertors and _plain_matching(route)
 
 
+#: where a declared route keeps the path its `path_regex` is still to be compiled from (vivace/_route_path.py)
+PENDING_PATH = "_vivace_pending_path"
+#: Starlette's convertors whose pattern matches one whole, non-empty segment (no "/")
+_SEGMENT_CONVERTORS = (StringConvertor, IntegerConvertor, FloatConvertor, UUIDConvertor)
+
+
+def _segments_differ(template: str, path: str, convertors: Mapping[str, Any]) -> bool:
+    """True when `path` cannot match the route template: another number of segments, a differing literal segment
+    or an empty one where a parameter is. False when unsure (a parameter inside a segment, a `path` convertor)."""
+    wanted, given = template.split("/"), path.split("/")
+    if len(wanted) != len(given):
+        return all(_segment_kind(part, convertors) is not None for part in wanted)
+    for part, text in zip(wanted, given, strict=True):
+        kind = _segment_kind(part, convertors)
+        if kind is None:
+            return False
+        if (part != text) if kind is True else not text:
+            return True
+    return False
+
+
+def _segment_kind(part: str, convertors: Mapping[str, Any]) -> bool | None:
+    """For one segment of a template: True for literal text, False for a one-segment parameter, None otherwise."""
+    if "{" not in part and "}" not in part:
+        return True
+    if part[:1] == "{" and part[-1:] == "}" and part.count("{") == 1:
+        name = part[1:-1].partition(":")[0]
+        return False if type(convertors.get(name)) in _SEGMENT_CONVERTORS else None
+    return None
+
+
 def _literal_prefix(route: BaseRoute) -> str | None:
     if not isinstance(route, Route) or not _plain_matching(route):
         return None
@@ -119,6 +151,10 @@ class Matcher:
     @staticmethod
     def _could_match(route: BaseRoute, path: str) -> bool:
         if isinstance(route, Route | WebSocketRoute):
+            state = route.__dict__  # NOTE: a pattern a library assigned is in `state`: it is the one that matches
+            pending = None if "path_regex" in state else state.get(PENDING_PATH)
+            if isinstance(pending, str) and _segments_differ(pending, path, route.param_convertors):
+                return False  # PERF: ruled out without compiling the route's pattern (it compiles on first read)
             return route.path_regex.match(path) is not None
         if isinstance(route, Mount):
             return path.startswith(route.path.rstrip("/") + "/") or path == route.path
