@@ -51,6 +51,7 @@ DEFERRED = (
     "_docs_assets",
     "_route_private",
     "_rsgi",
+    "_sse_event",
     "asyncapi",
     "cache",
     "channels",

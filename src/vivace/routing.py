@@ -28,6 +28,7 @@ from starlette.routing import websocket_session as websocket_session
 from starlette.types import ASGIApp, Lifespan
 from typing_extensions import Unpack, deprecated
 
+from vivace import sse
 from vivace._core.compile import check_response_model, is_generator_callable
 from vivace._core.limits import check_form_limits, check_max_body_size
 from vivace._core.plan import RoutePlan
@@ -54,7 +55,7 @@ from vivace._router_scope import RouterScope, check_handler_key, check_middlewar
 from vivace.datastructures import Default, DefaultPlaceholder
 from vivace.params import Depends
 from vivace.responses import JSONResponse, Response
-from vivace.sse import EventSourceResponse, ServerSentEvent
+from vivace.sse import EventSourceResponse
 from vivace.utils import generate_unique_id, get_path_param_names, is_body_allowed_for_status_code
 
 __all__ = [
@@ -218,7 +219,7 @@ class APIRoute(PlannedRoute, RouteFields, LazyPathRoute, routing.Route):
         if item is not None and is_generator_callable(endpoint):
             # a generator's items are validated one by one; ServerSentEvent is a wrapper, not a data model
             streams_items = isinstance(self.response_class, DefaultPlaceholder) or _is_event_stream(self.response_class)
-            if streams_items and not (isinstance(item, type) and issubclass(item, ServerSentEvent)):
+            if streams_items and not (isinstance(item, type) and issubclass(item, sse.ServerSentEvent)):
                 self.stream_item_type = item
             return None
         return annotation

@@ -7,12 +7,19 @@ While the generator is idle, a `: ping` comment is sent every 15 seconds so prox
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
 from starlette.responses import StreamingResponse
 
+from vivace._lazy_names import lazy_names
+
+if TYPE_CHECKING:
+    from vivace._sse_event import ServerSentEvent
+
 __all__ = ["KEEPALIVE_COMMENT", "EventSourceResponse", "ServerSentEvent", "format_sse_event"]
+
+# PERF: `ServerSentEvent` is a Pydantic model, built on first use rather than at import (see vivace/_sse_event.py)
+__getattr__ = lazy_names(__name__, {"ServerSentEvent": "vivace._sse_event"})
 
 #: The comment sent while a stream is idle (an SSE comment line; clients ignore it).
 KEEPALIVE_COMMENT = b": ping\n\n"
@@ -25,39 +32,6 @@ class EventSourceResponse(StreamingResponse):
     """Marks a generator path operation as an SSE stream and sets `text/event-stream`."""
 
     media_type = "text/event-stream"
-
-
-def _single_line(value: str | None, what: str) -> str | None:
-    if value is not None and ("\r" in value or "\n" in value):
-        raise ValueError(f"SSE '{what}' must be a single line")
-    return value
-
-
-def _valid_event(value: str | None) -> str | None:
-    return _single_line(value, "event")
-
-
-def _valid_id(value: str | None) -> str | None:
-    if value is not None and "\0" in value:
-        raise ValueError("SSE 'id' must not contain null characters")
-    return _single_line(value, "id")
-
-
-class ServerSentEvent(BaseModel):
-    """One event with full control of its fields; `data` is JSON-encoded, `raw_data` is sent as it is."""
-
-    data: Any = None
-    raw_data: str | None = None
-    event: Annotated[str | None, AfterValidator(_valid_event)] = None
-    id: Annotated[str | None, AfterValidator(_valid_id)] = None
-    retry: Annotated[int | None, Field(ge=0)] = None
-    comment: str | None = None
-
-    @model_validator(mode="after")
-    def _one_payload(self) -> ServerSentEvent:
-        if self.data is not None and self.raw_data is not None:
-            raise ValueError("Cannot set both 'data' and 'raw_data': 'data' is JSON-encoded, 'raw_data' is sent as is.")
-        return self
 
 
 def _lines(value: str) -> list[str]:
