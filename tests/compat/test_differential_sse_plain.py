@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 import pytest
+from pydantic import BaseModel
 
 Transcript = list[str]
 
@@ -273,3 +274,36 @@ def build_rejecting(fw: Any) -> Any:
 def test_a_stream_refused_before_it_starts_is_answered_like_fastapi(same: Any, req: Any) -> None:
     """Validation errors and a dependency's HTTPException on an SSE route get FastAPI's status, headers, body."""
     same(build_rejecting, req)
+
+
+def build_alternating(fw: Any) -> Any:
+    """Untyped streams that switch between plain values, events and an event subclass from one item to the next."""
+    app = fw.FastAPI()
+    sse = _sse(fw)
+
+    class Point(BaseModel):
+        x: int
+
+    class Tagged(sse.ServerSentEvent):
+        pass
+
+    @app.get("/events", response_class=sse.EventSourceResponse)
+    async def stream() -> AsyncIterator[Any]:
+        yield Point(x=1)
+        yield Point(x=2)
+        yield sse.ServerSentEvent(data=Point(x=3), event="e")
+        yield Point(x=4)
+        yield Tagged(raw_data="tagged", id="5")
+        yield {"a": 6}
+        yield {"a": 7}
+        yield sse.ServerSentEvent(comment="c")
+        yield "eight"
+        yield Tagged(data=9)
+        yield None
+
+    return app
+
+
+def test_items_switching_between_values_and_events_are_encoded_like_fastapi(same: Any) -> None:
+    """Each item is an event or a plain value on its own, whatever the items before it were."""
+    same(build_alternating, "GET /events")
