@@ -4,8 +4,11 @@ Each app logs what its dependencies, endpoint and background tasks see, and an A
 response starts; the log, the status, headers and body must match FastAPI's, request by request: when exit code
 runs relative to the response (`scope="request"` after it is sent, `scope="function"` before), which exception a
 dependency sees at its `yield`, what a dependency raising or swallowing after its `yield` makes of the response.
+Every case runs twice: through TestClient (an anyio task: vivace's nested runner, its exit code shielded) and
+as a server runs a request, in a plain asyncio task (vivace's one-frame runner for async request-scoped ones).
 """
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
@@ -47,14 +50,66 @@ def _outcomes(app: Any, log: Log, requests: list[tuple[str, str, dict[str, Any]]
     return seen
 
 
-def _compare(both: Any, build: Callable[[Any, Log], Any], requests: list[tuple[str, str, dict[str, Any]]]) -> Any:
+def _task_outcomes(app: Any, log: Log, requests: list[tuple[str, str, dict[str, Any]]]) -> list[Any]:
+    """`_outcomes`, each request served in a task of its own on a plain asyncio loop, as uvicorn serves it (no
+    anyio task group or cancel scope around the application); that the app let an exception out is logged."""
+    logged = _LogResponseStart(app, log)
+
+    async def serve(method: str, url: str) -> tuple[Any, ...]:
+        path, _, query = url.partition("?")
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+            "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query.encode(),
+            "headers": [(b"host", b"testserver")], "server": ("testserver", 80), "client": ("client", 1),
+        }
+        sent: list[Message] = []
+        pending = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> Message:
+            return pending.pop() if pending else {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        try:
+            await asyncio.get_running_loop().create_task(logged(scope, receive, send))
+        except Exception:
+            # NOTE: not by type: an HTTPException raised after the response escapes as a RuntimeError from FastAPI
+            # and as itself from vivace (docs/differences.md)
+            log.append("raised to the server")
+        start = next((message for message in sent if message["type"] == "http.response.start"), None)
+        status = None if start is None else start["status"]
+        headers = {} if start is None else {key.decode(): value.decode() for key, value in start["headers"]}
+        body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+        return (url, status, headers.get("x-dep"), body.decode(), list(log))
+
+    async def serve_all() -> list[Any]:
+        seen = []
+        for method, url, _ in requests:
+            log.clear()
+            seen.append(await serve(method, url))
+        return seen
+
+    return asyncio.run(serve_all())
+
+
+@pytest.fixture(params=["testclient", "server-task"])
+def driver(request: pytest.FixtureRequest) -> str:
+    """How the requests reach the app: see the module docstring."""
+    return str(request.param)
+
+
+def _compare(
+    both: Any, build: Callable[[Any, Log], Any], requests: list[tuple[str, str, dict[str, Any]]], driver: str
+) -> Any:
     results = {}
+    outcomes = _outcomes if driver == "testclient" else _task_outcomes
     for name, fw in both.items():
         log: Log = []
         app = build(fw, log)
         if name == "vivace":
             _assert_flat(app)
-        results[name] = _outcomes(app, log, requests)
+        results[name] = outcomes(app, log, requests)
     for ours, theirs in zip(results["vivace"], results["fastapi"], strict=True):
         assert ours == theirs
     return results["vivace"]
@@ -149,9 +204,9 @@ def build_lifecycle(fw: Any, log: Log) -> Any:
 @pytest.mark.parametrize(
     "url", ["/request-scope", "/function-scope", "/sync", "/response", "/shared", "/items/3", "/items/x", "/invalid"]
 )
-def test_lifecycle_matches_fastapi(both: Any, url: str) -> None:
+def test_lifecycle_matches_fastapi(both: Any, url: str, driver: str) -> None:
     """Exit code runs at FastAPI's moment relative to the response and background tasks, on every kind of route."""
-    _compare(both, build_lifecycle, [_get(url)])
+    _compare(both, build_lifecycle, [_get(url)], driver)
 
 
 def build_errors(fw: Any, log: Log) -> Any:  # noqa: C901 - one nested dependency or endpoint per case
@@ -226,6 +281,23 @@ def build_errors(fw: Any, log: Log) -> Any:  # noqa: C901 - one nested dependenc
         log.append("endpoint")
         return "sent"
 
+    @app.get("/after-inside")
+    async def after_inside(w: Annotated[str, fw.Depends(watching)], r: Raising) -> str:
+        return "sent"
+
+    @app.get("/swallowed-after")
+    async def swallowed_after(x: Annotated[str, fw.Depends(swallowing)], r: Raising) -> str:
+        return "sent"
+
+    @app.get("/sync-swallowed-after")
+    async def sync_swallowed_after(x: Annotated[str, fw.Depends(sync_swallowing)], r: Raising) -> str:
+        return "sent"
+
+    @app.get("/background-swallowed")
+    async def background_swallowed(x: Annotated[str, fw.Depends(swallowing)], tasks: fw.BackgroundTasks) -> str:
+        tasks.add_task(_fail_in_background)
+        return "sent"
+
     @app.get("/after-function")
     async def after_function(r: RaisingEarly) -> str:
         log.append("endpoint")
@@ -238,6 +310,10 @@ def build_errors(fw: Any, log: Log) -> Any:  # noqa: C901 - one nested dependenc
         raise AssertionError("not reached")  # pragma: no cover
 
     return app
+
+
+def _fail_in_background() -> None:
+    raise ValueError("background task failed")
 
 
 def _refuse(fw: Any) -> Callable[[], Any]:
@@ -255,14 +331,18 @@ def _refuse(fw: Any) -> Callable[[], Any]:
         "/swallowed",
         "/sync-swallowed",
         "/after-response",
+        "/after-inside",
+        "/swallowed-after",
+        "/sync-swallowed-after",
+        "/background-swallowed",
         "/after-function",
         "/after-function?code=400",
         "/dependency-error",
     ],
 )
-def test_exceptions_cross_the_yield_as_in_fastapi(both: Any, url: str) -> None:
+def test_exceptions_cross_the_yield_as_in_fastapi(both: Any, url: str, driver: str) -> None:
     """What a dependency sees at its `yield` and what its exit code raising or swallowing does to the answer."""
-    _compare(both, build_errors, [_get(url)])
+    _compare(both, build_errors, [_get(url)], driver)
 
 
 def build_validation(fw: Any, log: Log) -> Any:
@@ -301,9 +381,9 @@ def build_validation(fw: Any, log: Log) -> Any:
 @pytest.mark.parametrize(
     "url", ["/swallowing?q=x", "/swallowing?q=1", "/search?q=1", "/search?q=x", "/search?q=1&limit=x", "/search"]
 )
-def test_validation_errors_with_yield_dependencies(both: Any, url: str) -> None:
+def test_validation_errors_with_yield_dependencies(both: Any, url: str, driver: str) -> None:
     """422s on routes with `yield` dependencies: same body, same dependencies entered and exited."""
-    _compare(both, build_validation, [_get(url)])
+    _compare(both, build_validation, [_get(url)], driver)
 
 
 def build_cached_settings(fw: Any, log: Log) -> Any:
@@ -333,9 +413,9 @@ def build_cached_settings(fw: Any, log: Log) -> Any:
     return app
 
 
-def test_cached_sync_dependency_is_built_once_and_again_after_a_clear(both: Any) -> None:
+def test_cached_sync_dependency_is_built_once_and_again_after_a_clear(both: Any, driver: str) -> None:
     """An lru_cache'd dependency runs its body on the first request and after `cache_clear()`, never otherwise."""
-    _compare(both, build_cached_settings, [_get("/page"), _get("/page"), _get("/reset"), _get("/page")])
+    _compare(both, build_cached_settings, [_get("/page"), _get("/page"), _get("/reset"), _get("/page")], driver)
 
 
 def build_edges(fw: Any, log: Log) -> Any:  # noqa: C901 - one nested dependency or endpoint per case
@@ -399,6 +479,10 @@ def build_edges(fw: Any, log: Log) -> Any:  # noqa: C901 - one nested dependency
     async def twice_route(x: Annotated[str, fw.Depends(twice)], o: Annotated[str, fw.Depends(outer)]) -> str:
         return x
 
+    @app.get("/twice-inside")
+    async def twice_inside(o: Annotated[str, fw.Depends(outer)], x: Annotated[str, fw.Depends(twice)]) -> str:
+        return x
+
     @app.get("/sync-after")
     def sync_after(o: Annotated[str, fw.Depends(outer)], s: Annotated[str, fw.Depends(sync_raising_after)]) -> str:
         return s
@@ -406,7 +490,9 @@ def build_edges(fw: Any, log: Log) -> Any:  # noqa: C901 - one nested dependency
     return app
 
 
-@pytest.mark.parametrize("url", ["/chain", "/chain-error", "/refused", "/no-yield", "/twice", "/sync-after"])
-def test_misbehaving_and_chained_generators_match_fastapi(both: Any, url: str) -> None:
+@pytest.mark.parametrize(
+    "url", ["/chain", "/chain-error", "/refused", "/no-yield", "/twice", "/twice-inside", "/sync-after"]
+)
+def test_misbehaving_and_chained_generators_match_fastapi(both: Any, url: str, driver: str) -> None:
     """Setup failures, a generator that never yields or yields twice, a teardown error, a dependency chain."""
-    _compare(both, build_edges, [_get(url)])
+    _compare(both, build_edges, [_get(url)], driver)

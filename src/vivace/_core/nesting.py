@@ -11,12 +11,16 @@ The response is made in two parts, given by the runner: `finish` runs inside eve
 endpoint's result serialized, or its Response prepared: an error there is thrown into all of them), `deliver`
 once the function-scoped ones have exited (the response sent and the background tasks run, inside the
 request-scoped ones).
+
+When every `yield` dependency is async and request-scoped (`flat_yields`), a runner may do without the nesting:
+it enters the generators in its loop over the steps and leaves them innermost first at the end, and `leave`
+gives the nested order of effects when something raises.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, _AsyncGeneratorContextManager
 from typing import Any, NamedTuple
 
 import anyio
@@ -27,12 +31,16 @@ from vivace._core.resolve import Context, ShieldedExit, SyncContextInThreads, fl
 from vivace._core.threads import call_sync
 from vivace.exceptions import FastAPIError
 
-__all__ = ["SWALLOWED", "NestedSteps", "is_per_request_yield", "nestable", "nested_steps"]
+__all__ = [
+    "ASYNC", "GENERATOR", "SWALLOWED", "NestedSteps", "flat_table", "flat_yields", "is_per_request_yield", "leave",
+    "nestable", "nested_steps", "not_stopped",
+]
 
 Finish = Callable[[Context], Awaitable[Any]]  # inside every `yield` dependency: what `deliver` will send
 Deliver = Callable[[Context, Any], Awaitable[None]]  # after the function-scoped ones exited: send it
 
 _ASYNC, _SYNC, _GENERATOR = range(3)
+ASYNC, GENERATOR = _ASYNC, _GENERATOR  # the kinds of an async step and of a `yield` dependency in `flat_table`
 
 #: what a nested part returns when a `yield` dependency swallowed the exception that ended it
 SWALLOWED: Any = object()
@@ -105,6 +113,65 @@ def nested_steps(plan: RoutePlan, finish: Finish, deliver: Deliver) -> NestedSte
                 return outcome
 
     return NestedSteps(run_part, any(step.is_async_generator and is_per_request_yield(step) for step in steps))
+
+
+def flat_yields(plan: RoutePlan) -> bool:
+    """Whether a runner may enter the plan's `yield` dependencies one after the other and leave them with `leave`
+    (or one by one, innermost first): each is an async generator exiting after the response (scope="request").
+
+    Sync ones hop to threads and function-scoped ones exit before the response: those plans keep `nested_steps`.
+    """
+    return all(
+        step.is_async_generator and not step.exit_before_response for step in plan.steps if is_per_request_yield(step)
+    )
+
+
+def flat_table(plan: RoutePlan) -> tuple[tuple[Callable[..., Any], Callable[[Context], dict[str, Any]], int, Any], ...]:
+    """`(call, arguments, kind, on_loop)` per step; a `yield` dependency's kind is GENERATOR, its call making the
+    generator."""
+    return tuple(_flat(step) for step in plan.steps)
+
+
+async def leave(entered: list[AsyncGenerator[Any, None]], error: BaseException) -> bool:
+    """Leave the async generators `entered` (outermost first, each one's `yield` reached) as nested `async with`
+    blocks over them would when `error` is raised inside the innermost; call it while handling `error`.
+
+    Returns True when one of them swallowed the exception (the ones outside it then exit normally); otherwise
+    raises what comes out of the outermost. Each generator exits through the standard library's own exit code
+    for `asynccontextmanager`, so what it sees and what it turns the exception into is what `async with` gives.
+    """
+    return await _leave_from(entered, 0, error)
+
+
+async def _leave_from(entered: list[AsyncGenerator[Any, None]], index: int, error: BaseException) -> bool:
+    manager = _exiting(entered[index])
+    try:
+        if index + 1 < len(entered):
+            await _leave_from(entered, index + 1, error)
+        else:
+            raise error
+    except BaseException as raised:
+        if await manager.__aexit__(type(raised), raised, raised.__traceback__):
+            return True
+        raise
+    await manager.__aexit__(None, None, None)
+    return True
+
+
+async def not_stopped(generator: AsyncGenerator[Any, None]) -> None:
+    """What leaving an `asynccontextmanager` does when its generator yielded again instead of finishing."""
+    try:
+        raise RuntimeError("generator didn't stop")
+    finally:
+        await generator.aclose()
+
+
+def _exiting(generator: AsyncGenerator[Any, None]) -> _AsyncGeneratorContextManager[Any]:
+    """The standard library's context manager over an already entered generator: its `__aexit__` reads only
+    the generator (Python 3.11 to 3.13)."""
+    manager: _AsyncGeneratorContextManager[Any] = _AsyncGeneratorContextManager.__new__(_AsyncGeneratorContextManager)
+    manager.gen = generator
+    return manager
 
 
 def _flat(step: DepStep) -> tuple[Callable[..., Any], Callable[[Context], dict[str, Any]], int, Any]:

@@ -39,6 +39,7 @@ class Context:
         "_response",
         "body",
         "cleanup_scope",
+        "delivered",
         "function_stack",
         "receive",
         "request_stack",
@@ -50,6 +51,9 @@ class Context:
 
     # NOTE: set only by a request's first async `yield` dependency (see `_cleanup_scope`), never in __init__
     cleanup_scope: anyio.CancelScope
+    # NOTE: set by a `yield` route's runner once the response and its background tasks are done (read with a
+    # default: only when a `yield` dependency swallowed an exception), never in __init__
+    delivered: bool
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
