@@ -25,6 +25,7 @@ import fastapi.security.http
 import pydantic
 import pytest
 from pydantic import BaseModel
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.testclient import WebSocketDenialResponse
@@ -580,6 +581,28 @@ def test_direct_call_matches_fastapi(scheme: str, auto_error: bool) -> None:
         query = "" if value is None else f"key={value}"
         request = _request(headers, query)
         assert _outcome(ours, request) == _outcome(theirs, request), value
+
+
+class _RewrittenHeaders(Request):
+    """A Request whose `headers` are not its scope's (a wrapper a middleware passes on, a test's stand-in)."""
+
+    @property
+    def headers(self) -> Headers:
+        return Headers({"authorization": f"Basic {JOHN}", "key": "k", "cookie": "key=k"})
+
+
+@pytest.mark.parametrize("scheme", sorted(FACTORIES))
+def test_direct_call_reads_headers_a_request_rewrote(scheme: str) -> None:
+    """A Request subclass with its own `headers`, or one whose `headers` were already made and changed, is read
+    through `headers`, as FastAPI reads it, not from its scope."""
+    ours = FACTORIES[scheme](Stack("vivace"), False)
+    theirs = FACTORIES[scheme](Stack("fastapi"), False)
+    rewritten = _RewrittenHeaders(_request({"Authorization": "Bearer scope"}).scope)
+    changed = _request({"Authorization": "Bearer scope"})
+    changed._headers = Headers({"authorization": "Bearer changed", "key": "k", "cookie": "key=k"})
+    for request in (rewritten, changed):
+        assert _outcome(ours, request) == _outcome(theirs, request)
+    assert _outcome(vivace.security.OAuth2PasswordBearer("token"), changed) == ("value", "changed")
 
 
 def test_direct_call_on_websocket_connection() -> None:

@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection
 from vivace.openapi._security_models import HTTPBase as HTTPBaseModel
 from vivace.openapi._security_models import HTTPBearer as HTTPBearerModel
 from vivace.security.base import SecurityBase
-from vivace.security.utils import get_authorization_scheme_param
+from vivace.security.utils import _authorization, get_authorization_scheme_param
 
 __all__ = [
     "HTTPAuthorizationCredentials",
@@ -61,7 +61,7 @@ class HTTPBase(SecurityBase):
         return self.make_authenticate_headers()
 
     async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
-        scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
+        scheme, credentials = get_authorization_scheme_param(_authorization(request))
         accepted = scheme and credentials and self._required_scheme in (None, scheme.lower())
         return self._found(HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials) if accepted else None)
 
@@ -85,7 +85,7 @@ class HTTPBasic(HTTPBase):
 
     async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
         # NOTE: Basic returns its own model, not the base's HTTPAuthorizationCredentials (as in FastAPI).
-        scheme, param = get_authorization_scheme_param(request.headers.get("Authorization"))
+        scheme, param = get_authorization_scheme_param(_authorization(request))
         return self._found(self._decode(param) if scheme.lower() == "basic" else None)
 
     def _decode(self, param: str) -> HTTPBasicCredentials:

@@ -13,7 +13,7 @@ from vivace.openapi._security_models import OAuthFlows as OAuthFlowsModel
 from vivace.param_functions import Form
 from vivace.security._scopes import SecurityScopes
 from vivace.security.base import SecurityBase
-from vivace.security.utils import get_authorization_scheme_param
+from vivace.security.utils import _authorization, get_authorization_scheme_param
 
 __all__ = [
     "OAuth2",
@@ -97,11 +97,11 @@ class OAuth2(SecurityBase):
         self._describe(model, scheme_name, auto_error)
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        return self._found(request.headers.get("Authorization") or None)
+        return self._found(_authorization(request) or None)
 
     def _bearer_token(self, request: HTTPConnection) -> str | None:
         """The token of an `Authorization: Bearer <token>` header; it may be empty, as in FastAPI."""
-        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        scheme, token = get_authorization_scheme_param(_authorization(request))
         return self._found(token if scheme.lower() == "bearer" else None)
 
 

@@ -4,6 +4,7 @@ from starlette.requests import HTTPConnection
 
 from vivace.openapi._security_models import OpenIdConnect as OpenIdConnectModel
 from vivace.security.base import SecurityBase
+from vivace.security.utils import _authorization
 
 __all__ = ["OpenIdConnect"]
 
@@ -29,4 +30,4 @@ class OpenIdConnect(SecurityBase):
         self._describe(model, scheme_name, auto_error)
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        return self._found(request.headers.get("Authorization") or None)
+        return self._found(_authorization(request) or None)
