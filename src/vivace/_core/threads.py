@@ -132,7 +132,10 @@ def anyio_may_cancel() -> bool:
         return True
     if task is None:
         return True
-    state = _backend._task_states.get(task)
+    states = _backend._task_states
+    if not states.data:  # PERF: no task holds anyio state (a server's request tasks): no weak reference made
+        return False
+    state = states.get(task)
     return state is not None and state.cancel_scope is not None
 
 
