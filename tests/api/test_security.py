@@ -268,6 +268,28 @@ def test_overridden_error_answers_403(stack: Stack) -> None:
     assert allowed.json() == {"cred": {"scheme": "Bearer", "credentials": "token"}}
 
 
+def test_bearer_subclasses_in_an_app(stack: Stack) -> None:
+    """A bearer scheme subclass with its own `__call__` is awaited with the request; one overriding only the error
+    keeps the bearer reading and answers its own error (vivace reads such schemes from the scope)."""
+    http_exception = stack.HTTPException
+
+    class FromXToken(stack.security.OAuth2PasswordBearer):
+        async def __call__(self, request: Request) -> str:
+            return request.headers.get("x-token") or "anonymous"
+
+    class Bearer403(stack.security.OAuth2AuthorizationCodeBearer):
+        def make_not_authenticated_error(self) -> Any:
+            return http_exception(status_code=403, detail="Not authenticated")
+
+    with stack.TestClient(_app_with(stack, FromXToken("token"))) as client:
+        assert client.get("/", headers={"x-token": "t", **_auth("Bearer b")}).json() == {"cred": "t"}
+    with stack.TestClient(_app_with(stack, Bearer403("auth", "token"))) as client:
+        denied = client.get("/", headers=_auth("Basic b"))
+        allowed = client.get("/", headers=_auth("Bearer b"))
+    assert (denied.status_code, denied.json()) == (403, NOT_AUTHENTICATED)
+    assert allowed.json() == {"cred": "b"}
+
+
 # ---- OAuth2 password form ---------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from vivace._core.app_scope import AppScope
-from vivace._core.plan import DepStep
+from vivace._core.plan import ArgSource, DepStep
 from vivace._core.threads import call_sync, run_sync
 
 __all__ = ["Context", "ShieldedExit", "SyncContextInThreads", "call_step", "flat_call", "run_steps"]
@@ -220,6 +220,9 @@ def flat_call(step: DepStep) -> tuple[Callable[..., Any], Callable[[Context], di
     app-scoped or concurrency-limited step, `call_step` on the request's Context (no `yield` dependency with a
     limit: its release runs with the exit stacks of the generic pipeline)."""
     if not step.app_scoped and step.limiter is None:
+        reader = _scope_reader(step)
+        if reader is not None:
+            return reader, _scope_argument, True, None
         return step.call, step.arguments, step.is_async, step.on_loop
 
     async def managed(ctx: Context) -> Any:
@@ -230,6 +233,23 @@ def flat_call(step: DepStep) -> tuple[Callable[..., Any], Callable[[Context], di
 
 def _context_argument(ctx: Context) -> dict[str, Any]:
     return {"ctx": ctx}
+
+
+_CONNECTION_SOURCES = frozenset({ArgSource.request, ArgSource.websocket, ArgSource.http_connection})
+
+
+def _scope_reader(step: DepStep) -> Callable[..., Any] | None:
+    """For a step awaiting one of vivace's security schemes with the connection alone, the scheme's own reading
+    of the scope (`_vivace_scope_reader`, looked up on the class), which gives the same answer without a Request
+    object; else None."""
+    if len(step.args) != 1 or step.args[0][1] not in _CONNECTION_SOURCES:
+        return None
+    make = getattr(type(step.call), "_vivace_scope_reader", None)
+    return make(step.call) if make is not None else None  # type: ignore[no-any-return]
+
+
+def _scope_argument(ctx: Context) -> dict[str, Any]:
+    return {"scope": ctx.scope}
 
 
 async def _release(semaphore: anyio.Semaphore) -> None:

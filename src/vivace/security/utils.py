@@ -1,6 +1,7 @@
 """Parsing of the `Authorization` header shared by the HTTP and OAuth2 schemes."""
 
 from starlette.requests import HTTPConnection, Request
+from starlette.types import Scope
 from starlette.websockets import WebSocket
 
 __all__ = ["get_authorization_scheme_param"]
@@ -27,8 +28,13 @@ def _authorization(connection: HTTPConnection) -> str | None:
     `Headers` mapping a scheme reads one value from. Anything else (a subclass, a stand-in) is asked.
     """
     if type(connection) in _PLAIN_CONNECTIONS and "_headers" not in connection.__dict__:
-        for name, value in connection.scope["headers"]:
-            if name == b"authorization":
-                return value.decode("latin-1")  # type: ignore[no-any-return]
-        return None
+        return _authorization_in(connection.scope)
     return connection.headers.get("Authorization")
+
+
+def _authorization_in(scope: Scope) -> str | None:
+    """The first `authorization` header of an ASGI scope, latin-1 decoded (as the `Headers` mapping gives it)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
