@@ -23,8 +23,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDiscon
 
 from vivace._core.drain import DRAIN, OnDrain
 from vivace._core.handle import endpoint_context, validate_request
-from vivace._core.plan import RoutePlan
-from vivace._core.resolve import Context, run_steps
+from vivace._core.plan import DepStep, RoutePlan
+from vivace._core.resolve import Context, run_steps, run_steps_skipping
 from vivace.exceptions import WebSocketRequestValidationError
 
 __all__ = [
@@ -67,11 +67,31 @@ async def handle_websocket(plan: RoutePlan, scope: Scope, receive: Receive, send
     try:
         with DRAIN.track(_going_away(websocket, session)), session:
             async with AsyncExitStack() as ctx.request_stack, AsyncExitStack() as ctx.function_stack:
-                await run_steps(plan.steps, ctx)
+                endpoint = plan.steps[-1]
+                if _awaited_here(endpoint):
+                    # NOTE: every dependency, never the endpoint (it fills ctx.results), then the endpoint
+                    await run_steps_skipping(plan.steps, ctx, _never)
+                    ctx.results[-1] = await endpoint.call(**endpoint.arguments(ctx))
+                else:
+                    await run_steps(plan.steps, ctx)
     except ConnectionGone:
         return  # NOTE: the connection is over, and the `yield` dependencies have exited; nothing is left to answer
     finally:
         await websocket.flush()  # NOTE: the last frame is written before the app returns and the server closes
+
+
+def _awaited_here(endpoint: DepStep) -> bool:
+    """Whether the session awaits the endpoint itself rather than through `run_steps` (an `async def` endpoint
+    with no concurrency limit).
+
+    PERF: every frame between the task and the endpoint is resumed each time the endpoint waits for a message,
+    and an echo waits once per message: `run_steps`, `call_step` and `_invoke` were three of them.
+    """
+    return not (endpoint.app_scoped or endpoint.limiter is not None or endpoint.is_generator) and endpoint.is_async
+
+
+def _never(step: DepStep) -> bool:
+    return False
 
 
 def _going_away(websocket: ServedWebSocket, session: anyio.CancelScope) -> OnDrain:
