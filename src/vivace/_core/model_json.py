@@ -219,16 +219,21 @@ def _compile(model: type[BaseModel], tree: _Tree, *, many: bool) -> FastDump:
         "ZONES": _ZONES,
     }
     namespace.update({f"{name}_cls": klass for klass, name in names.items()})
+    namespace.update({builtin.__name__: builtin for builtin in _BUILTINS})
     lines: list[str] = []
     for klass, fields in tree.items():
         lines += [f"def {names[klass]}(value):", "    d = value.__dict__"]
         lines += _row(fields, names, strict, "    ", end=True)
     lines += _write_many(model, tree, names, strict) if many else _write_one(model, names)
+    # PERF: the names the checks use are bound as closure cells of `_bind`, not looked up as globals and builtins
+    # on every row (list-100: 429.3k -> 425.2k instructions per request under uvicorn)
+    lines = [f"def _bind({', '.join(namespace)}):", *(f"    {line}" for line in lines), "    return write"]
     source = "\n".join(lines) + "\n"
     filename = f"<vivace writer {'list[' if many else ''}{model.__qualname__}{']' if many else ''} {id(tree):x}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    exec(compile(source, filename, "exec"), namespace)  # the source is built above, from field names
-    write: FastDump = namespace["write"]
+    bound: dict[str, Any] = {}
+    exec(compile(source, filename, "exec"), bound)  # the source is built above, from field names
+    write: FastDump = bound["_bind"](**namespace)
     return write
 
 
@@ -318,6 +323,7 @@ def _nested(field: _Field, var: str, function: str) -> list[str]:
 
 
 _DICT = attrgetter("__dict__")
+_BUILTINS = (type, len, bool, float, list, map)  # what the generated checks call on every row
 _MINUTE = datetime.timedelta(minutes=1)
 # Zones whose datetimes orjson writes as Pydantic does; bounded, as a server meets only a few offsets.
 _ZONES: set[datetime.tzinfo] = {datetime.UTC}
