@@ -145,9 +145,10 @@ def test_a_sync_generator_blocked_in_its_thread_still_gets_pings(monkeypatch: py
             await events_app(blocking)(SCOPE, client.receive, client.send)
 
     anyio.run(main)
-    assert client.chunks[0] == b'data: "first"\n\n'
-    assert client.chunks[-1] == b'data: "second"\n\n'
-    assert client.chunks[1:-1].count(sse.KEEPALIVE_COMMENT) >= 2
+    # NOTE: a ping may also come after "second", while the thread finds the generator exhausted (a loaded machine)
+    events = [chunk for chunk in client.chunks if chunk != sse.KEEPALIVE_COMMENT]
+    assert events == [b'data: "first"\n\n', b'data: "second"\n\n']
+    assert client.chunks[1 : client.chunks.index(events[1])].count(sse.KEEPALIVE_COMMENT) >= 2
     assert client.ended
 
 
