@@ -77,6 +77,7 @@ def test_run_granian_passes_its_deadline_to_the_drain(tmp_path: Path) -> None:
         finished_in_flight(slow_thread, slow, stream_thread, stream_end)
         ended = time.monotonic() - sent
         assert server.process.wait(timeout=30) == 0
+        exited = time.monotonic() - sent
     finally:
         server.kill()
         for connection in (events, stream):
@@ -84,7 +85,7 @@ def test_run_granian_passes_its_deadline_to_the_drain(tmp_path: Path) -> None:
                 connection.sock.close()
     log = server.output()
     assert 11 < ended < 25, ended
-    assert "refused to gracefully stop" not in log, log
+    assert exited < 15, exited  # before granian's deadline (its kill warning is not checked: see DEADLINE's test)
     assert "Traceback" not in log, log
     for name in ("generator-finally", "dependency-teardown", "stream-finally", "lifespan-shutdown"):
         assert (marks / name).exists(), f"{name} missing; log:\n{log}"
