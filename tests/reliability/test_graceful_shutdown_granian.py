@@ -93,13 +93,13 @@ def test_sigterm_drains_streams_sessions_and_requests_under_granian(tmp_path: Pa
         closed_thread, closed = in_background(lambda: (websocket.close_code(), time.monotonic() - sent))
         events_thread.join(30)
         assert "error" not in events_end, events_end
-        assert time.monotonic() - sent < 4  # the SSE stream ended at once, not after the grace
+        assert time.monotonic() - sent < 8  # the SSE stream ended at once, not after the grace (12.8 s)
         if interface == "asgi":
             # NOTE: granian closes WebSockets as its own shutdown starts, at the same moment as the drain: the client
             # gets the drain's 1001, or the connection ends without a close frame (1006), at once either way
             closed_thread.join(30)
             code, after = closed["result"]
-            assert code in (1001, 1006) and after < 4, closed
+            assert code in (1001, 1006) and after < 8, closed
         assert refused_or_503(server.port) in ("refused", "503")
 
         finished_in_flight(slow_thread, slow, stream_thread, stream_end)

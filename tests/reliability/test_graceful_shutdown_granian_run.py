@@ -73,7 +73,7 @@ def test_run_granian_passes_its_deadline_to_the_drain(tmp_path: Path) -> None:
         server.process.terminate()
         stream_thread, stream_end = in_background(stream._chunked)
         events._chunked()
-        assert time.monotonic() - sent < 2.5  # the SSE stream ended at once, not after the grace
+        assert time.monotonic() - sent < 6  # the SSE stream ended at once, not after the grace (12 s)
         finished_in_flight(slow_thread, slow, stream_thread, stream_end)
         ended = time.monotonic() - sent
         assert server.process.wait(timeout=30) == 0
